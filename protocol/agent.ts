@@ -1,0 +1,127 @@
+/**
+ * Agent ↔ master messages (Mesos's internal slave/master protocol, in v1 style).
+ *
+ * Agent → master: requests on `nesos.<c>.master.agent.<agentId>`; the body's `agentId`
+ * must equal the subject's last token. Master → agent: `nesos.<c>.agent.<agentId>.master`,
+ * each carrying the master's `epoch`; an agent drops messages from an older epoch.
+ */
+import { z } from 'zod';
+import { defineUnion, message } from './union.js';
+import { OkReply, RejectedReply } from './replies.js';
+import { AgentInfo, Data, Epoch, FrameworkInfo, Id, TaskInfo, TaskStatus } from './schema.js';
+import { ALL_TASK_STATES, type TaskState } from './task-state.js';
+
+/** A task an agent runs, as it reports it when (re)registering. */
+export const TaskOnAgent = z.object({
+  frameworkId: Id,
+  framework: FrameworkInfo.optional(),
+  task: TaskInfo,
+  state: z.enum(ALL_TASK_STATES as [TaskState, ...TaskState[]]),
+});
+/** A task an agent runs, as it reports it when (re)registering. */
+export type TaskOnAgent = z.infer<typeof TaskOnAgent>;
+
+// ---- agent → master ----------------------------------------------------------------
+
+/**
+ * REGISTER_AGENT: admit the agent (first time) or readmit it (after a master or agent
+ * restart, with the tasks it still runs). Answered AGENT_REGISTERED.
+ */
+export const RegisterAgent = message('REGISTER_AGENT', {
+  agent: AgentInfo,
+  tasks: z.array(TaskOnAgent).max(100_000).default([]),
+});
+
+/** HEARTBEAT: the agent is alive. Answered OK, or REJECTED UNKNOWN_AGENT: register again. */
+export const AgentHeartbeat = message('HEARTBEAT', { agentId: Id });
+
+/**
+ * STATUS_UPDATE: a task's new status, with a `uuid`. The agent resends it until the master
+ * forwards the framework's acknowledgement (STATUS_UPDATE_ACKNOWLEDGEMENT); it sends a
+ * task's next update only after that, so updates arrive in order per task.
+ */
+export const StatusUpdate = message('STATUS_UPDATE', { agentId: Id, frameworkId: Id, status: TaskStatus });
+
+/** EXITED_EXECUTOR: an executor process ended (`exitCode` or `signal`). */
+export const ExitedExecutor = message('EXITED_EXECUTOR', {
+  agentId: Id,
+  frameworkId: Id,
+  executorId: Id,
+  exitCode: z.number().int().optional(),
+  signal: z.string().max(32).optional(),
+});
+
+/** EXECUTOR_TO_FRAMEWORK: opaque bytes from an executor to its framework. */
+export const ExecutorToFramework = message('EXECUTOR_TO_FRAMEWORK', {
+  agentId: Id,
+  frameworkId: Id,
+  executorId: Id,
+  data: Data,
+});
+
+/** Every message an agent sends to the master. */
+export const AgentToMaster = defineUnion('AgentToMaster', [
+  RegisterAgent,
+  AgentHeartbeat,
+  StatusUpdate,
+  ExitedExecutor,
+  ExecutorToFramework,
+]);
+/** Every message an agent sends to the master. */
+export type AgentToMaster = z.infer<typeof AgentToMaster.schema>;
+
+/** AGENT_REGISTERED: reply to REGISTER_AGENT; heartbeat every `heartbeatIntervalMs`. */
+export const AgentRegistered = message('AGENT_REGISTERED', {
+  epoch: Epoch,
+  agentId: Id,
+  masterId: Id,
+  heartbeatIntervalMs: z.number().int().positive(),
+});
+
+/** Replies the master gives an agent. */
+export const MasterReplyToAgent = defineUnion('MasterReplyToAgent', [AgentRegistered, OkReply, RejectedReply]);
+/** Replies the master gives an agent. */
+export type MasterReplyToAgent = z.infer<typeof MasterReplyToAgent.schema>;
+
+// ---- master → agent ----------------------------------------------------------------
+
+/** RUN_TASK: launch `task` for the framework (the master has checked it against an offer). */
+export const RunTask = message('RUN_TASK', { epoch: Epoch, frameworkId: Id, framework: FrameworkInfo, task: TaskInfo });
+
+/** KILL_TASK: kill a task with the given grace period (else the task's kill policy, else 3 s). */
+export const KillTask = message('KILL_TASK', {
+  epoch: Epoch,
+  frameworkId: Id,
+  taskId: Id,
+  gracePeriodMs: z.number().int().nonnegative().optional(),
+});
+
+/** STATUS_UPDATE_ACKNOWLEDGEMENT: the framework acknowledged update `uuid` of `taskId`. */
+export const StatusUpdateAcknowledgement = message('STATUS_UPDATE_ACKNOWLEDGEMENT', {
+  epoch: Epoch,
+  frameworkId: Id,
+  taskId: Id,
+  uuid: Id,
+});
+
+/** SHUTDOWN_FRAMEWORK: kill every task of the framework (torn down or failed over too long). */
+export const ShutdownFramework = message('SHUTDOWN_FRAMEWORK', { epoch: Epoch, frameworkId: Id });
+
+/** FRAMEWORK_TO_EXECUTOR: opaque bytes from a framework to one of its executors. */
+export const FrameworkToExecutor = message('FRAMEWORK_TO_EXECUTOR', {
+  epoch: Epoch,
+  frameworkId: Id,
+  executorId: Id,
+  data: Data,
+});
+
+/** Every message the master sends to an agent. */
+export const MasterToAgent = defineUnion('MasterToAgent', [
+  RunTask,
+  KillTask,
+  StatusUpdateAcknowledgement,
+  ShutdownFramework,
+  FrameworkToExecutor,
+]);
+/** Every message the master sends to an agent. */
+export type MasterToAgent = z.infer<typeof MasterToAgent.schema>;

@@ -1,0 +1,151 @@
+/**
+ * The scheduler API: calls a framework makes to the master, and events the master sends
+ * to a framework. Names and semantics follow Mesos's v1 `scheduler.proto`.
+ *
+ * Calls travel on `nesos.<c>.master.scheduler.<principal>` as requests; the master
+ * answers each with a `CallReply` (OK, or REJECTED with a code). Events travel on
+ * `nesos.<c>.framework.<frameworkId>.events`; every event carries the master's `epoch`.
+ */
+import { z } from 'zod';
+import { defineUnion, message } from './union.js';
+import { Data, Epoch, FrameworkInfo, Id, Offer, TaskInfo, TaskStatus, Text } from './schema.js';
+
+/** Offer filters: how long the declined or unused resources are not offered again. */
+export const Filters = z.object({ refuseSeconds: z.number().nonnegative().max(365 * 24 * 3600) });
+/** Offer filters. */
+export type Filters = z.infer<typeof Filters>;
+
+/** An operation of an ACCEPT call. LAUNCH runs tasks on the offers' agent. */
+export const OfferOperation = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('LAUNCH'), tasks: z.array(TaskInfo).min(1).max(1024) }),
+]);
+/** An operation of an ACCEPT call. */
+export type OfferOperation = z.infer<typeof OfferOperation>;
+
+// ---- calls -------------------------------------------------------------------------
+
+/**
+ * SUBSCRIBE: register a new framework or resubscribe an existing one (same `id`, same
+ * principal). The framework subscribes to its events subject first; the master answers OK
+ * and then sends SUBSCRIBED, followed by OFFERS as resources become available.
+ */
+export const SubscribeCall = message('SUBSCRIBE', { framework: FrameworkInfo });
+
+/** TEARDOWN: end the framework; all its tasks are killed and its offers rescinded. */
+export const TeardownCall = message('TEARDOWN', { frameworkId: Id });
+
+/**
+ * ACCEPT: use offers (all from one agent) for operations. Tasks whose resources are not in
+ * the offers, or whose ids are taken, get TASK_ERROR; tasks on an unknown or already used
+ * offer get TASK_DROPPED. Resources left unused return with `filters` (default 5 s).
+ */
+export const AcceptCall = message('ACCEPT', {
+  frameworkId: Id,
+  offerIds: z.array(Id).min(1).max(1024),
+  operations: z.array(OfferOperation).max(1024),
+  filters: Filters.optional(),
+});
+
+/** DECLINE: give offers back; the agent is not offered again for `filters.refuseSeconds` (default 5 s). */
+export const DeclineCall = message('DECLINE', {
+  frameworkId: Id,
+  offerIds: z.array(Id).min(1).max(1024),
+  filters: Filters.optional(),
+});
+
+/** REVIVE: clear all offer filters and resume offers after SUPPRESS. */
+export const ReviveCall = message('REVIVE', { frameworkId: Id, roles: z.array(z.string().max(256)).max(64).optional() });
+
+/** SUPPRESS: stop sending offers until REVIVE. */
+export const SuppressCall = message('SUPPRESS', { frameworkId: Id, roles: z.array(z.string().max(256)).max(64).optional() });
+
+/** KILL: kill a task; TASK_KILLED (or another terminal state) follows as an UPDATE. */
+export const KillCall = message('KILL', {
+  frameworkId: Id,
+  taskId: Id,
+  agentId: Id.optional(),
+  gracePeriodMs: z.number().int().nonnegative().max(3_600_000).optional(),
+});
+
+/** ACKNOWLEDGE: the framework has handled the update `uuid`; the agent may send the next one. */
+export const AcknowledgeCall = message('ACKNOWLEDGE', { frameworkId: Id, agentId: Id, taskId: Id, uuid: Id });
+
+/**
+ * RECONCILE: ask for the latest state of the listed tasks (explicit) or of all the
+ * framework's tasks (implicit, empty list). Answers arrive as UPDATE events with
+ * reason RECONCILIATION; unknown tasks are answered TASK_UNKNOWN (or TASK_LOST for
+ * frameworks that are not partition-aware).
+ */
+export const ReconcileCall = message('RECONCILE', {
+  frameworkId: Id,
+  tasks: z.array(z.object({ taskId: Id, agentId: Id.optional() })).max(100_000),
+});
+
+/** MESSAGE: opaque bytes to one of the framework's executors. */
+export const MessageCall = message('MESSAGE', { frameworkId: Id, agentId: Id, executorId: Id, data: Data });
+
+/** Every call a framework can make. */
+export const SchedulerCall = defineUnion('SchedulerCall', [
+  SubscribeCall,
+  TeardownCall,
+  AcceptCall,
+  DeclineCall,
+  ReviveCall,
+  SuppressCall,
+  KillCall,
+  AcknowledgeCall,
+  ReconcileCall,
+  MessageCall,
+]);
+/** Every call a framework can make. */
+export type SchedulerCall = z.infer<typeof SchedulerCall.schema>;
+
+// ---- events ------------------------------------------------------------------------
+
+/** SUBSCRIBED: the framework is registered; heartbeats follow every `heartbeatIntervalSeconds`. */
+export const SubscribedEvent = message('SUBSCRIBED', {
+  epoch: Epoch,
+  frameworkId: Id,
+  masterId: Id,
+  heartbeatIntervalSeconds: z.number().positive(),
+});
+
+/** OFFERS: resources the framework may ACCEPT or DECLINE. */
+export const OffersEvent = message('OFFERS', { epoch: Epoch, offers: z.array(Offer).max(100_000) });
+
+/** RESCIND: an offer is no longer valid (its agent went away, or it timed out). */
+export const RescindEvent = message('RESCIND', { epoch: Epoch, offerId: Id });
+
+/** UPDATE: a task's status changed. Acknowledge it when `status.uuid` is set. */
+export const UpdateEvent = message('UPDATE', { epoch: Epoch, status: TaskStatus });
+
+/** MESSAGE: opaque bytes from one of the framework's executors. */
+export const MessageEvent = message('MESSAGE', { epoch: Epoch, agentId: Id, executorId: Id, data: Data });
+
+/** FAILURE: an agent was lost (no executorId) or an executor exited (with its status). */
+export const FailureEvent = message('FAILURE', {
+  epoch: Epoch,
+  agentId: Id.optional(),
+  executorId: Id.optional(),
+  status: z.number().int().optional(),
+});
+
+/** ERROR: the master ended the framework (e.g. torn down); the framework should exit. */
+export const ErrorEvent = message('ERROR', { epoch: Epoch, message: Text });
+
+/** HEARTBEAT: the master is alive; a framework that misses several should resubscribe. */
+export const HeartbeatEvent = message('HEARTBEAT', { epoch: Epoch });
+
+/** Every event the master sends to a framework. */
+export const SchedulerEvent = defineUnion('SchedulerEvent', [
+  SubscribedEvent,
+  OffersEvent,
+  RescindEvent,
+  UpdateEvent,
+  MessageEvent,
+  FailureEvent,
+  ErrorEvent,
+  HeartbeatEvent,
+]);
+/** Every event the master sends to a framework. */
+export type SchedulerEvent = z.infer<typeof SchedulerEvent.schema>;
