@@ -1,0 +1,205 @@
+// The allocator actor: the shell around `AllocatorCore` that lives inside the leading
+// master. Callers use the facade; every call becomes one operation on a FIFO mailbox, so the
+// core sees one change at a time. Calls that can free or add offerable resources request an
+// allocation run; requests coalesce (one run pending at a time, queued behind the calls
+// already waiting), as Mesos's `allocationCandidates`. A timer requests a run every
+// `allocationIntervalMs` too. Offers leave through `onOffers`, as data. A bad call is logged
+// and counted; it never stops the actor.
+import type { Logger } from 'pino';
+import type { Resources } from '../../protocol/resources.js';
+import type { Rng } from '../runtime/rng.js';
+import { AllocatorCore, type FrameworkOptions, type OfferDecision } from './core.js';
+import { Mailbox } from '../runtime/mailbox.js';
+import type { Sorter } from './sorter.js';
+
+/** Options of `AllocatorActor`; only `clock`, `rng` and `onOffers` are required. */
+export interface AllocatorActorOptions {
+  /** Milliseconds now; `Date.now` in production, a manual clock in tests. */
+  clock: () => number;
+  /** Randomness for the agent shuffle; seed it to replay a run. */
+  rng: Rng;
+  /** Receives the decisions of each run that produced any. */
+  onOffers: (decisions: OfferDecision[]) => void;
+  /** Period of the batch allocation; default 1000 ms. */
+  allocationIntervalMs?: number;
+  /** Fairness policy handed to the core. */
+  sorter?: Sorter;
+  /** Minimum offer handed to the core. */
+  minAllocatable?: Resources[];
+  /** Where failures and runs are logged. */
+  logger?: Logger;
+}
+
+/** Default period of the batch allocation (Mesos's `--allocation_interval`). */
+export const DEFAULT_ALLOCATION_INTERVAL_MS = 1000;
+
+/** The allocator behind a mailbox: a facade of async methods, offers through a callback. */
+export class AllocatorActor {
+  private readonly core: AllocatorCore;
+  private readonly mailbox = new Mailbox('allocator');
+  private readonly clock: () => number;
+  private readonly rng: Rng;
+  private readonly onOffers: (decisions: OfferDecision[]) => void;
+  private readonly intervalMs: number;
+  private readonly logger: Logger | undefined;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private runPending = false;
+  private stopped = false;
+  private runCount = 0;
+  private failureCount = 0;
+
+  constructor(options: AllocatorActorOptions) {
+    this.core = new AllocatorCore({
+      ...(options.sorter !== undefined && { sorter: options.sorter }),
+      ...(options.minAllocatable !== undefined && { minAllocatable: options.minAllocatable }),
+    });
+    this.clock = options.clock;
+    this.rng = options.rng;
+    this.onOffers = options.onOffers;
+    this.intervalMs = options.allocationIntervalMs ?? DEFAULT_ALLOCATION_INTERVAL_MS;
+    this.logger = options.logger?.child({ actor: 'allocator' });
+  }
+
+  /** Allocation runs performed so far. */
+  get runs(): number {
+    return this.runCount;
+  }
+
+  /** Operations that failed (logged and skipped) so far. */
+  get failures(): number {
+    return this.failureCount;
+  }
+
+  /** Starts the periodic allocation. Calls made before `start` are applied (and may allocate) too. */
+  start(): void {
+    if (this.timer !== undefined || this.stopped) return;
+    this.timer = setInterval(() => this.requestRun(), this.intervalMs);
+  }
+
+  /** Stops the timer, drops later calls, and resolves once queued work (runs included) is done. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.mailbox.idle();
+  }
+
+  /** Resolves once the mailbox is empty, including any run the queued calls requested. */
+  whenIdle(): Promise<void> {
+    return this.mailbox.idle();
+  }
+
+  /** Adds an agent (see `AllocatorCore.addAgent`); requests a run. */
+  addAgent(agentId: string, total: Resources, used?: ReadonlyMap<string, Resources>): Promise<void> {
+    return this.apply('addAgent', () => this.core.addAgent(agentId, total, used), true);
+  }
+
+  /** Removes an agent. */
+  removeAgent(agentId: string): Promise<void> {
+    return this.apply('removeAgent', () => this.core.removeAgent(agentId), false);
+  }
+
+  /** Reactivates an agent; requests a run. */
+  activateAgent(agentId: string): Promise<void> {
+    return this.apply('activateAgent', () => this.core.activateAgent(agentId), true);
+  }
+
+  /** Deactivates an agent. */
+  deactivateAgent(agentId: string): Promise<void> {
+    return this.apply('deactivateAgent', () => this.core.deactivateAgent(agentId), false);
+  }
+
+  /** Adds a framework; requests a run. */
+  addFramework(frameworkId: string, options: FrameworkOptions, used?: ReadonlyMap<string, Resources>): Promise<void> {
+    return this.apply('addFramework', () => this.core.addFramework(frameworkId, options, used), true);
+  }
+
+  /** Removes a framework; what it held is free again, so requests a run. */
+  removeFramework(frameworkId: string): Promise<void> {
+    return this.apply('removeFramework', () => this.core.removeFramework(frameworkId), true);
+  }
+
+  /** Reactivates a framework; requests a run. */
+  activateFramework(frameworkId: string): Promise<void> {
+    return this.apply('activateFramework', () => this.core.activateFramework(frameworkId), true);
+  }
+
+  /** Deactivates a framework. */
+  deactivateFramework(frameworkId: string): Promise<void> {
+    return this.apply('deactivateFramework', () => this.core.deactivateFramework(frameworkId), false);
+  }
+
+  /** Returns resources to the pool, filtering them for `refuseSeconds` if given; requests a run. */
+  recoverResources(
+    frameworkId: string,
+    agentId: string,
+    resources: Resources,
+    refuseSeconds?: number,
+  ): Promise<void> {
+    return this.apply(
+      'recoverResources',
+      () => this.core.recoverResources(frameworkId, agentId, resources, refuseSeconds, this.clock()),
+      true,
+    );
+  }
+
+  /** Suppresses offers to a framework. */
+  suppress(frameworkId: string): Promise<void> {
+    return this.apply('suppress', () => this.core.suppress(frameworkId), false);
+  }
+
+  /** Revives offers to a framework and clears its filters; requests a run. */
+  revive(frameworkId: string): Promise<void> {
+    return this.apply('revive', () => this.core.revive(frameworkId), true);
+  }
+
+  /** Reads the core through the mailbox, after every call queued before it; rejects on unknown ids. */
+  read<T>(view: (core: AllocatorCore) => T): Promise<T> {
+    return this.mailbox.run(() => view(this.core));
+  }
+
+  /** Queues one mutation; the promise resolves once applied and never rejects (failures are logged). */
+  private apply(op: string, mutate: () => void, triggers: boolean): Promise<void> {
+    if (this.stopped) {
+      this.logger?.warn({ op }, 'allocator stopped: call dropped');
+      return Promise.resolve();
+    }
+    return this.mailbox.run(() => {
+      try {
+        mutate();
+        if (triggers) this.requestRun();
+      } catch (err) {
+        this.failureCount += 1;
+        this.logger?.warn({ op, err }, 'allocator call failed');
+      }
+    });
+  }
+
+  /** Marks one run pending, queued behind the calls already waiting; further requests join it. */
+  private requestRun(): void {
+    if (this.runPending) return;
+    this.runPending = true;
+    void this.mailbox.run(() => this.run());
+  }
+
+  private run(): void {
+    this.runPending = false;
+    this.runCount += 1;
+    let decisions: OfferDecision[];
+    try {
+      decisions = this.core.allocate(this.clock(), this.rng);
+    } catch (err) {
+      this.failureCount += 1;
+      this.logger?.error({ err }, 'allocation run failed');
+      return;
+    }
+    this.logger?.debug({ run: this.runCount, offers: decisions.length }, 'allocation run');
+    if (decisions.length === 0) return;
+    try {
+      this.onOffers(decisions);
+    } catch (err) {
+      this.failureCount += 1;
+      this.logger?.error({ err }, 'onOffers failed');
+    }
+  }
+}

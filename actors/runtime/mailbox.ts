@@ -1,0 +1,90 @@
+/**
+ * A mailbox: jobs run one at a time, in arrival order. An actor's state is touched only
+ * from its mailbox, so handlers never interleave even when they await. Draining starts on
+ * a microtask, never inside the caller's stack: everything posted in one synchronous
+ * stretch is queued before the first job runs (which is what lets triggers coalesce).
+ */
+import type { Logger } from 'pino';
+import { ActorStoppedError } from './errors.js';
+
+type Job = () => unknown | Promise<unknown>;
+
+/** A FIFO of jobs run one at a time. A job that throws is logged; the mailbox goes on. */
+export class Mailbox {
+  private readonly queue: Job[] = [];
+  private running = false;
+  private closed = false;
+  private idleWaiters: Array<() => void> = [];
+  private readonly name: string;
+  private readonly logger: Logger | undefined;
+  /** Jobs run so far. */
+  processed = 0;
+  /** Jobs that threw. */
+  failed = 0;
+
+  constructor(name: string, logger?: Logger) {
+    this.name = name;
+    this.logger = logger;
+  }
+
+  /** Jobs waiting to run. */
+  get length(): number {
+    return this.queue.length;
+  }
+
+  /** Queues a job; resolves with its result once it has run. */
+  run<T>(job: () => T | Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new ActorStoppedError(this.name));
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push(async () => {
+        try {
+          resolve(await job());
+        } catch (e) {
+          reject(e); // the caller handles it; not counted as a mailbox failure
+        }
+      });
+      this.pump();
+    });
+  }
+
+  /** Queues a job whose result nobody waits for; a failure is logged. */
+  post(job: Job): void {
+    if (this.closed) return;
+    this.queue.push(job);
+    this.pump();
+  }
+
+  /** Resolves when no job is queued or running. */
+  idle(): Promise<void> {
+    if (!this.running && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Refuses new jobs, then resolves when the queued ones have run. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.idle();
+  }
+
+  private pump(): void {
+    if (this.running) return;
+    this.running = true;
+    queueMicrotask(() => void this.drain());
+  }
+
+  private async drain(): Promise<void> {
+    for (let job = this.queue.shift(); job !== undefined; job = this.queue.shift()) {
+      try {
+        await job();
+      } catch (e) {
+        this.failed += 1;
+        this.logger?.error({ err: e, mailbox: this.name }, 'job failed');
+      }
+      this.processed += 1;
+    }
+    this.running = false;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+}

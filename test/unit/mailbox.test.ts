@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { ActorStoppedError } from '../../actors/runtime/errors.js';
+import { Mailbox } from '../../actors/runtime/mailbox.js';
+import { backoffDelay } from '../../actors/runtime/request.js';
+
+describe('mailbox', () => {
+  it('runs jobs one at a time in arrival order, even when they await', async () => {
+    const box = new Mailbox('t');
+    const log: string[] = [];
+    const job = (name: string, pause: number) => async () => {
+      log.push(`${name}:start`);
+      await new Promise((r) => setTimeout(r, pause));
+      log.push(`${name}:end`);
+    };
+    box.post(job('a', 20));
+    box.post(job('b', 0));
+    await box.run(job('c', 5));
+    expect(log).toEqual(['a:start', 'a:end', 'b:start', 'b:end', 'c:start', 'c:end']);
+  });
+
+  it('does not run a job inside the caller stack', () => {
+    const box = new Mailbox('t');
+    let ran = false;
+    box.post(() => {
+      ran = true;
+    });
+    expect(ran).toBe(false);
+  });
+
+  it('keeps going after a job throws, and counts it', async () => {
+    const box = new Mailbox('t');
+    box.post(() => {
+      throw new Error('boom');
+    });
+    await expect(box.run(() => 42)).resolves.toBe(42);
+    expect(box.failed).toBe(1);
+    expect(box.processed).toBe(2);
+  });
+
+  it('hands a run() failure to its caller', async () => {
+    const box = new Mailbox('t');
+    await expect(box.run(() => Promise.reject(new Error('no')))).rejects.toThrow('no');
+    expect(box.failed).toBe(0);
+  });
+
+  it('refuses jobs after close, once the queued ones ran', async () => {
+    const box = new Mailbox('t');
+    let done = 0;
+    box.post(async () => {
+      await new Promise((r) => setTimeout(r, 5));
+      done += 1;
+    });
+    await box.close();
+    expect(done).toBe(1);
+    await expect(box.run(() => 1)).rejects.toBeInstanceOf(ActorStoppedError);
+  });
+});
+
+describe('backoff', () => {
+  it('doubles up to the cap, with jitter between 0.5x and 1.5x', () => {
+    // base 100: attempts 1..5 → 100, 200, 400, 800, 1000 (capped)
+    expect([1, 2, 3, 4, 5].map((a) => backoffDelay(a, 100, 1000, () => 0.5))).toEqual([100, 200, 400, 800, 1000]);
+    expect(backoffDelay(3, 100, 1000, () => 0)).toBe(200);
+    expect(backoffDelay(3, 100, 1000, () => 0.999)).toBe(600);
+  });
+});
