@@ -13,3 +13,4 @@ export * from './task-state.js';
 export * from './task-lifecycle.js';
 export * from './resources.js';
 export * from './resource-errors.js';
+export * from './operator.js';

@@ -15,6 +15,7 @@
  * | `nesos.<c>.agent.<agentId>.executor.<executorId>` | executor → agent (request) | ExecutorToAgent |
  * | `nesos.<c>.executor.<agentId>.<executorId>` | agent → executor | AgentToExecutor |
  * | `nesos.<c>.agent.<agentId>.files.<principal>` | CLI/UI → agent (request) | FilesCall |
+ * | `nesos.<c>.master.operator.<principal>` | CLI/UI → master (request) | OperatorCall |
  */
 import { SubjectTokenError } from './errors.js';
 
@@ -95,6 +96,16 @@ export class Subjects {
   /** The agent's subscription to every principal's file calls. */
   agentFilesWildcard(agentId: string): string {
     return `${this.root}.agent.${token(agentId, 'agent id')}.files.*`;
+  }
+
+  /** Operator calls to the master, sent by `principal`. */
+  operatorCall(principal: string): string {
+    return `${this.root}.master.operator.${token(principal, 'principal')}`;
+  }
+
+  /** The master's subscription to every operator call. */
+  operatorCallsWildcard(): string {
+    return `${this.root}.master.operator.*`;
   }
 
   /** Every subject of this cluster (for tools that watch or fuzz the bus). */

@@ -1,0 +1,191 @@
+/**
+ * Agents in the master: admission and readmission (rebuilding tasks from what the agent
+ * reports, as Mesos does), heartbeats, executor exits, and marking silent agents
+ * unreachable.
+ */
+import type { z } from 'zod';
+import type { ExecutorToFramework, ExitedExecutor, RegisterAgent, TaskOnAgent } from '../../protocol/agent.js';
+import { Resources } from '../../protocol/resources.js';
+import { TaskReason, TaskState, isTerminal } from '../../protocol/task-state.js';
+import { Rejection, type ReplyMessage } from '../runtime/actor.js';
+import type { Step } from './context.js';
+import { rescindOffer } from './offers.js';
+import { isPartitionAware, setTaskState } from './tasks.js';
+import { taskKey, type AgentRecord, type TaskRecord } from './state.js';
+
+/** REGISTER_AGENT: admit a new agent or readmit a known one with the tasks it reports. */
+export function onRegisterAgent(step: Step, msg: z.infer<typeof RegisterAgent>, principal: string): ReplyMessage {
+  const info = msg.agent;
+  if (info.id !== principal) {
+    throw new Rejection('WRONG_PRINCIPAL', `agent ${info.id} must register on its own subject, not as ${principal}`);
+  }
+  let total: Resources;
+  try {
+    total = Resources.fromWire(info.resources);
+  } catch (e) {
+    throw new Rejection('INVALID', `agent resources: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const known = step.state.agents.get(info.id);
+  if (known !== undefined) {
+    for (const offerId of [...known.offers]) rescindOffer(step, offerId, false);
+    if (known.status === 'active') step.allocator({ op: 'removeAgent', agentId: info.id });
+  }
+  const agent: AgentRecord = {
+    id: info.id,
+    hostname: info.hostname,
+    info,
+    total,
+    attributes: info.attributes,
+    status: 'active',
+    lastSeenMs: step.now,
+    registeredAtMs: known?.registeredAtMs ?? step.now,
+    tasks: known?.tasks ?? new Set(),
+    offers: new Set(),
+  };
+  step.state.agents.set(agent.id, agent);
+  reconcileReportedTasks(step, agent, msg.tasks, known !== undefined);
+  step.allocator({ op: 'addAgent', agentId: agent.id, total, used: usedByFramework(step, agent) });
+  return {
+    type: 'AGENT_REGISTERED',
+    epoch: step.config.epoch,
+    agentId: agent.id,
+    masterId: step.config.masterId,
+    heartbeatIntervalMs: step.config.agentHeartbeatIntervalMs,
+  };
+}
+
+/** What each framework's live tasks use on `agent`. */
+function usedByFramework(step: Step, agent: AgentRecord): Map<string, Resources> {
+  const used = new Map<string, Resources>();
+  for (const key of agent.tasks) {
+    const task = step.state.tasks.get(key);
+    if (task === undefined || isTerminal(task.state)) continue;
+    task.resourcesRecovered = false;
+    used.set(task.frameworkId, (used.get(task.frameworkId) ?? Resources.empty()).add(task.resources));
+  }
+  return used;
+}
+
+/**
+ * Brings the task table in line with what a (re)registering agent runs: reported tasks are
+ * (re)created with the agent's state; tasks the master declared LOST are killed (their
+ * framework was told they ended); tasks that came back from UNREACHABLE are reported to
+ * their framework; launched tasks the agent no longer has are gone.
+ */
+function reconcileReportedTasks(step: Step, agent: AgentRecord, reported: TaskOnAgent[], readmitted: boolean): void {
+  const seen = new Set<string>();
+  for (const r of reported) {
+    const key = taskKey(r.frameworkId, r.task.taskId);
+    seen.add(key);
+    if (step.state.completedTasks.has(key) && !step.state.tasks.has(key)) {
+      step.toAgent(agent.id, { type: 'KILL_TASK', frameworkId: r.frameworkId, taskId: r.task.taskId });
+      continue;
+    }
+    const existing = step.state.tasks.get(key);
+    if (existing !== undefined) {
+      const wasUnreachable = existing.state === TaskState.UNREACHABLE;
+      existing.state = r.state;
+      if (wasUnreachable) {
+        setStatusFromAgent(step, existing, r.state);
+      }
+      continue;
+    }
+    let resources: Resources;
+    try {
+      resources = Resources.fromWire(r.task.resources);
+    } catch {
+      continue;
+    }
+    const task: TaskRecord = {
+      frameworkId: r.frameworkId,
+      agentId: agent.id,
+      info: r.task,
+      resources,
+      state: r.state,
+      status: undefined,
+      resourcesRecovered: false,
+    };
+    step.state.tasks.set(key, task);
+    agent.tasks.add(key);
+    step.state.frameworks.get(r.frameworkId)?.tasks.add(key);
+  }
+  if (!readmitted) return;
+  for (const key of [...agent.tasks]) {
+    const task = step.state.tasks.get(key);
+    if (task === undefined || seen.has(key) || isTerminal(task.state) || task.state === TaskState.STAGING) continue;
+    const framework = step.state.frameworks.get(task.frameworkId);
+    const state = isPartitionAware(framework) ? TaskState.GONE : TaskState.LOST;
+    task.resourcesRecovered = true;
+    setTaskState(step, task, state, TaskReason.AGENT_REMOVED, 'task not reported by its agent when it registered again');
+  }
+}
+
+function setStatusFromAgent(step: Step, task: TaskRecord, state: TaskState): void {
+  task.status = {
+    taskId: task.info.taskId,
+    agentId: task.agentId,
+    state,
+    source: 'SOURCE_MASTER',
+    reason: TaskReason.RECONCILIATION,
+    message: 'agent reachable again',
+    timestamp: step.timestamp,
+  };
+  step.toFramework(task.frameworkId, { type: 'UPDATE', status: task.status });
+}
+
+/** HEARTBEAT: an agent the master does not know (or has marked unreachable) must register again. */
+export function onAgentHeartbeat(step: Step, agentId: string): ReplyMessage {
+  const agent = step.state.agents.get(agentId);
+  if (agent === undefined || agent.status !== 'active') {
+    throw new Rejection('UNKNOWN_AGENT', `agent ${agentId} is not registered with this master: register again`);
+  }
+  agent.lastSeenMs = step.now;
+  return { type: 'OK', epoch: step.config.epoch };
+}
+
+/** EXITED_EXECUTOR: tell the framework (FAILURE with the executor's status). */
+export function onExitedExecutor(step: Step, msg: z.infer<typeof ExitedExecutor>): void {
+  if (!step.state.frameworks.has(msg.frameworkId)) return;
+  step.toFramework(msg.frameworkId, {
+    type: 'FAILURE',
+    agentId: msg.agentId,
+    executorId: msg.executorId,
+    ...(msg.exitCode !== undefined && { status: msg.exitCode }),
+  });
+}
+
+/** EXECUTOR_TO_FRAMEWORK: pass the bytes on as a MESSAGE event. */
+export function onExecutorToFramework(step: Step, msg: z.infer<typeof ExecutorToFramework>): void {
+  if (!step.state.frameworks.has(msg.frameworkId)) return;
+  step.toFramework(msg.frameworkId, { type: 'MESSAGE', agentId: msg.agentId, executorId: msg.executorId, data: msg.data });
+}
+
+/**
+ * Marks an agent unreachable: its offers are rescinded, it leaves the allocator, its tasks
+ * become UNREACHABLE (partition-aware frameworks) or LOST (others), and every framework
+ * gets FAILURE for the agent.
+ */
+export function markUnreachable(step: Step, agent: AgentRecord): void {
+  agent.status = 'unreachable';
+  for (const offerId of [...agent.offers]) rescindOffer(step, offerId, false);
+  step.allocator({ op: 'removeAgent', agentId: agent.id });
+  for (const key of [...agent.tasks]) {
+    const task = step.state.tasks.get(key);
+    if (task === undefined || isTerminal(task.state)) continue;
+    task.resourcesRecovered = true; // the allocator dropped the agent with everything on it
+    const aware = isPartitionAware(step.state.frameworks.get(task.frameworkId));
+    const message = `agent ${agent.id} missed ${step.config.maxMissedAgentHeartbeats} heartbeats`;
+    setTaskState(step, task, aware ? TaskState.UNREACHABLE : TaskState.LOST, TaskReason.AGENT_UNREACHABLE, message);
+  }
+  for (const framework of step.state.frameworks.values()) {
+    if (framework.connected) step.toFramework(framework.id, { type: 'FAILURE', agentId: agent.id });
+  }
+}
+
+/** Marks every active agent that has been silent too long unreachable. */
+export function checkAgentHealth(step: Step): void {
+  const timeout = step.config.agentHeartbeatIntervalMs * step.config.maxMissedAgentHeartbeats;
+  for (const agent of step.state.agents.values()) {
+    if (agent.status === 'active' && step.now - agent.lastSeenMs > timeout) markUnreachable(step, agent);
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * What every part of the master core works with during one step: the registry, the
+ * configuration, the time of the step, an id generator, and the effects produced so far.
+ */
+import type { MasterToAgent } from '../../protocol/agent.js';
+import type { SchedulerEvent } from '../../protocol/scheduler.js';
+import type { AllocatorOp, MasterEffect } from './effects.js';
+import type { MasterState } from './state.js';
+
+/** The master's settings (Mesos's flags where they exist). */
+export interface MasterConfig {
+  /** This master's id. */
+  masterId: string;
+  /** The leader term this master serves under; carried by every message it sends. */
+  epoch: number;
+  /** How often agents heartbeat (told to them at registration). */
+  agentHeartbeatIntervalMs: number;
+  /** Heartbeats an agent may miss before it is marked unreachable. */
+  maxMissedAgentHeartbeats: number;
+  /** How often frameworks are sent HEARTBEAT. */
+  frameworkHeartbeatIntervalSeconds: number;
+  /** Unanswered framework heartbeats before the framework counts as disconnected. */
+  maxMissedFrameworkHeartbeats: number;
+  /** Filter applied to declined or unused offers when the call gives none (Mesos: 5 s). */
+  defaultRefuseSeconds: number;
+  /** How many ended tasks are kept for state and reconciliation. */
+  maxCompletedTasks: number;
+}
+
+/** Defaults for everything but the id and epoch. */
+export const DEFAULT_MASTER_CONFIG: Omit<MasterConfig, 'masterId' | 'epoch'> = {
+  agentHeartbeatIntervalMs: 1000,
+  maxMissedAgentHeartbeats: 5,
+  frameworkHeartbeatIntervalSeconds: 15,
+  maxMissedFrameworkHeartbeats: 2,
+  defaultRefuseSeconds: 5,
+  maxCompletedTasks: 1000,
+};
+
+/** A message type without its `epoch` (the step adds the master's own), distributed over unions. */
+export type WithoutEpoch<T> = T extends unknown ? Omit<T, 'epoch'> : never;
+
+/** One step of the core: inputs and the effects collected so far. */
+export class Step {
+  /** Effects to perform, in order. */
+  readonly effects: MasterEffect[] = [];
+
+  constructor(
+    /** The registry. */
+    readonly state: MasterState,
+    /** The settings. */
+    readonly config: MasterConfig,
+    /** The time of this step (ms). */
+    readonly now: number,
+    /** Makes a fresh id with the given prefix. */
+    readonly newId: (prefix: string) => string,
+  ) {}
+
+  /** Queues a message to an agent. */
+  toAgent(agentId: string, message: WithoutEpoch<MasterToAgent>): void {
+    this.effects.push({ kind: 'to-agent', agentId, message: { ...message, epoch: this.config.epoch } as MasterToAgent });
+  }
+
+  /** Queues an event to a framework. */
+  toFramework(frameworkId: string, message: WithoutEpoch<SchedulerEvent>): void {
+    this.effects.push({
+      kind: 'to-framework',
+      frameworkId,
+      message: { ...message, epoch: this.config.epoch } as SchedulerEvent,
+    });
+  }
+
+  /** Queues an allocator call. */
+  allocator(call: AllocatorOp): void {
+    this.effects.push({ kind: 'allocator', call });
+  }
+
+  /** Seconds since the epoch, for status timestamps. */
+  get timestamp(): number {
+    return this.now / 1000;
+  }
+}

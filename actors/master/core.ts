@@ -1,0 +1,156 @@
+/**
+ * The master's pure core: registry state plus one method per kind of input, each
+ * returning the reply (for requests) and the effects for the shell to perform. It never
+ * touches NATS, never reads the clock (every input carries `now`), and makes ids only
+ * through the generator it is given.
+ */
+import type { AgentToMaster } from '../../protocol/agent.js';
+import type { SchedulerCall } from '../../protocol/scheduler.js';
+import type { ReplyMessage } from '../runtime/actor.js';
+import { checkAgentHealth, markUnreachable, onAgentHeartbeat, onExecutorToFramework, onExitedExecutor, onRegisterAgent } from './agents.js';
+import { Step, type MasterConfig } from './context.js';
+import type { MasterEffect } from './effects.js';
+import {
+  callerFramework,
+  checkFrameworks,
+  onFrameworkHeartbeatResult,
+  onMessage,
+  onRevive,
+  onSubscribe,
+  onSuppress,
+  removeFramework,
+} from './frameworks.js';
+import { makeOffers, onAccept, onDecline, type Allocation } from './offers.js';
+import { emptyState, type MasterState } from './state.js';
+import { onAcknowledge, onKill, onReconcile, onStatusUpdate } from './tasks.js';
+
+/** What a step produced: the reply to send (requests only) and effects to perform. */
+export interface StepResult {
+  reply: ReplyMessage;
+  effects: MasterEffect[];
+}
+
+const OK = (epoch: number): ReplyMessage => ({ type: 'OK', epoch });
+
+/** The master's decision logic. */
+export class MasterCore {
+  /** The registry (read it; change it only through the methods). */
+  readonly state: MasterState = emptyState();
+  /** The settings. */
+  readonly config: MasterConfig;
+  private readonly newId: (prefix: string) => string;
+
+  constructor(config: MasterConfig, newId: (prefix: string) => string) {
+    this.config = config;
+    this.newId = newId;
+  }
+
+  private step(now: number): Step {
+    return new Step(this.state, this.config, now, this.newId);
+  }
+
+  /** A message from agent `principal` (the subject's last token). Throws `Rejection` to refuse. */
+  onAgentMessage(msg: AgentToMaster, principal: string, now: number): StepResult {
+    const step = this.step(now);
+    const agentId = msg.type === 'REGISTER_AGENT' ? msg.agent.id : msg.agentId;
+    if (msg.type !== 'REGISTER_AGENT' && agentId !== principal) {
+      return { reply: { type: 'REJECTED', code: 'WRONG_PRINCIPAL', reason: `agent ${principal} cannot speak for agent ${agentId}` }, effects: [] };
+    }
+    if (msg.type !== 'REGISTER_AGENT' && msg.type !== 'HEARTBEAT') {
+      const agent = this.state.agents.get(agentId);
+      if (agent === undefined || agent.status !== 'active') {
+        return { reply: { type: 'REJECTED', code: 'UNKNOWN_AGENT', reason: `agent ${agentId} is not registered: register again` }, effects: [] };
+      }
+      agent.lastSeenMs = now;
+    }
+    let reply = OK(this.config.epoch);
+    switch (msg.type) {
+      case 'REGISTER_AGENT':
+        reply = onRegisterAgent(step, msg, principal);
+        break;
+      case 'HEARTBEAT':
+        reply = onAgentHeartbeat(step, msg.agentId);
+        break;
+      case 'STATUS_UPDATE':
+        onStatusUpdate(step, msg);
+        break;
+      case 'EXITED_EXECUTOR':
+        onExitedExecutor(step, msg);
+        break;
+      case 'EXECUTOR_TO_FRAMEWORK':
+        onExecutorToFramework(step, msg);
+        break;
+    }
+    return { reply, effects: step.effects };
+  }
+
+  /** A call from framework principal `principal`. Throws `Rejection` to refuse. */
+  onSchedulerCall(call: SchedulerCall, principal: string, now: number): StepResult {
+    const step = this.step(now);
+    if (call.type === 'SUBSCRIBE') {
+      onSubscribe(step, call, principal);
+      return { reply: OK(this.config.epoch), effects: step.effects };
+    }
+    const framework = callerFramework(step, call.frameworkId, principal);
+    switch (call.type) {
+      case 'TEARDOWN':
+        removeFramework(step, framework, 'framework was torn down');
+        break;
+      case 'ACCEPT':
+        onAccept(step, framework, call);
+        break;
+      case 'DECLINE':
+        onDecline(step, framework, call);
+        break;
+      case 'REVIVE':
+        onRevive(step, framework);
+        break;
+      case 'SUPPRESS':
+        onSuppress(step, framework);
+        break;
+      case 'KILL':
+        onKill(step, framework, call);
+        break;
+      case 'ACKNOWLEDGE':
+        onAcknowledge(step, call);
+        break;
+      case 'RECONCILE':
+        onReconcile(step, framework, call);
+        break;
+      case 'MESSAGE':
+        onMessage(step, framework, call);
+        break;
+    }
+    return { reply: OK(this.config.epoch), effects: step.effects };
+  }
+
+  /** The allocator decided: offer these resources. */
+  onAllocations(decisions: readonly Allocation[], now: number): MasterEffect[] {
+    const step = this.step(now);
+    makeOffers(step, decisions);
+    return step.effects;
+  }
+
+  /** A framework answered a HEARTBEAT request, or did not. */
+  onFrameworkHeartbeat(frameworkId: string, answered: boolean, now: number): MasterEffect[] {
+    const step = this.step(now);
+    onFrameworkHeartbeatResult(step, frameworkId, answered);
+    return step.effects;
+  }
+
+  /** Time passed: silent agents become unreachable, heartbeats are due, failover timeouts end. */
+  onTick(now: number): MasterEffect[] {
+    const step = this.step(now);
+    checkAgentHealth(step);
+    checkFrameworks(step);
+    return step.effects;
+  }
+
+  /** Marks an agent unreachable now (an operator action, and a seam for tests). */
+  markAgentUnreachable(agentId: string, now: number): MasterEffect[] {
+    const step = this.step(now);
+    const agent = this.state.agents.get(agentId);
+    if (agent !== undefined && agent.status === 'active') markUnreachable(step, agent);
+    return step.effects;
+  }
+}

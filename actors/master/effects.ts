@@ -1,0 +1,30 @@
+/**
+ * What the master core asks its shell to do. The core returns these as data; the shell
+ * publishes messages and calls the allocator.
+ */
+import type { MasterToAgent } from '../../protocol/agent.js';
+import type { Resources } from '../../protocol/resources.js';
+import type { SchedulerEvent } from '../../protocol/scheduler.js';
+
+/** A call on the allocator, performed by the shell through the allocator actor. */
+export type AllocatorOp =
+  | { op: 'addAgent'; agentId: string; total: Resources; used: Map<string, Resources> }
+  | { op: 'removeAgent'; agentId: string }
+  | { op: 'addFramework'; frameworkId: string; roles: string[]; suppressed: boolean; used: Map<string, Resources> }
+  | { op: 'removeFramework'; frameworkId: string }
+  | { op: 'activateFramework'; frameworkId: string }
+  | { op: 'deactivateFramework'; frameworkId: string }
+  | { op: 'recoverResources'; frameworkId: string; agentId: string; resources: Resources; refuseSeconds: number | undefined }
+  | { op: 'suppress'; frameworkId: string }
+  | { op: 'revive'; frameworkId: string };
+
+/** One thing for the shell to do. */
+export type MasterEffect =
+  /** Publish a message to an agent. */
+  | { kind: 'to-agent'; agentId: string; message: MasterToAgent }
+  /** Publish an event to a framework. */
+  | { kind: 'to-framework'; frameworkId: string; message: SchedulerEvent }
+  /** Send a HEARTBEAT as a request; report the outcome with `frameworkHeartbeatResult`. */
+  | { kind: 'heartbeat-framework'; frameworkId: string; message: SchedulerEvent }
+  /** Call the allocator. */
+  | { kind: 'allocator'; call: AllocatorOp };

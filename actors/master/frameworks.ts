@@ -1,0 +1,169 @@
+/**
+ * Frameworks in the master: SUBSCRIBE (new or failing over), heartbeats that detect a
+ * framework that went away, failover timeouts, TEARDOWN, SUPPRESS/REVIVE and messages to
+ * executors.
+ */
+import type { z } from 'zod';
+import { Resources } from '../../protocol/resources.js';
+import type { MessageCall, SubscribeCall } from '../../protocol/scheduler.js';
+import { TaskReason, TaskState, isTerminal } from '../../protocol/task-state.js';
+import { Rejection } from '../runtime/actor.js';
+import type { Step } from './context.js';
+import { removeOffer } from './offers.js';
+import { completeTask, masterStatus } from './tasks.js';
+import type { FrameworkRecord } from './state.js';
+
+/** Finds the subscribed framework a call is for, checking that `principal` owns it. */
+export function callerFramework(step: Step, frameworkId: string, principal: string): FrameworkRecord {
+  const framework = step.state.frameworks.get(frameworkId);
+  if (framework === undefined) {
+    throw new Rejection('NOT_SUBSCRIBED', `framework ${frameworkId} is not subscribed: send SUBSCRIBE first`);
+  }
+  if (framework.info.principal !== principal) {
+    throw new Rejection('WRONG_PRINCIPAL', `framework ${frameworkId} belongs to principal ${framework.info.principal}, not ${principal}`);
+  }
+  return framework;
+}
+
+/**
+ * SUBSCRIBE: registers a new framework, or resubscribes a known one (same principal): it
+ * is reconnected, its outstanding offers are withdrawn (new ones follow), and SUBSCRIBED
+ * is sent.
+ */
+export function onSubscribe(step: Step, call: z.infer<typeof SubscribeCall>, principal: string): void {
+  const info = call.framework;
+  if (info.principal !== principal) {
+    throw new Rejection('WRONG_PRINCIPAL', `framework declares principal ${info.principal} but calls as ${principal}`);
+  }
+  const known = step.state.frameworks.get(info.id);
+  if (known !== undefined) {
+    if (known.info.principal !== principal) {
+      throw new Rejection('WRONG_PRINCIPAL', `framework ${info.id} belongs to principal ${known.info.principal}`);
+    }
+    known.info = info;
+    for (const offerId of [...known.offers]) {
+      const offer = step.state.offers.get(offerId);
+      if (offer !== undefined) removeOffer(step, offer, true);
+    }
+    if (!known.connected) step.allocator({ op: 'activateFramework', frameworkId: known.id });
+    known.connected = true;
+    known.disconnectedAtMs = undefined;
+    known.missedHeartbeats = 0;
+    known.lastHeartbeatMs = step.now;
+  } else {
+    const framework: FrameworkRecord = {
+      id: info.id,
+      info,
+      connected: true,
+      disconnectedAtMs: undefined,
+      missedHeartbeats: 0,
+      lastHeartbeatMs: step.now,
+      registeredAtMs: step.now,
+      suppressed: false,
+      tasks: new Set(),
+      offers: new Set(),
+    };
+    step.state.frameworks.set(framework.id, framework);
+    const used = new Map<string, Resources>();
+    for (const [key, task] of step.state.tasks) {
+      if (task.frameworkId !== framework.id) continue;
+      framework.tasks.add(key); // tasks agents reported before the framework came back
+      if (!isTerminal(task.state)) used.set(task.agentId, (used.get(task.agentId) ?? Resources.empty()).add(task.resources));
+    }
+    step.allocator({ op: 'addFramework', frameworkId: framework.id, roles: info.roles, suppressed: false, used });
+  }
+  step.toFramework(info.id, {
+    type: 'SUBSCRIBED',
+    frameworkId: info.id,
+    masterId: step.config.masterId,
+    heartbeatIntervalSeconds: step.config.frameworkHeartbeatIntervalSeconds,
+  });
+}
+
+/**
+ * Removes a framework: its agents shut its tasks down, its offers and allocations return,
+ * and its tasks are recorded as KILLED (reason FRAMEWORK_REMOVED).
+ */
+export function removeFramework(step: Step, framework: FrameworkRecord, why: string): void {
+  const agents = new Set<string>();
+  for (const key of [...framework.tasks]) {
+    const task = step.state.tasks.get(key);
+    if (task === undefined) continue;
+    if (!isTerminal(task.state)) {
+      agents.add(task.agentId);
+      task.state = TaskState.KILLED;
+      task.status = masterStatus(step, { taskId: task.info.taskId, agentId: task.agentId }, TaskState.KILLED, TaskReason.FRAMEWORK_REMOVED, why);
+    }
+    task.resourcesRecovered = true;
+    completeTask(step, task);
+  }
+  for (const agentId of agents) {
+    if (step.state.agents.get(agentId)?.status === 'active') step.toAgent(agentId, { type: 'SHUTDOWN_FRAMEWORK', frameworkId: framework.id });
+  }
+  for (const offerId of [...framework.offers]) {
+    const offer = step.state.offers.get(offerId);
+    if (offer !== undefined) removeOffer(step, offer, false);
+  }
+  step.allocator({ op: 'removeFramework', frameworkId: framework.id });
+  step.state.frameworks.delete(framework.id);
+}
+
+/** The framework stopped answering: no more offers, outstanding ones return, its failover timeout starts. */
+function disconnect(step: Step, framework: FrameworkRecord): void {
+  framework.connected = false;
+  framework.disconnectedAtMs = step.now;
+  for (const offerId of [...framework.offers]) {
+    const offer = step.state.offers.get(offerId);
+    if (offer !== undefined) removeOffer(step, offer, true);
+  }
+  step.allocator({ op: 'deactivateFramework', frameworkId: framework.id });
+}
+
+/** Outcome of a HEARTBEAT request: answered, or not (timeout or no responders). */
+export function onFrameworkHeartbeatResult(step: Step, frameworkId: string, answered: boolean): void {
+  const framework = step.state.frameworks.get(frameworkId);
+  if (framework === undefined || !framework.connected) return;
+  if (answered) {
+    framework.missedHeartbeats = 0;
+    return;
+  }
+  framework.missedHeartbeats += 1;
+  if (framework.missedHeartbeats >= step.config.maxMissedFrameworkHeartbeats) disconnect(step, framework);
+}
+
+/** Sends due heartbeats, and removes frameworks whose failover timeout ran out. */
+export function checkFrameworks(step: Step): void {
+  const interval = step.config.frameworkHeartbeatIntervalSeconds * 1000;
+  for (const framework of [...step.state.frameworks.values()]) {
+    if (framework.connected) {
+      if (step.now - framework.lastHeartbeatMs >= interval) {
+        framework.lastHeartbeatMs = step.now;
+        step.effects.push({ kind: 'heartbeat-framework', frameworkId: framework.id, message: { type: 'HEARTBEAT', epoch: step.config.epoch } });
+      }
+      continue;
+    }
+    const since = framework.disconnectedAtMs ?? step.now;
+    if (step.now - since >= framework.info.failoverTimeoutSeconds * 1000) {
+      removeFramework(step, framework, `framework did not come back within its failover timeout of ${framework.info.failoverTimeoutSeconds} s`);
+    }
+  }
+}
+
+/** SUPPRESS: no offers until REVIVE. */
+export function onSuppress(step: Step, framework: FrameworkRecord): void {
+  framework.suppressed = true;
+  step.allocator({ op: 'suppress', frameworkId: framework.id });
+}
+
+/** REVIVE: offers resume and filters are cleared. */
+export function onRevive(step: Step, framework: FrameworkRecord): void {
+  framework.suppressed = false;
+  step.allocator({ op: 'revive', frameworkId: framework.id });
+}
+
+/** MESSAGE: bytes for one of the framework's executors, through its agent. */
+export function onMessage(step: Step, framework: FrameworkRecord, call: z.infer<typeof MessageCall>): void {
+  const agent = step.state.agents.get(call.agentId);
+  if (agent === undefined || agent.status !== 'active') throw new Rejection('UNKNOWN_AGENT', `agent ${call.agentId} is not registered`);
+  step.toAgent(call.agentId, { type: 'FRAMEWORK_TO_EXECUTOR', frameworkId: framework.id, executorId: call.executorId, data: call.data });
+}

@@ -1,0 +1,85 @@
+/** The master's registry as plain JSON, for GET_STATE (and later /state). */
+import type { MasterSnapshot } from '../../protocol/operator.js';
+import { Resources } from '../../protocol/resources.js';
+import { isTerminal } from '../../protocol/task-state.js';
+import type { MasterState, TaskRecord } from './state.js';
+
+/** Facts the registry does not hold, supplied by the shell. */
+export interface SnapshotExtras {
+  masterId: string;
+  epoch: number;
+  cluster: string;
+  startedAt: number;
+  /** The DRF share of a framework, from the allocator. */
+  shareOf: (frameworkId: string) => number;
+}
+
+function taskView(task: TaskRecord): MasterSnapshot['tasks'][number] {
+  return {
+    taskId: task.info.taskId,
+    name: task.info.name,
+    frameworkId: task.frameworkId,
+    agentId: task.agentId,
+    state: task.state,
+    resources: task.resources.toString(),
+    ...(task.status !== undefined && { status: task.status }),
+  };
+}
+
+/** Builds the JSON view of the registry. */
+export function snapshot(state: MasterState, extras: SnapshotExtras): MasterSnapshot {
+  const usedOn = new Map<string, Resources>();
+  const allocatedTo = new Map<string, Resources>();
+  const add = (map: Map<string, Resources>, key: string, r: Resources) => map.set(key, (map.get(key) ?? Resources.empty()).add(r));
+  for (const task of state.tasks.values()) {
+    if (isTerminal(task.state)) continue;
+    add(usedOn, task.agentId, task.resources);
+    add(allocatedTo, task.frameworkId, task.resources);
+  }
+  for (const offer of state.offers.values()) {
+    add(usedOn, offer.agentId, offer.resources);
+    add(allocatedTo, offer.frameworkId, offer.resources);
+  }
+  return {
+    masterId: extras.masterId,
+    epoch: extras.epoch,
+    cluster: extras.cluster,
+    startedAt: extras.startedAt,
+    agents: [...state.agents.values()].map((a) => ({
+      id: a.id,
+      hostname: a.hostname,
+      status: a.status,
+      resources: a.total.toString(),
+      available: a.total.subtract(usedOn.get(a.id) ?? Resources.empty()).toString(),
+      attributes: a.attributes,
+      registeredAt: a.registeredAtMs,
+      lastSeenAt: a.lastSeenMs,
+      tasks: a.tasks.size,
+      offers: a.offers.size,
+    })),
+    frameworks: [...state.frameworks.values()].map((f) => ({
+      id: f.id,
+      name: f.info.name,
+      principal: f.info.principal,
+      roles: f.info.roles,
+      capabilities: f.info.capabilities,
+      connected: f.connected,
+      suppressed: f.suppressed,
+      failoverTimeoutSeconds: f.info.failoverTimeoutSeconds,
+      registeredAt: f.registeredAtMs,
+      allocated: (allocatedTo.get(f.id) ?? Resources.empty()).toString(),
+      share: extras.shareOf(f.id),
+      tasks: f.tasks.size,
+      offers: f.offers.size,
+    })),
+    tasks: [...state.tasks.values()].map(taskView),
+    completedTasks: [...state.completedTasks.values()].map(taskView),
+    offers: [...state.offers.values()].map((o) => ({
+      id: o.id,
+      frameworkId: o.frameworkId,
+      agentId: o.agentId,
+      resources: o.resources.toString(),
+      createdAt: o.createdAtMs,
+    })),
+  };
+}

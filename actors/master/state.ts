@@ -1,0 +1,90 @@
+/**
+ * The master's in-memory registry: agents, frameworks, tasks and outstanding offers.
+ * Plain data owned by `MasterCore`; nothing here performs I/O.
+ */
+import type { Resources } from '../../protocol/resources.js';
+import type { AgentInfo, Attributes, FrameworkInfo, TaskInfo, TaskStatus } from '../../protocol/schema.js';
+import type { TaskState } from '../../protocol/task-state.js';
+
+/** Whether the master can talk to an agent. */
+export type AgentStatus = 'active' | 'unreachable';
+
+/** An admitted agent. */
+export interface AgentRecord {
+  id: string;
+  hostname: string;
+  info: AgentInfo;
+  /** Everything the agent advertises. */
+  total: Resources;
+  attributes: Attributes;
+  status: AgentStatus;
+  /** When the master last heard from the agent (its clock, ms). */
+  lastSeenMs: number;
+  registeredAtMs: number;
+  /** Keys (see `taskKey`) of tasks on this agent. */
+  tasks: Set<string>;
+  /** Ids of outstanding offers of this agent's resources. */
+  offers: Set<string>;
+}
+
+/** A subscribed framework. */
+export interface FrameworkRecord {
+  id: string;
+  info: FrameworkInfo;
+  /** True while the framework answers heartbeats. */
+  connected: boolean;
+  /** When it stopped answering (for its failover timeout). */
+  disconnectedAtMs: number | undefined;
+  /** Heartbeats in a row that got no answer. */
+  missedHeartbeats: number;
+  /** When the last HEARTBEAT event was sent. */
+  lastHeartbeatMs: number;
+  registeredAtMs: number;
+  suppressed: boolean;
+  /** Keys of the framework's tasks the master still tracks. */
+  tasks: Set<string>;
+  /** Ids of the framework's outstanding offers. */
+  offers: Set<string>;
+}
+
+/** A task the master tracks, from ACCEPT until its terminal update is acknowledged. */
+export interface TaskRecord {
+  frameworkId: string;
+  agentId: string;
+  info: TaskInfo;
+  resources: Resources;
+  state: TaskState;
+  /** The latest status, as forwarded to the framework. */
+  status: TaskStatus | undefined;
+  /** Whether the resources have gone back to the allocator (task terminal or agent gone). */
+  resourcesRecovered: boolean;
+}
+
+/** An outstanding offer. */
+export interface OfferRecord {
+  id: string;
+  frameworkId: string;
+  agentId: string;
+  resources: Resources;
+  createdAtMs: number;
+}
+
+/** The master's registry. */
+export interface MasterState {
+  agents: Map<string, AgentRecord>;
+  frameworks: Map<string, FrameworkRecord>;
+  tasks: Map<string, TaskRecord>;
+  offers: Map<string, OfferRecord>;
+  /** Tasks that ended (acknowledged, lost or of removed frameworks), by key, oldest first, bounded. */
+  completedTasks: Map<string, TaskRecord>;
+}
+
+/** Creates an empty registry. */
+export function emptyState(): MasterState {
+  return { agents: new Map(), frameworks: new Map(), tasks: new Map(), offers: new Map(), completedTasks: new Map() };
+}
+
+/** A task's key in the registry: task ids are unique within a framework, as in Mesos. */
+export function taskKey(frameworkId: string, taskId: string): string {
+  return `${frameworkId}/${taskId}`;
+}

@@ -1,0 +1,164 @@
+/**
+ * Tasks in the master: state changes through the shared lifecycle, status updates to
+ * frameworks, acknowledgements to agents, kills, reconciliation, and the bookkeeping of
+ * resources when a task ends.
+ */
+import type { AcknowledgeCall, KillCall, ReconcileCall } from '../../protocol/scheduler.js';
+import type { StatusUpdate } from '../../protocol/agent.js';
+import type { TaskStatus } from '../../protocol/schema.js';
+import { canTransition } from '../../protocol/task-lifecycle.js';
+import { TaskReason, TaskSource, TaskState, isTerminal } from '../../protocol/task-state.js';
+import type { z } from 'zod';
+import type { Step } from './context.js';
+import { taskKey, type FrameworkRecord, type TaskRecord } from './state.js';
+
+/** True when the framework declared PARTITION_AWARE. */
+export function isPartitionAware(framework: FrameworkRecord | undefined): boolean {
+  return framework?.info.capabilities.includes('PARTITION_AWARE') ?? false;
+}
+
+/** A status produced by the master itself (never acknowledged). */
+export function masterStatus(step: Step, task: { taskId: string; agentId?: string }, state: TaskState, reason: TaskReason, message: string): TaskStatus {
+  return {
+    taskId: task.taskId,
+    state,
+    ...(task.agentId !== undefined && { agentId: task.agentId }),
+    source: TaskSource.MASTER,
+    reason,
+    message,
+    timestamp: step.timestamp,
+  };
+}
+
+/**
+ * Moves a task to `status.state` if the lifecycle allows it, records the status, and, when
+ * the task becomes terminal, gives its resources back to the allocator. Returns false for
+ * an illegal move (the task keeps its state).
+ */
+export function applyStatus(step: Step, task: TaskRecord, status: TaskStatus): boolean {
+  if (task.state !== status.state && !canTransition(task.state, status.state)) return false;
+  task.state = status.state;
+  task.status = status;
+  if (isTerminal(task.state)) recoverTaskResources(step, task);
+  return true;
+}
+
+/** Gives a task's resources back to the allocator, once. */
+export function recoverTaskResources(step: Step, task: TaskRecord): void {
+  if (task.resourcesRecovered) return;
+  task.resourcesRecovered = true;
+  const agent = step.state.agents.get(task.agentId);
+  if (agent === undefined || agent.status !== 'active') return; // the allocator no longer counts this agent
+  step.allocator({
+    op: 'recoverResources',
+    frameworkId: task.frameworkId,
+    agentId: task.agentId,
+    resources: task.resources,
+    refuseSeconds: undefined,
+  });
+}
+
+/** Moves a task out of the live table into the bounded list of ended tasks. */
+export function completeTask(step: Step, task: TaskRecord): void {
+  const key = taskKey(task.frameworkId, task.info.taskId);
+  step.state.tasks.delete(key);
+  step.state.agents.get(task.agentId)?.tasks.delete(key);
+  step.state.frameworks.get(task.frameworkId)?.tasks.delete(key);
+  const done = step.state.completedTasks;
+  done.delete(key);
+  done.set(key, task);
+  while (done.size > step.config.maxCompletedTasks) {
+    const oldest = done.keys().next().value;
+    if (oldest === undefined) break;
+    done.delete(oldest);
+  }
+}
+
+/** Sends a master-made status to the framework and applies it; ends the task if terminal. */
+export function setTaskState(step: Step, task: TaskRecord, state: TaskState, reason: TaskReason, message: string): void {
+  const status = masterStatus(step, { taskId: task.info.taskId, agentId: task.agentId }, state, reason, message);
+  if (!applyStatus(step, task, status)) return;
+  step.toFramework(task.frameworkId, { type: 'UPDATE', status });
+  if (isTerminal(state)) completeTask(step, task);
+}
+
+/**
+ * STATUS_UPDATE from an agent: apply it and forward it to the framework, which will
+ * acknowledge it. Updates for frameworks the master no longer knows are acknowledged to
+ * the agent at once, so it stops resending them.
+ */
+export function onStatusUpdate(step: Step, msg: z.infer<typeof StatusUpdate>): void {
+  const { frameworkId, status } = msg;
+  const framework = step.state.frameworks.get(frameworkId);
+  if (framework === undefined) {
+    if (status.uuid !== undefined) {
+      step.toAgent(msg.agentId, { type: 'STATUS_UPDATE_ACKNOWLEDGEMENT', frameworkId, taskId: status.taskId, uuid: status.uuid });
+    }
+    return;
+  }
+  const task = step.state.tasks.get(taskKey(frameworkId, status.taskId));
+  if (task !== undefined) applyStatus(step, task, status);
+  step.toFramework(frameworkId, { type: 'UPDATE', status });
+}
+
+/** ACKNOWLEDGE from a framework: forward to the agent; retire a terminal task whose last update it was. */
+export function onAcknowledge(step: Step, call: z.infer<typeof AcknowledgeCall>): void {
+  const { frameworkId, agentId, taskId, uuid } = call;
+  if (step.state.agents.get(agentId)?.status === 'active') {
+    step.toAgent(agentId, { type: 'STATUS_UPDATE_ACKNOWLEDGEMENT', frameworkId, taskId, uuid });
+  }
+  const task = step.state.tasks.get(taskKey(frameworkId, taskId));
+  if (task !== undefined && isTerminal(task.state) && task.status?.uuid === uuid) completeTask(step, task);
+}
+
+/** KILL from a framework: ask the task's agent to kill it; an unknown task is answered at once. */
+export function onKill(step: Step, framework: FrameworkRecord, call: z.infer<typeof KillCall>): void {
+  const task = step.state.tasks.get(taskKey(framework.id, call.taskId));
+  if (task === undefined || isTerminal(task.state)) {
+    const done = step.state.completedTasks.get(taskKey(framework.id, call.taskId));
+    const state = done?.state ?? (isPartitionAware(framework) ? TaskState.UNKNOWN : TaskState.LOST);
+    const status = masterStatus(step, { taskId: call.taskId, ...(call.agentId !== undefined && { agentId: call.agentId }) }, state, TaskReason.TASK_UNKNOWN, 'kill of a task the master does not know (or that already ended)');
+    step.toFramework(framework.id, { type: 'UPDATE', status });
+    return;
+  }
+  step.toAgent(task.agentId, {
+    type: 'KILL_TASK',
+    frameworkId: framework.id,
+    taskId: call.taskId,
+    ...(call.gracePeriodMs !== undefined && { gracePeriodMs: call.gracePeriodMs }),
+  });
+}
+
+/**
+ * RECONCILE: the latest known state of the listed tasks (explicit) or of all live tasks
+ * (implicit), as Mesos answers: unknown tasks on a registered agent are GONE, on an
+ * unreachable agent UNREACHABLE, otherwise UNKNOWN; frameworks that are not
+ * partition-aware get LOST instead of each of these.
+ */
+export function onReconcile(step: Step, framework: FrameworkRecord, call: z.infer<typeof ReconcileCall>): void {
+  const send = (taskId: string, agentId: string | undefined, state: TaskState, message: string) => {
+    const status = masterStatus(step, { taskId, ...(agentId !== undefined && { agentId }) }, state, TaskReason.RECONCILIATION, message);
+    step.toFramework(framework.id, { type: 'UPDATE', status });
+  };
+  if (call.tasks.length === 0) {
+    for (const key of framework.tasks) {
+      const task = step.state.tasks.get(key);
+      if (task !== undefined) send(task.info.taskId, task.agentId, task.state, 'reconciliation: latest state');
+    }
+    return;
+  }
+  const aware = isPartitionAware(framework);
+  for (const { taskId, agentId } of call.tasks) {
+    const key = taskKey(framework.id, taskId);
+    const task = step.state.tasks.get(key) ?? step.state.completedTasks.get(key);
+    if (task !== undefined) {
+      send(taskId, task.agentId, task.state, 'reconciliation: latest state');
+      continue;
+    }
+    const agent = agentId === undefined ? undefined : step.state.agents.get(agentId);
+    let state: TaskState = TaskState.UNKNOWN;
+    if (agent?.status === 'active') state = TaskState.GONE;
+    else if (agent?.status === 'unreachable') state = TaskState.UNREACHABLE;
+    send(taskId, agentId, aware ? state : TaskState.LOST, 'reconciliation: task unknown to the master');
+  }
+}

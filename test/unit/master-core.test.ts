@@ -1,0 +1,318 @@
+import { describe, expect, it } from 'vitest';
+import { Rejection } from '../../actors/runtime/actor.js';
+import { Resources } from '../../protocol/resources.js';
+import { TaskReason, TaskState } from '../../protocol/task-state.js';
+import { EPOCH, MasterHarness, allocatorCalls, events, toAgent, updates } from '../harness/master-harness.js';
+
+const S = TaskState;
+
+/** A master with agent a1 and framework f1 (optionally partition-aware) holding one offer of a1. */
+function withOffer(capabilities: Array<'PARTITION_AWARE'> = []) {
+  const h = new MasterHarness();
+  h.registerAgent('a1');
+  h.subscribe('f1', capabilities);
+  const { offerId } = h.offer('f1', 'a1');
+  return { h, offerId };
+}
+
+describe('master core: agents', () => {
+  it('admits an agent, hands it to the allocator and tells it the heartbeat interval', () => {
+    const h = new MasterHarness();
+    const { reply, effects } = h.registerAgent('a1', 'cpus:2;mem:1024');
+    expect(reply).toMatchObject({ type: 'AGENT_REGISTERED', agentId: 'a1', epoch: EPOCH, heartbeatIntervalMs: 1000 });
+    const [add] = allocatorCalls(effects);
+    expect(add?.op).toBe('addAgent');
+    if (add?.op === 'addAgent') expect(add.total.toString()).toBe('cpus:2;mem:1024');
+  });
+
+  it('refuses an agent registering under another agent id', () => {
+    const h = new MasterHarness();
+    expect(() =>
+      h.agent({ type: 'REGISTER_AGENT', agent: { id: 'a1', hostname: 'h', resources: [], attributes: {} }, tasks: [] }, 'a2'),
+    ).toThrow(Rejection);
+    const hb = h.agent({ type: 'HEARTBEAT', agentId: 'a1' }, 'a2');
+    expect(hb.reply).toMatchObject({ type: 'REJECTED', code: 'WRONG_PRINCIPAL' });
+  });
+
+  it('tells an unknown agent to register again', () => {
+    const h = new MasterHarness();
+    expect(() => h.agent({ type: 'HEARTBEAT', agentId: 'ghost' })).toThrow(/register again/);
+  });
+
+  it('marks a silent agent unreachable: offers rescinded, tasks LOST, frameworks told', () => {
+    const { h, offerId } = withOffer();
+    h.launch('f1', offerId, { taskId: 't1', agentId: 'a1' });
+    const { offerId: second } = h.offer('f1', 'a1', 'cpus:3;mem:3968');
+    // 5 missed heartbeats of 1 s: silent for 5.001 s
+    h.now += 5001;
+    const effects = h.core.onTick(h.now);
+    expect(events(effects, 'f1').map((e) => e.type)).toEqual(['RESCIND', 'UPDATE', 'FAILURE']);
+    expect(events(effects, 'f1')[0]).toMatchObject({ offerId: second });
+    expect(updates(effects, 'f1')[0]).toMatchObject({ taskId: 't1', state: S.LOST, reason: TaskReason.AGENT_UNREACHABLE, source: 'SOURCE_MASTER' });
+    expect(allocatorCalls(effects).map((c) => c.op)).toEqual(['removeAgent']);
+    expect(h.core.state.agents.get('a1')?.status).toBe('unreachable');
+  });
+
+  it('keeps a silent agent that is still within its heartbeat timeout', () => {
+    const { h } = withOffer();
+    h.now += 4999;
+    expect(h.core.onTick(h.now).filter((e) => e.kind === 'to-framework')).toEqual([]);
+  });
+
+  it('reports UNREACHABLE to partition-aware frameworks, and RUNNING again when the agent returns', () => {
+    const { h, offerId } = withOffer(['PARTITION_AWARE']);
+    h.launch('f1', offerId, { taskId: 't1', agentId: 'a1' });
+    h.update('a1', 'f1', 't1', S.RUNNING);
+    h.now += 6000;
+    expect(updates(h.core.onTick(h.now), 'f1')[0]?.state).toBe(S.UNREACHABLE);
+    const task = h.core.state.tasks.get('f1/t1');
+    const back = h.agent({
+      type: 'REGISTER_AGENT',
+      agent: { id: 'a1', hostname: 'a1.local', resources: Resources.parse('cpus:4;mem:4096').toWire(), attributes: {} },
+      tasks: [{ frameworkId: 'f1', task: task!.info, state: S.RUNNING }],
+    });
+    expect(updates(back.effects, 'f1')[0]?.state).toBe(S.RUNNING);
+    // the agent comes back with t1 using cpus:1;mem:128 of f1
+    const add = allocatorCalls(back.effects).find((c) => c.op === 'addAgent');
+    expect(add?.op === 'addAgent' && add.used.get('f1')?.toString()).toBe('cpus:1;mem:128');
+  });
+
+  it('kills tasks that a returning agent still runs but the master declared LOST', () => {
+    const { h, offerId } = withOffer();
+    h.launch('f1', offerId, { taskId: 't1', agentId: 'a1' });
+    const info = h.core.state.tasks.get('f1/t1')!.info;
+    h.now += 6000;
+    h.core.onTick(h.now);
+    const back = h.agent({
+      type: 'REGISTER_AGENT',
+      agent: { id: 'a1', hostname: 'a1.local', resources: Resources.parse('cpus:4;mem:4096').toWire(), attributes: {} },
+      tasks: [{ frameworkId: 'f1', task: info, state: S.RUNNING }],
+    });
+    expect(toAgent(back.effects, 'a1')).toEqual([{ type: 'KILL_TASK', frameworkId: 'f1', taskId: 't1', epoch: EPOCH }]);
+  });
+});
+
+describe('master core: frameworks', () => {
+  it('subscribes a framework and sends SUBSCRIBED with the epoch', () => {
+    const h = new MasterHarness();
+    const { reply, effects } = h.subscribe('f1');
+    expect(reply).toEqual({ type: 'OK', epoch: EPOCH });
+    expect(events(effects, 'f1')).toEqual([
+      { type: 'SUBSCRIBED', frameworkId: 'f1', masterId: 'm1', heartbeatIntervalSeconds: 15, epoch: EPOCH },
+    ]);
+    expect(allocatorCalls(effects)[0]).toMatchObject({ op: 'addFramework', frameworkId: 'f1', roles: ['*'] });
+  });
+
+  it('refuses a framework whose declared principal differs from the subject', () => {
+    const h = new MasterHarness();
+    expect(() =>
+      h.call({ type: 'SUBSCRIBE', framework: { id: 'f1', name: 'x', principal: 'alice', roles: ['*'], capabilities: [], failoverTimeoutSeconds: 0 } }, 'bob'),
+    ).toThrow(/principal/);
+  });
+
+  it('refuses calls for a framework from another principal, and calls before SUBSCRIBE', () => {
+    const h = new MasterHarness();
+    h.subscribe('f1');
+    expect(() => h.call({ type: 'REVIVE', frameworkId: 'f1' }, 'mallory')).toThrow(expect.objectContaining({ code: 'WRONG_PRINCIPAL' }));
+    expect(() => h.call({ type: 'REVIVE', frameworkId: 'nope' })).toThrow(expect.objectContaining({ code: 'NOT_SUBSCRIBED' }));
+  });
+
+  it('disconnects a framework after two unanswered heartbeats and removes it after its failover timeout', () => {
+    const { h, offerId } = withOffer();
+    h.core.state.frameworks.get('f1')!.info.failoverTimeoutSeconds = 10;
+    h.launch('f1', offerId, { taskId: 't1', agentId: 'a1' });
+    h.now += 15_000;
+    h.agent({ type: 'HEARTBEAT', agentId: 'a1' }); // the agent stays alive throughout
+    const beat = h.core.onTick(h.now);
+    expect(beat.filter((e) => e.kind === 'heartbeat-framework')).toHaveLength(1);
+    h.core.onFrameworkHeartbeat('f1', false, h.now);
+    const down = h.core.onFrameworkHeartbeat('f1', false, h.now);
+    expect(allocatorCalls(down).map((c) => c.op)).toEqual(['deactivateFramework']);
+    expect(h.core.state.frameworks.get('f1')?.connected).toBe(false);
+    // failover timeout 10 s: at +9.999 s the framework stays, at +10 s it is removed
+    h.now += 4000;
+    h.agent({ type: 'HEARTBEAT', agentId: 'a1' });
+    h.now += 4000;
+    h.agent({ type: 'HEARTBEAT', agentId: 'a1' });
+    h.now += 1999;
+    expect(toAgent(h.core.onTick(h.now), 'a1')).toEqual([]);
+    h.now += 1;
+    const gone = h.core.onTick(h.now);
+    expect(toAgent(gone, 'a1')).toEqual([{ type: 'SHUTDOWN_FRAMEWORK', frameworkId: 'f1', epoch: EPOCH }]);
+    expect(h.core.state.frameworks.has('f1')).toBe(false);
+    expect(h.core.state.completedTasks.get('f1/t1')?.state).toBe(S.KILLED);
+  });
+
+  it('resubscribing within the failover timeout reconnects and withdraws old offers', () => {
+    const { h, offerId } = withOffer();
+    h.core.state.frameworks.get('f1')!.info.failoverTimeoutSeconds = 60;
+    h.core.onFrameworkHeartbeat('f1', false, h.now);
+    h.core.onFrameworkHeartbeat('f1', false, h.now);
+    const again = h.call({ type: 'SUBSCRIBE', framework: { id: 'f1', name: 'f1', principal: 'p', roles: ['*'], capabilities: [], failoverTimeoutSeconds: 60 } });
+    expect(allocatorCalls(again.effects).map((c) => c.op)).toEqual(['activateFramework']);
+    expect(h.core.state.offers.has(offerId)).toBe(false);
+    expect(h.core.state.frameworks.get('f1')?.connected).toBe(true);
+  });
+
+  it('TEARDOWN shuts the framework down on its agents', () => {
+    const { h, offerId } = withOffer();
+    h.launch('f1', offerId, { taskId: 't1', agentId: 'a1' });
+    const { effects } = h.call({ type: 'TEARDOWN', frameworkId: 'f1' });
+    expect(toAgent(effects, 'a1')).toEqual([{ type: 'SHUTDOWN_FRAMEWORK', frameworkId: 'f1', epoch: EPOCH }]);
+    expect(allocatorCalls(effects).map((c) => c.op)).toEqual(['removeFramework']);
+  });
+});
+
+describe('master core: offers and ACCEPT', () => {
+  it('offers the allocator decision to the framework', () => {
+    const h = new MasterHarness();
+    h.registerAgent('a1');
+    h.subscribe('f1');
+    const { effects } = h.offer('f1', 'a1', 'cpus:2;mem:512');
+    const [ev] = events(effects, 'f1');
+    expect(ev).toMatchObject({ type: 'OFFERS', epoch: EPOCH, offers: [{ agentId: 'a1', hostname: 'a1.local' }] });
+  });
+
+  it('gives a decision back when its framework has gone', () => {
+    const h = new MasterHarness();
+    h.registerAgent('a1');
+    const effects = h.core.onAllocations([{ frameworkId: 'gone', agentId: 'a1', resources: Resources.parse('cpus:1') }], h.now);
+    expect(allocatorCalls(effects)).toMatchObject([{ op: 'recoverResources', frameworkId: 'gone', agentId: 'a1' }]);
+  });
+
+  it('launches a valid task and returns the unused rest with the default 5 s filter', () => {
+    const { h, offerId } = withOffer();
+    const { effects } = h.launch('f1', offerId, { taskId: 't1', agentId: 'a1' });
+    expect(toAgent(effects, 'a1')[0]).toMatchObject({ type: 'RUN_TASK', frameworkId: 'f1', task: { taskId: 't1' }, epoch: EPOCH });
+    // offered cpus:4;mem:4096, task uses cpus:1;mem:128 → cpus:3;mem:3968 back
+    const [rest] = allocatorCalls(effects);
+    expect(rest).toMatchObject({ op: 'recoverResources', refuseSeconds: 5 });
+    expect(rest?.op === 'recoverResources' && rest.resources.toString()).toBe('cpus:3;mem:3968');
+    expect(h.core.state.tasks.get('f1/t1')?.state).toBe(S.STAGING);
+  });
+
+  it('uses the filter given with ACCEPT for the unused rest', () => {
+    const { h, offerId } = withOffer();
+    const { effects } = h.launch('f1', offerId, { taskId: 't1', agentId: 'a1' }, 30);
+    expect(allocatorCalls(effects)[0]).toMatchObject({ refuseSeconds: 30 });
+  });
+
+  it('drops tasks on an unknown or used offer (LOST when not partition-aware)', () => {
+    const { h, offerId } = withOffer(['PARTITION_AWARE']);
+    h.launch('f1', offerId, { taskId: 't1', agentId: 'a1' });
+    const again = h.launch('f1', offerId, { taskId: 't2', agentId: 'a1' });
+    expect(updates(again.effects, 'f1')).toMatchObject([{ taskId: 't2', state: S.DROPPED, reason: TaskReason.INVALID_OFFERS }]);
+    expect(toAgent(again.effects, 'a1')).toEqual([]);
+
+    const plain = withOffer();
+    const bad = plain.h.launch('f1', 'offer-nope', { taskId: 't3', agentId: 'a1' });
+    expect(updates(bad.effects, 'f1')[0]?.state).toBe(S.LOST);
+  });
+
+  it('refuses a task that asks for more than the offer holds', () => {
+    const { h, offerId } = withOffer();
+    const { effects } = h.launch('f1', offerId, { taskId: 't1', agentId: 'a1', resources: Resources.parse('cpus:5;mem:128').toWire() });
+    const [status] = updates(effects, 'f1');
+    expect(status).toMatchObject({ taskId: 't1', state: S.ERROR, reason: TaskReason.TASK_INVALID });
+    expect(status?.message).toContain('more resources');
+    // nothing launched: the whole offer goes back
+    expect(allocatorCalls(effects)[0]?.op === 'recoverResources' && (allocatorCalls(effects)[0] as { resources: Resources }).resources.toString()).toBe('cpus:4;mem:4096');
+  });
+
+  it('refuses duplicate task ids within a call and across calls', () => {
+    const { h, offerId } = withOffer();
+    const info = { name: 'x', agentId: 'a1', resources: Resources.parse('cpus:1;mem:64').toWire(), command: { value: 'true', environment: {} } };
+    const { effects } = h.call({
+      type: 'ACCEPT',
+      frameworkId: 'f1',
+      offerIds: [offerId],
+      operations: [{ type: 'LAUNCH', tasks: [{ ...info, taskId: 'd' }, { ...info, taskId: 'd' }] }],
+    });
+    expect(toAgent(effects, 'a1')).toHaveLength(1);
+    expect(updates(effects, 'f1')).toMatchObject([{ taskId: 'd', state: S.ERROR }]);
+    const { offerId: next } = h.offer('f1', 'a1', 'cpus:3;mem:4032');
+    const later = h.launch('f1', next, { taskId: 'd', agentId: 'a1' });
+    expect(updates(later.effects, 'f1')[0]?.message).toContain('already used');
+  });
+
+  it('refuses a task naming another agent than the offer', () => {
+    const { h, offerId } = withOffer();
+    const { effects } = h.launch('f1', offerId, { taskId: 't1', agentId: 'a9' });
+    expect(updates(effects, 'f1')[0]).toMatchObject({ state: S.ERROR });
+  });
+
+  it('DECLINE returns the offer with a 5 s filter, or the one given', () => {
+    const { h, offerId } = withOffer();
+    const d = h.call({ type: 'DECLINE', frameworkId: 'f1', offerIds: [offerId] });
+    expect(allocatorCalls(d.effects)).toMatchObject([{ op: 'recoverResources', refuseSeconds: 5 }]);
+    const { offerId: o2 } = h.offer('f1', 'a1');
+    const d2 = h.call({ type: 'DECLINE', frameworkId: 'f1', offerIds: [o2], filters: { refuseSeconds: 120 } });
+    expect(allocatorCalls(d2.effects)).toMatchObject([{ refuseSeconds: 120 }]);
+  });
+});
+
+describe('master core: status updates, kill, reconcile', () => {
+  it('forwards updates, recovers resources on a terminal one, and retires the task on its acknowledgement', () => {
+    const { h, offerId } = withOffer();
+    h.launch('f1', offerId, { taskId: 't1', agentId: 'a1' });
+    const running = h.update('a1', 'f1', 't1', S.RUNNING);
+    expect(updates(running.result.effects, 'f1')).toMatchObject([{ taskId: 't1', state: S.RUNNING, uuid: running.uuid }]);
+    const done = h.update('a1', 'f1', 't1', S.FINISHED);
+    expect(allocatorCalls(done.result.effects)).toMatchObject([{ op: 'recoverResources', frameworkId: 'f1', agentId: 'a1' }]);
+    const ack = h.call({ type: 'ACKNOWLEDGE', frameworkId: 'f1', agentId: 'a1', taskId: 't1', uuid: done.uuid });
+    expect(toAgent(ack.effects, 'a1')).toEqual([
+      { type: 'STATUS_UPDATE_ACKNOWLEDGEMENT', frameworkId: 'f1', taskId: 't1', uuid: done.uuid, epoch: EPOCH },
+    ]);
+    expect(h.core.state.tasks.has('f1/t1')).toBe(false);
+    expect(h.core.state.completedTasks.get('f1/t1')?.state).toBe(S.FINISHED);
+  });
+
+  it('keeps its state on an illegal transition but still forwards the update', () => {
+    const { h, offerId } = withOffer();
+    h.launch('f1', offerId, { taskId: 't1', agentId: 'a1' });
+    h.update('a1', 'f1', 't1', S.FINISHED);
+    const late = h.update('a1', 'f1', 't1', S.RUNNING);
+    expect(h.core.state.tasks.get('f1/t1')?.state).toBe(S.FINISHED);
+    expect(updates(late.result.effects, 'f1')).toHaveLength(1);
+  });
+
+  it('acknowledges to the agent at once an update for a framework that is gone', () => {
+    const h = new MasterHarness();
+    h.registerAgent('a1');
+    const { uuid, result } = h.update('a1', 'gone', 't1', S.FINISHED);
+    expect(toAgent(result.effects, 'a1')).toMatchObject([{ type: 'STATUS_UPDATE_ACKNOWLEDGEMENT', uuid }]);
+  });
+
+  it('sends KILL_TASK to the agent, and answers a kill of an unknown task itself', () => {
+    const { h, offerId } = withOffer();
+    h.launch('f1', offerId, { taskId: 't1', agentId: 'a1' });
+    const k = h.call({ type: 'KILL', frameworkId: 'f1', taskId: 't1', gracePeriodMs: 500 });
+    expect(toAgent(k.effects, 'a1')).toEqual([{ type: 'KILL_TASK', frameworkId: 'f1', taskId: 't1', gracePeriodMs: 500, epoch: EPOCH }]);
+    const u = h.call({ type: 'KILL', frameworkId: 'f1', taskId: 'nope' });
+    expect(updates(u.effects, 'f1')).toMatchObject([{ taskId: 'nope', state: S.LOST, reason: TaskReason.TASK_UNKNOWN }]);
+  });
+
+  it('answers explicit reconciliation as Mesos does', () => {
+    const { h, offerId } = withOffer(['PARTITION_AWARE']);
+    h.launch('f1', offerId, { taskId: 't1', agentId: 'a1' });
+    h.update('a1', 'f1', 't1', S.RUNNING);
+    const { effects } = h.call({
+      type: 'RECONCILE',
+      frameworkId: 'f1',
+      tasks: [{ taskId: 't1' }, { taskId: 'x', agentId: 'a1' }, { taskId: 'y' }],
+    });
+    // known → latest; unknown on a registered agent → GONE; unknown elsewhere → UNKNOWN
+    expect(updates(effects, 'f1').map((s) => [s.taskId, s.state, s.reason])).toEqual([
+      ['t1', S.RUNNING, TaskReason.RECONCILIATION],
+      ['x', S.GONE, TaskReason.RECONCILIATION],
+      ['y', S.UNKNOWN, TaskReason.RECONCILIATION],
+    ]);
+  });
+
+  it('answers implicit reconciliation with every live task, and LOST for unknown tasks to plain frameworks', () => {
+    const { h, offerId } = withOffer();
+    h.launch('f1', offerId, { taskId: 't1', agentId: 'a1' });
+    expect(updates(h.call({ type: 'RECONCILE', frameworkId: 'f1', tasks: [] }).effects, 'f1')).toMatchObject([{ taskId: 't1', state: S.STAGING }]);
+    expect(updates(h.call({ type: 'RECONCILE', frameworkId: 'f1', tasks: [{ taskId: 'zz' }] }).effects, 'f1')[0]?.state).toBe(S.LOST);
+  });
+});
