@@ -64,6 +64,16 @@ export interface ActorOptions {
   maxMessageBytes?: number;
 }
 
+/** Options of `Actor.listen`. */
+export interface ListenOptions {
+  /**
+   * Answer `{ type: 'OK' }` at once to a well-formed event that was sent as a request (it has
+   * a reply subject), before the handler runs: senders use such requests to check that the
+   * listener is alive (e.g. the master's HEARTBEAT to a framework). Default false.
+   */
+  ack?: boolean;
+}
+
 /** Base class of actor shells. */
 export class Actor {
   /** The NATS connection. */
@@ -129,12 +139,14 @@ export class Actor {
 
   /**
    * Listens to events on `subject`: each is decoded as one of `union` and run through
-   * `handler` in the mailbox. Malformed events are logged and dropped.
+   * `handler` in the mailbox. Malformed events are logged and dropped. With `ack`, events
+   * sent as requests are answered OK on arrival.
    */
   protected listen<U extends MessageUnion>(
     subject: string,
     union: U,
     handler: (message: z.infer<U['schema']>, origin: Origin) => void | Promise<void>,
+    options: ListenOptions = {},
   ): void {
     this.subscribe(subject, (msg) => {
       const decoded = decode(union, msg.data, { maxBytes: this.maxBytes });
@@ -144,6 +156,7 @@ export class Actor {
         if (msg.reply) this.respond(msg, rejected(decoded.error.code, decoded.error.message));
         return;
       }
+      if (options.ack === true && msg.reply) this.respond(msg, { type: 'OK' });
       const origin = { subject: msg.subject, principal: Subjects.lastToken(msg.subject) };
       this.mailbox.post(async () => {
         try {
