@@ -1,0 +1,184 @@
+/**
+ * The command executor's shell: the NATS actor around `ExecutorCore`. It listens for the
+ * agent's events, SUBSCRIBEs (retrying until the agent answers), starts the task's
+ * command in its own process group with its output going straight to files, and sends
+ * the core's updates as UPDATE requests. `run` resolves with the exit code.
+ */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { closeSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { ExecutorEvent } from '../../protocol/executor.js';
+import { Reply } from '../../protocol/replies.js';
+import type { TaskStatus } from '../../protocol/schema.js';
+import { Actor } from '../runtime/actor.js';
+import type { NatsConnection } from '../runtime/nats.js';
+import { backoffDelay } from '../runtime/request.js';
+import { ExecutorCore, type ExecutorEffect, type ExecutorIdentity } from './core.js';
+import { TaskSpawnError } from './errors.js';
+
+/** Options of the command executor. */
+export interface CommandExecutorOptions extends ExecutorIdentity {
+  nc: NatsConnection;
+  cluster: string;
+  logger: Logger;
+  /** Give up when the agent has not answered SUBSCRIBE for this long (default 60 s). */
+  subscribeTimeoutMs?: number;
+  /** Resend unacknowledged updates after this long (default 1000 ms). */
+  resendMs?: number;
+  /** Exit this long after the terminal update even without its acknowledgement (default 10 s). */
+  ackTimeoutMs?: number;
+}
+
+/** The command executor actor: runs one task and reports it. */
+export class CommandExecutor extends Actor {
+  private readonly core: ExecutorCore;
+  private readonly options: CommandExecutorOptions;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private pid: number | undefined;
+  private resolveDone: (code: number) => void = () => undefined;
+  private readonly done = new Promise<number>((resolve) => {
+    this.resolveDone = resolve;
+  });
+
+  constructor(options: CommandExecutorOptions) {
+    super({ nc: options.nc, cluster: options.cluster, kind: 'executor', id: options.executorId, logger: options.logger });
+    this.options = options;
+    this.core = new ExecutorCore({
+      ...options,
+      ids: { uuid: () => randomUUID() },
+      ...(options.resendMs !== undefined && { resendMs: options.resendMs }),
+      ...(options.ackTimeoutMs !== undefined && { ackTimeoutMs: options.ackTimeoutMs }),
+    });
+  }
+
+  /** Subscribes to the agent, runs the task, and resolves with the process's exit code once done. */
+  async run(): Promise<number> {
+    const { agentId, executorId } = this.options;
+    this.listen(this.subjects.agentToExecutor(agentId, executorId), ExecutorEvent, (event) => this.perform(this.onEvent(event)));
+    await this.nc.flush(); // listening before the agent can answer SUBSCRIBE with LAUNCH
+    this.timer = setInterval(() => this.mailbox.post(() => this.perform(this.core.tick(Date.now()))), 100);
+    if (!(await this.subscribeToAgent())) this.resolveDone(1);
+    const code = await this.done;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    await this.stop();
+    return code;
+  }
+
+  /** Kills the task (if any) and exits after reporting it, as on SHUTDOWN (used on SIGTERM/SIGINT). */
+  shutdown(): void {
+    this.mailbox.post(() => this.perform(this.core.onShutdown(undefined, Date.now())));
+  }
+
+  private async subscribeToAgent(): Promise<boolean> {
+    const { agentId, executorId, frameworkId } = this.options;
+    const subject = this.subjects.executorToAgent(agentId, executorId);
+    const deadline = Date.now() + (this.options.subscribeTimeoutMs ?? 60_000);
+    for (let attempt = 1; !this.core.isFinished; attempt++) {
+      try {
+        const reply = await this.request(subject, { type: 'SUBSCRIBE', executorId, frameworkId, unacknowledged: [] }, Reply, { timeoutMs: 1000 });
+        if (reply.type === 'OK') return true;
+        this.log.error({ code: reply.code, reason: reply.reason }, 'the agent refused SUBSCRIBE');
+        return false;
+      } catch (e) {
+        if (Date.now() >= deadline) {
+          this.log.error({ err: e }, 'the agent did not answer SUBSCRIBE; giving up');
+          return false;
+        }
+        this.log.debug({ err: e, attempt }, 'SUBSCRIBE got no answer; retrying');
+        await new Promise((r) => setTimeout(r, backoffDelay(attempt, 100, 1000, Math.random)));
+      }
+    }
+    return true;
+  }
+
+  private onEvent(event: ExecutorEvent): ExecutorEffect[] {
+    const now = Date.now();
+    switch (event.type) {
+      case 'SUBSCRIBED':
+        return this.core.onSubscribed();
+      case 'LAUNCH':
+        return this.core.onLaunch(event.task, now);
+      case 'KILL':
+        return this.core.onKill(event.taskId, event.gracePeriodMs, now);
+      case 'ACKNOWLEDGED':
+        return this.core.onAcknowledged(event.taskId, event.uuid);
+      case 'SHUTDOWN':
+        return this.core.onShutdown(event.gracePeriodMs, now);
+      case 'MESSAGE':
+        return [{ kind: 'log', level: 'info', msg: 'framework message ignored: the command executor takes none', data: { bytes: event.data.byteLength } }];
+    }
+  }
+
+  private perform(effects: ExecutorEffect[]): void {
+    for (const effect of effects) {
+      switch (effect.kind) {
+        case 'log':
+          this.log[effect.level](effect.data ?? {}, effect.msg);
+          break;
+        case 'send-update':
+          this.sendUpdate(effect.status);
+          break;
+        case 'spawn':
+          this.spawnTask(effect.command, effect.env, effect.cwd);
+          break;
+        case 'signal':
+          this.signalTask(effect.signal);
+          break;
+        case 'exit':
+          this.log.info({ code: effect.code }, `executor exiting: ${effect.reason}`);
+          this.resolveDone(effect.code);
+          break;
+      }
+    }
+  }
+
+  private sendUpdate(status: TaskStatus): void {
+    const { agentId, executorId, frameworkId } = this.options;
+    const subject = this.subjects.executorToAgent(agentId, executorId);
+    this.log.debug({ state: status.state, uuid: status.uuid }, 'sending update');
+    this.request(subject, { type: 'UPDATE', executorId, frameworkId, status }, Reply, { timeoutMs: 1000 }).then(
+      (reply) => {
+        if (reply.type === 'REJECTED') {
+          this.mailbox.post(() => this.perform(this.core.onUpdateRejected(status.uuid ?? '', `${reply.code}: ${reply.reason}`)));
+        }
+      },
+      (e: unknown) => this.log.debug({ err: e, uuid: status.uuid }, 'update got no answer; it will be resent'),
+    );
+  }
+
+  private spawnTask(command: string, env: Record<string, string>, cwd: string): void {
+    let out: number | undefined;
+    let err: number | undefined;
+    try {
+      out = openSync(join(cwd, 'stdout'), 'a');
+      err = openSync(join(cwd, 'stderr'), 'a');
+      // Own process group (detached), output straight into the files: nothing passes through Node.
+      const child = spawn('/bin/sh', ['-c', command], { cwd, env, detached: true, stdio: ['ignore', out, err] });
+      child.on('error', (e) => this.mailbox.post(() => this.perform(this.core.onSpawnFailed(e.message, Date.now()))));
+      child.on('exit', (exitCode, signal) => this.mailbox.post(() => this.perform(this.core.onTaskExited({ exitCode, signal }, Date.now()))));
+      if (child.pid !== undefined) {
+        this.pid = child.pid;
+        this.perform(this.core.onSpawned(child.pid, Date.now()));
+      }
+    } catch (e) {
+      const error = new TaskSpawnError(this.options.executorId, e instanceof Error ? e.message : String(e), { cause: e });
+      this.log.error({ err: error }, 'could not start the task');
+      this.perform(this.core.onSpawnFailed(error.message, Date.now()));
+    } finally {
+      if (out !== undefined) closeSync(out);
+      if (err !== undefined) closeSync(err);
+    }
+  }
+
+  private signalTask(signal: 'SIGTERM' | 'SIGKILL'): void {
+    if (this.pid === undefined) return;
+    try {
+      process.kill(-this.pid, signal);
+      this.log.info({ pgid: this.pid, signal }, 'signalled the task');
+    } catch (e) {
+      this.log.debug({ err: e, pgid: this.pid, signal }, 'nothing left to signal in the task group');
+    }
+  }
+}
