@@ -1,0 +1,544 @@
+/**
+ * The agent's pure core: registration and heartbeats, tasks and their executors, status
+ * updates on their way to the master. It takes one input at a time (a master message or
+ * reply, an executor call, an executor's exit, a clock tick) and returns effects as data;
+ * the shell (`shell.ts`) performs them. No NATS, no clock, no randomness: `now` (ms) and
+ * the id generators are passed in.
+ *
+ * Order of an executor's life: RUN_TASK → launch-executor (phase `launching`) → the
+ * process SUBSCRIBEs → SUBSCRIBED and LAUNCH (phase `subscribed`) → UPDATEs → the process
+ * exits (phase `exited`). A task is forgotten once it is terminal, its last update is
+ * acknowledged and its executor has exited.
+ */
+import type { z } from 'zod';
+import type { AgentToMaster, MasterReplyToAgent, MasterToAgent, TaskOnAgent } from '../../protocol/agent.js';
+import type { ExecutorCall, ExecutorEvent, ExecutorSubscribe } from '../../protocol/executor.js';
+import type { RejectionCode } from '../../protocol/replies.js';
+import type { AgentInfo, FrameworkInfo, TaskInfo, TaskStatus } from '../../protocol/schema.js';
+import { canTransition, nextTaskState } from '../../protocol/task-lifecycle.js';
+import { TaskReason, TaskSource, TaskState, isTerminal } from '../../protocol/task-state.js';
+import { StatusUpdateQueue, type UpdateToSend } from './status-updates.js';
+
+/** Where the core gets fresh ids (crypto.randomUUID in the shell, counters in tests). */
+export interface AgentIds {
+  /** A status update's uuid. */
+  uuid(): string;
+  /** An executor run's id (the name of its sandbox directory). */
+  runId(): string;
+}
+
+/** Options of the core. */
+export interface AgentCoreOptions {
+  /** What the agent registers with: id, hostname, resources, attributes. */
+  info: AgentInfo;
+  ids: AgentIds;
+  /** Resend an unacknowledged status update after this long. */
+  statusUpdateRetryMs: number;
+  /** Longest pause between registration attempts (they back off from 100 ms up to this). */
+  registrationRetryMs: number;
+  /** Kill an executor that has not subscribed after this long (default 60 s). */
+  executorRegistrationTimeoutMs?: number;
+  /** Grace period of a kill when neither the message nor the task's kill policy gives one (default 3 s). */
+  defaultKillGracePeriodMs?: number;
+}
+
+/** Log levels a core may ask for. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** What the shell must do, as data. */
+export type AgentEffect =
+  /** Send to the master (as a request; feed the reply back through `onMasterReply`). */
+  | { kind: 'send-master'; message: AgentToMaster }
+  /** Create the run's sandbox and start the command executor for `taskId`. */
+  | { kind: 'launch-executor'; executorId: string; frameworkId: string; runId: string; taskId: string }
+  /** Publish an event to a running executor. */
+  | { kind: 'send-executor'; executorId: string; message: ExecutorEvent }
+  /** SIGKILL the executor's process group and its task's. */
+  | { kind: 'kill-executor'; executorId: string; reason: string }
+  | { kind: 'log'; level: LogLevel; msg: string; data?: Record<string, unknown> };
+
+/** The outcome of a request to the master: its reply, or why there was none. */
+export type MasterResult = { ok: true; reply: MasterReplyToAgent } | { ok: false; error: string };
+
+/** How an executor process ended. */
+export interface ExecutorExit {
+  exitCode?: number;
+  signal?: string;
+  /** Set when the process could not be started at all. */
+  error?: string;
+}
+
+/** The answer to an executor call: OK (then perform the effects) or REJECTED with a code. */
+export type ExecutorCallResult =
+  | { ok: true; effects: AgentEffect[] }
+  | { ok: false; code: RejectionCode; reason: string; effects: AgentEffect[] };
+
+/** Where an executor is in its life. */
+export type ExecutorPhase = 'launching' | 'subscribed' | 'killed-during-launch' | 'registration-timed-out' | 'exited';
+
+/** A task as the agent knows it (for `view`). */
+export interface TaskView {
+  taskId: string;
+  frameworkId: string;
+  executorId: string | undefined;
+  state: TaskState;
+  killRequested: boolean;
+  pendingUpdates: number;
+}
+
+/** An executor as the agent knows it (for `view`). */
+export interface ExecutorView {
+  executorId: string;
+  frameworkId: string;
+  runId: string;
+  phase: ExecutorPhase;
+  taskIds: string[];
+}
+
+/** A read-only picture of the core, for logs and tests. */
+export interface AgentCoreView {
+  agentId: string;
+  registered: boolean;
+  epoch: number | undefined;
+  masterId: string | undefined;
+  tasks: TaskView[];
+  executors: ExecutorView[];
+}
+
+type RegisterAgentMessage = Extract<AgentToMaster, { type: 'REGISTER_AGENT' }>;
+type ExecutorSubscribeMessage = z.infer<typeof ExecutorSubscribe>;
+
+type Registration =
+  | { phase: 'unregistered'; attempt: number; nextAttemptAt: number }
+  | { phase: 'registering'; attempt: number }
+  | { phase: 'registered'; masterId: string; intervalMs: number; nextHeartbeatAt: number; heartbeatInFlight: boolean };
+
+interface TaskRecord {
+  task: TaskInfo;
+  frameworkId: string;
+  executorId: string | undefined;
+  state: TaskState;
+  killRequested: boolean;
+  launched: boolean;
+  /** Uuids of updates accepted for this task, to answer a resent one without applying it twice. */
+  seen: Set<string>;
+}
+
+interface ExecutorRecord {
+  executorId: string;
+  frameworkId: string;
+  runId: string;
+  phase: ExecutorPhase;
+  taskIds: string[];
+  launchedAt: number;
+}
+
+const FIRST_RETRY_MS = 100;
+const log = (level: LogLevel, msg: string, data?: Record<string, unknown>): AgentEffect =>
+  data === undefined ? { kind: 'log', level, msg } : { kind: 'log', level, msg, data };
+
+/** The agent's bookkeeping, as a pure state machine over inputs → effects. */
+export class AgentCore {
+  /** The agent's id. */
+  readonly agentId: string;
+  private readonly info: AgentInfo;
+  private readonly ids: AgentIds;
+  private readonly updates: StatusUpdateQueue;
+  private readonly registrationRetryMs: number;
+  private readonly executorRegistrationTimeoutMs: number;
+  private readonly defaultGraceMs: number;
+  private registration: Registration = { phase: 'unregistered', attempt: 0, nextAttemptAt: 0 };
+  /** Highest master epoch seen; messages from older epochs are dropped. */
+  private epoch: number | undefined;
+  private readonly frameworks = new Map<string, FrameworkInfo>();
+  private readonly tasks = new Map<string, TaskRecord>();
+  private readonly executors = new Map<string, ExecutorRecord>();
+
+  constructor(options: AgentCoreOptions) {
+    this.info = options.info;
+    this.agentId = options.info.id;
+    this.ids = options.ids;
+    this.updates = new StatusUpdateQueue(options.statusUpdateRetryMs);
+    this.registrationRetryMs = options.registrationRetryMs;
+    this.executorRegistrationTimeoutMs = options.executorRegistrationTimeoutMs ?? 60_000;
+    this.defaultGraceMs = options.defaultKillGracePeriodMs ?? 3000;
+  }
+
+  /** True once a master has answered AGENT_REGISTERED (and not since forgotten us). */
+  get isRegistered(): boolean {
+    return this.registration.phase === 'registered';
+  }
+
+  // ---- time ------------------------------------------------------------------------
+
+  /** Called periodically: registration attempts, heartbeats, update resends, executor timeouts. */
+  tick(now: number): AgentEffect[] {
+    const effects: AgentEffect[] = [];
+    const reg = this.registration;
+    if (reg.phase === 'unregistered' && now >= reg.nextAttemptAt) effects.push(...this.startRegistration(reg.attempt));
+    if (reg.phase === 'registered' && !reg.heartbeatInFlight && now >= reg.nextHeartbeatAt) {
+      reg.heartbeatInFlight = true;
+      effects.push({ kind: 'send-master', message: { type: 'HEARTBEAT', agentId: this.agentId } });
+    }
+    if (this.isRegistered) effects.push(...this.updates.due(now).map((u) => this.statusUpdate(u)));
+    for (const ex of this.executors.values()) {
+      if (ex.phase !== 'launching' || now - ex.launchedAt < this.executorRegistrationTimeoutMs) continue;
+      ex.phase = 'registration-timed-out';
+      effects.push(
+        log('warn', 'executor did not subscribe in time; killing it', { executorId: ex.executorId }),
+        { kind: 'kill-executor', executorId: ex.executorId, reason: 'executor registration timed out' },
+      );
+    }
+    return effects;
+  }
+
+  // ---- the master ------------------------------------------------------------------
+
+  /** REGISTER_AGENT as it must be sent now: this agent and every task it holds. */
+  registrationMessage(): RegisterAgentMessage {
+    const tasks: TaskOnAgent[] = [...this.tasks.values()].map((t) => {
+      const framework = this.frameworks.get(t.frameworkId);
+      return { frameworkId: t.frameworkId, ...(framework && { framework }), task: t.task, state: t.state };
+    });
+    return { type: 'REGISTER_AGENT', agent: this.info, tasks };
+  }
+
+  /** The master's reply (or its absence) to a message of type `type` the agent sent. */
+  onMasterReply(type: AgentToMaster['type'], result: MasterResult, now: number): AgentEffect[] {
+    if (result.ok && result.reply.epoch !== undefined && result.reply.type !== 'AGENT_REGISTERED') this.observeEpoch(result.reply.epoch);
+    if (type === 'REGISTER_AGENT') return this.onRegisterReply(result, now);
+    if (type === 'HEARTBEAT') return this.onHeartbeatReply(result, now);
+    if (!result.ok) return [log('debug', `no answer to ${type}`, { error: result.error })];
+    if (result.reply.type === 'REJECTED') {
+      if (result.reply.code === 'UNKNOWN_AGENT' && this.isRegistered) return this.reregister(`${type} answered UNKNOWN_AGENT`);
+      return [log('warn', `master refused ${type}`, { code: result.reply.code, reason: result.reply.reason })];
+    }
+    return [];
+  }
+
+  /** A message from the master; dropped when its epoch is older than the newest seen. */
+  onMasterMessage(message: MasterToAgent, now: number): AgentEffect[] {
+    if (this.epoch !== undefined && message.epoch < this.epoch) {
+      return [log('warn', `dropped ${message.type} from an older master epoch`, { epoch: message.epoch, highest: this.epoch })];
+    }
+    this.epoch = message.epoch;
+    switch (message.type) {
+      case 'RUN_TASK':
+        return this.runTask(message.frameworkId, message.framework, message.task, now);
+      case 'KILL_TASK':
+        return this.killTask(message.taskId, message.frameworkId, message.gracePeriodMs, now);
+      case 'STATUS_UPDATE_ACKNOWLEDGEMENT':
+        return this.acknowledge(message.frameworkId, message.taskId, message.uuid, now);
+      case 'SHUTDOWN_FRAMEWORK': {
+        const effects: AgentEffect[] = [log('info', 'shutting down framework', { frameworkId: message.frameworkId })];
+        for (const t of [...this.tasks.values()]) {
+          if (t.frameworkId === message.frameworkId && !isTerminal(t.state)) {
+            effects.push(...this.killTask(t.task.taskId, t.frameworkId, undefined, now));
+          }
+        }
+        return effects;
+      }
+      case 'FRAMEWORK_TO_EXECUTOR': {
+        const ex = this.executors.get(message.executorId);
+        if (ex === undefined || ex.frameworkId !== message.frameworkId || ex.phase !== 'subscribed') {
+          return [log('info', 'dropped a framework message for an executor that is not subscribed', { executorId: message.executorId })];
+        }
+        return [{ kind: 'send-executor', executorId: ex.executorId, message: { type: 'MESSAGE', data: message.data } }];
+      }
+    }
+  }
+
+  // ---- executors -------------------------------------------------------------------
+
+  /** A call from an executor; `principal` is the executor id its subject names. */
+  onExecutorCall(call: ExecutorCall, principal: string, now: number): ExecutorCallResult {
+    if (call.executorId !== principal) {
+      return reject('WRONG_PRINCIPAL', `body names executor ${call.executorId} but the subject names ${principal}`);
+    }
+    const ex = this.executors.get(call.executorId);
+    if (ex === undefined) return reject('UNKNOWN_EXECUTOR', `no executor ${call.executorId} on agent ${this.agentId}`);
+    if (ex.frameworkId !== call.frameworkId) {
+      return reject('INVALID', `executor ${ex.executorId} belongs to framework ${ex.frameworkId}, not ${call.frameworkId}`);
+    }
+    if (call.type === 'SUBSCRIBE') return this.subscribe(ex, call, now);
+    if (ex.phase !== 'subscribed') return reject('NOT_SUBSCRIBED', `executor ${ex.executorId} has not subscribed (${ex.phase})`);
+    if (call.type === 'UPDATE') return this.executorUpdate(ex, call.status, now);
+    return ok([
+      {
+        kind: 'send-master',
+        message: { type: 'EXECUTOR_TO_FRAMEWORK', agentId: this.agentId, frameworkId: ex.frameworkId, executorId: ex.executorId, data: call.data },
+      },
+    ]);
+  }
+
+  /** An executor process ended: tell the master, and end its tasks that are not terminal yet. */
+  onExecutorExited(executorId: string, exit: ExecutorExit, now: number): AgentEffect[] {
+    const ex = this.executors.get(executorId);
+    if (ex === undefined || ex.phase === 'exited') return [log('debug', 'exit of an executor already gone', { executorId })];
+    const before = ex.phase;
+    ex.phase = 'exited';
+    const how = describeExit(exit);
+    const effects: AgentEffect[] = [
+      log('info', `executor ${how}`, { executorId }),
+      {
+        kind: 'send-master',
+        message: {
+          type: 'EXITED_EXECUTOR',
+          agentId: this.agentId,
+          frameworkId: ex.frameworkId,
+          executorId,
+          ...(exit.exitCode !== undefined && { exitCode: exit.exitCode }),
+          ...(exit.signal !== undefined && { signal: exit.signal }),
+        },
+      },
+    ];
+    for (const taskId of [...ex.taskIds]) {
+      const t = this.tasks.get(taskId);
+      if (t !== undefined && !isTerminal(t.state)) {
+        const state = t.killRequested ? TaskState.KILLED : TaskState.FAILED;
+        const reason = before === 'registration-timed-out' ? TaskReason.EXECUTOR_REGISTRATION_TIMEOUT : TaskReason.EXECUTOR_TERMINATED;
+        effects.push(...this.agentUpdate(t, state, reason, `Executor ${how} before the task ended`, now));
+      }
+      effects.push(...this.maybeForget(taskId));
+    }
+    return effects;
+  }
+
+  // ---- queries ---------------------------------------------------------------------
+
+  /** A read-only picture of what the agent holds. */
+  view(): AgentCoreView {
+    const reg = this.registration;
+    return {
+      agentId: this.agentId,
+      registered: reg.phase === 'registered',
+      epoch: this.epoch,
+      masterId: reg.phase === 'registered' ? reg.masterId : undefined,
+      tasks: [...this.tasks.values()].map((t) => ({
+        taskId: t.task.taskId,
+        frameworkId: t.frameworkId,
+        executorId: t.executorId,
+        state: t.state,
+        killRequested: t.killRequested,
+        pendingUpdates: this.updates.pending(t.task.taskId).length,
+      })),
+      executors: [...this.executors.values()].map(({ executorId, frameworkId, runId, phase, taskIds }) => ({
+        executorId,
+        frameworkId,
+        runId,
+        phase,
+        taskIds: [...taskIds],
+      })),
+    };
+  }
+
+  // ---- registration ----------------------------------------------------------------
+
+  private startRegistration(attempt: number): AgentEffect[] {
+    this.registration = { phase: 'registering', attempt };
+    return [{ kind: 'send-master', message: this.registrationMessage() }];
+  }
+
+  private onRegisterReply(result: MasterResult, now: number): AgentEffect[] {
+    const reg = this.registration;
+    if (reg.phase !== 'registering') return [log('debug', 'late answer to REGISTER_AGENT ignored')];
+    let problem: string;
+    if (!result.ok) problem = result.error;
+    else if (result.reply.type === 'AGENT_REGISTERED') {
+      const r = result.reply;
+      if (r.agentId !== this.agentId) problem = `master registered agent ${r.agentId}, not ${this.agentId}`;
+      else if (this.epoch !== undefined && r.epoch < this.epoch) problem = `answer from an older master epoch ${r.epoch} < ${this.epoch}`;
+      else {
+        this.epoch = r.epoch;
+        this.registration = {
+          phase: 'registered',
+          masterId: r.masterId,
+          intervalMs: r.heartbeatIntervalMs,
+          nextHeartbeatAt: now + r.heartbeatIntervalMs,
+          heartbeatInFlight: false,
+        };
+        const resend = this.updates.heads(now).map((u) => this.statusUpdate(u));
+        return [log('info', 'registered with the master', { masterId: r.masterId, epoch: r.epoch, tasks: this.tasks.size }), ...resend];
+      }
+    } else if (result.reply.type === 'REJECTED') problem = `${result.reply.code}: ${result.reply.reason}`;
+    else problem = `unexpected ${result.reply.type}`;
+    const attempt = reg.attempt + 1;
+    const delay = Math.min(this.registrationRetryMs, FIRST_RETRY_MS * 2 ** Math.min(20, attempt - 1));
+    this.registration = { phase: 'unregistered', attempt, nextAttemptAt: now + delay };
+    return [log(attempt <= 3 ? 'info' : 'debug', 'registration failed; will retry', { problem, attempt, retryInMs: delay })];
+  }
+
+  private onHeartbeatReply(result: MasterResult, now: number): AgentEffect[] {
+    const reg = this.registration;
+    if (reg.phase !== 'registered') return [];
+    reg.heartbeatInFlight = false;
+    reg.nextHeartbeatAt = now + reg.intervalMs;
+    if (!result.ok) return [log('warn', 'heartbeat got no answer; will retry', { error: result.error })];
+    if (result.reply.type !== 'REJECTED') return [];
+    if (result.reply.code === 'UNKNOWN_AGENT') return this.reregister('master does not know this agent');
+    return [log('warn', 'master refused a heartbeat', { code: result.reply.code, reason: result.reply.reason })];
+  }
+
+  private reregister(why: string): AgentEffect[] {
+    return [log('info', `registering again: ${why}`), ...this.startRegistration(0)];
+  }
+
+  private observeEpoch(epoch: number): void {
+    if (this.epoch === undefined || epoch > this.epoch) this.epoch = epoch;
+  }
+
+  // ---- tasks -----------------------------------------------------------------------
+
+  private runTask(frameworkId: string, framework: FrameworkInfo, task: TaskInfo, now: number): AgentEffect[] {
+    const taskId = task.taskId;
+    if (this.tasks.has(taskId) || this.executors.has(taskId)) return [log('warn', 'RUN_TASK for a task already known; ignored', { taskId })];
+    if (framework.id !== frameworkId) {
+      return [log('warn', 'RUN_TASK whose framework info does not match its framework id; ignored', { taskId, frameworkId })];
+    }
+    this.frameworks.set(frameworkId, framework);
+    const record: TaskRecord = { task, frameworkId, executorId: undefined, state: TaskState.STAGING, killRequested: false, launched: false, seen: new Set() };
+    this.tasks.set(taskId, record);
+    if (task.agentId !== this.agentId) {
+      const why = `Task is for agent ${task.agentId}, not ${this.agentId}`;
+      return this.agentUpdate(record, TaskState.ERROR, TaskReason.TASK_INVALID, why, now);
+    }
+    const runId = this.ids.runId();
+    record.executorId = taskId; // the command executor's id is its task's id
+    this.executors.set(taskId, { executorId: taskId, frameworkId, runId, phase: 'launching', taskIds: [taskId], launchedAt: now });
+    return [{ kind: 'launch-executor', executorId: taskId, frameworkId, runId, taskId }];
+  }
+
+  private killTask(taskId: string, frameworkId: string, gracePeriodMs: number | undefined, now: number): AgentEffect[] {
+    const t = this.tasks.get(taskId);
+    if (t === undefined || t.frameworkId !== frameworkId) return [log('info', 'asked to kill a task this agent does not have; ignored', { taskId, frameworkId })];
+    if (isTerminal(t.state)) return [log('info', 'asked to kill a task that has already ended', { taskId, state: t.state })];
+    const ex = t.executorId === undefined ? undefined : this.executors.get(t.executorId);
+    if (ex === undefined) return [log('warn', 'task to kill has no executor', { taskId })];
+    const grace = gracePeriodMs ?? t.task.killPolicy?.gracePeriodMs ?? this.defaultGraceMs;
+    if (ex.phase === 'subscribed') {
+      t.killRequested = true;
+      return [{ kind: 'send-executor', executorId: ex.executorId, message: { type: 'KILL', taskId, gracePeriodMs: grace } }];
+    }
+    if (ex.phase === 'launching') {
+      t.killRequested = true;
+      ex.phase = 'killed-during-launch';
+      return [
+        { kind: 'kill-executor', executorId: ex.executorId, reason: 'task killed before its executor subscribed' },
+        ...this.agentUpdate(t, TaskState.KILLED, TaskReason.TASK_KILLED_DURING_LAUNCH, 'Task killed before its executor subscribed', now),
+      ];
+    }
+    return [log('info', 'asked to kill a task whose executor is already going away', { taskId, phase: ex.phase })];
+  }
+
+  private acknowledge(frameworkId: string, taskId: string, uuid: string, now: number): AgentEffect[] {
+    const t = this.tasks.get(taskId);
+    if (t !== undefined && t.frameworkId !== frameworkId) return [log('warn', 'acknowledgement from the wrong framework ignored', { taskId, frameworkId })];
+    const r = this.updates.acknowledge(taskId, uuid, now);
+    if (r.outcome !== 'acknowledged') return [log('debug', `ignored a ${r.outcome} acknowledgement`, { taskId, uuid })];
+    const effects = r.next === undefined ? [] : this.sendIfRegistered([r.next]);
+    if (r.drained) effects.push(...this.maybeForget(taskId));
+    return effects;
+  }
+
+  private subscribe(ex: ExecutorRecord, call: ExecutorSubscribeMessage, now: number): ExecutorCallResult {
+    if (ex.phase !== 'launching' && ex.phase !== 'subscribed') {
+      return reject('UNKNOWN_EXECUTOR', `executor ${ex.executorId} is being killed or has exited (${ex.phase})`);
+    }
+    ex.phase = 'subscribed';
+    const effects: AgentEffect[] = [
+      { kind: 'send-executor', executorId: ex.executorId, message: { type: 'SUBSCRIBED', agentId: this.agentId, executorId: ex.executorId, frameworkId: ex.frameworkId } },
+    ];
+    for (const status of call.unacknowledged) {
+      const r = this.executorUpdate(ex, status, now);
+      effects.push(...r.effects);
+      if (!r.ok) effects.push(log('warn', 'dropped an unacknowledged update sent at resubscription', { taskId: status.taskId, reason: r.reason }));
+    }
+    for (const taskId of ex.taskIds) {
+      const t = this.tasks.get(taskId);
+      if (t === undefined || t.launched || isTerminal(t.state)) continue;
+      t.launched = true;
+      effects.push({ kind: 'send-executor', executorId: ex.executorId, message: { type: 'LAUNCH', task: t.task } });
+    }
+    return ok(effects);
+  }
+
+  private executorUpdate(ex: ExecutorRecord, status: TaskStatus, now: number): ExecutorCallResult {
+    const t = this.tasks.get(status.taskId);
+    if (t === undefined || t.executorId !== ex.executorId) return reject('UNKNOWN_TASK', `executor ${ex.executorId} runs no task ${status.taskId}`);
+    const uuid = status.uuid;
+    if (uuid === undefined) return reject('INVALID', 'an executor update needs a uuid');
+    const ack: AgentEffect = { kind: 'send-executor', executorId: ex.executorId, message: { type: 'ACKNOWLEDGED', taskId: t.task.taskId, uuid } };
+    if (t.seen.has(uuid)) return ok([log('debug', 'update received again; acknowledging it again', { taskId: t.task.taskId, uuid }), ack]);
+    if (!canTransition(t.state, status.state)) {
+      const why = `illegal transition ${t.state} → ${status.state}`;
+      return reject('INVALID', why, [log('warn', `ignored executor update: ${why}`, { taskId: t.task.taskId, uuid })]);
+    }
+    return ok([...this.apply(t, { ...status, agentId: this.agentId, executorId: ex.executorId }, now), ack]);
+  }
+
+  /** An update the agent itself generates (source AGENT). */
+  private agentUpdate(t: TaskRecord, state: TaskState, reason: TaskReason, message: string, now: number): AgentEffect[] {
+    const status: TaskStatus = {
+      taskId: t.task.taskId,
+      state,
+      agentId: this.agentId,
+      ...(t.executorId !== undefined && { executorId: t.executorId }),
+      source: TaskSource.AGENT,
+      reason,
+      message,
+      uuid: this.ids.uuid(),
+      timestamp: now / 1000,
+    };
+    return this.apply(t, status, now);
+  }
+
+  /** Moves the task to the update's state (if the lifecycle allows it) and queues the update. */
+  private apply(t: TaskRecord, status: TaskStatus, now: number): AgentEffect[] {
+    if (!canTransition(t.state, status.state)) {
+      return [log('warn', `ignored illegal transition ${t.state} → ${status.state}`, { taskId: t.task.taskId })];
+    }
+    t.state = nextTaskState(t.state, status.state);
+    if (status.uuid !== undefined) t.seen.add(status.uuid);
+    const head = this.updates.enqueue(t.frameworkId, status, now);
+    return head === undefined ? [] : this.sendIfRegistered([head]);
+  }
+
+  private sendIfRegistered(updates: UpdateToSend[]): AgentEffect[] {
+    // Unregistered: the heads wait; all of them are sent when registration succeeds.
+    return this.isRegistered ? updates.map((u) => this.statusUpdate(u)) : [];
+  }
+
+  private statusUpdate(u: UpdateToSend): AgentEffect {
+    return { kind: 'send-master', message: { type: 'STATUS_UPDATE', agentId: this.agentId, frameworkId: u.frameworkId, status: u.status } };
+  }
+
+  private maybeForget(taskId: string): AgentEffect[] {
+    const t = this.tasks.get(taskId);
+    if (t === undefined || !isTerminal(t.state) || this.updates.hasPending(taskId)) return [];
+    const ex = t.executorId === undefined ? undefined : this.executors.get(t.executorId);
+    if (ex !== undefined && ex.phase !== 'exited') return [];
+    this.tasks.delete(taskId);
+    this.updates.forget(taskId);
+    if (ex !== undefined) {
+      ex.taskIds = ex.taskIds.filter((id) => id !== taskId);
+      if (ex.taskIds.length === 0) this.executors.delete(ex.executorId);
+    }
+    if (![...this.tasks.values()].some((other) => other.frameworkId === t.frameworkId)) this.frameworks.delete(t.frameworkId);
+    return [log('debug', 'forgot a finished task', { taskId, state: t.state })];
+  }
+}
+
+function ok(effects: AgentEffect[]): ExecutorCallResult {
+  return { ok: true, effects };
+}
+
+function reject(code: RejectionCode, reason: string, effects: AgentEffect[] = []): ExecutorCallResult {
+  return { ok: false, code, reason, effects };
+}
+
+/** "exited with status 3", "was terminated by signal SIGKILL", "could not start: …". */
+export function describeExit(exit: ExecutorExit): string {
+  if (exit.error !== undefined) return `could not start: ${exit.error}`;
+  if (exit.signal !== undefined) return `was terminated by signal ${exit.signal}`;
+  return `exited with status ${exit.exitCode ?? 'unknown'}`;
+}

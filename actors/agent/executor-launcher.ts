@@ -1,0 +1,158 @@
+/**
+ * Starting and stopping executor processes. An executor is `node <entry>` started with
+ * execa in its sandbox, detached (its own process group, so terminal signals do not reach
+ * it), with its stdout and stderr appended to `<sandbox>/executor.log` through a file
+ * descriptor, and a minimal environment. Killing walks /proc for the executor's
+ * descendants, so that its task's process group (a group of its own) dies with it.
+ */
+import { closeSync, openSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import type { ExecutorExit } from './core.js';
+import { ExecutorLaunchError } from './errors.js';
+
+/** What to start. */
+export interface LaunchOptions {
+  executorId: string;
+  /** The executor's JS entry point, run by this Node binary. */
+  entry: string;
+  /** The run's sandbox: working directory, and home of `executor.log`. */
+  sandbox: string;
+  /** The executor's whole environment (nothing is inherited). */
+  env: Record<string, string>;
+}
+
+/** A started executor process. */
+export interface LaunchedExecutor {
+  pid: number;
+  /** Settles once the process has ended (never rejects). */
+  exited: Promise<ExecutorExit>;
+}
+
+/** Starts an executor process; throws ExecutorLaunchError when it cannot even be spawned. */
+export function launchExecutor(options: LaunchOptions): LaunchedExecutor {
+  let fd: number;
+  try {
+    fd = openSync(join(options.sandbox, 'executor.log'), 'a');
+  } catch (cause) {
+    throw new ExecutorLaunchError(options.executorId, `cannot open executor.log: ${String(cause)}`, { cause });
+  }
+  // execa hands a numeric fd straight to child_process.spawn (the child writes the file
+  // itself, nothing is piped through Node), but its types name only fds 3-9: hence the cast.
+  const logFd = fd as 3;
+  try {
+    const subprocess = execa(process.execPath, [options.entry], {
+      cwd: options.sandbox,
+      env: options.env,
+      extendEnv: false,
+      detached: true,
+      stdin: 'ignore',
+      stdout: logFd,
+      stderr: logFd,
+      buffer: false,
+      reject: false,
+      cleanup: false,
+    });
+    const exited = subprocess.then(
+      (r): ExecutorExit => {
+        if (r.exitCode !== undefined) return { exitCode: r.exitCode };
+        if (r.signal !== undefined) return { signal: r.signal };
+        return { error: r.shortMessage };
+      },
+      (e: unknown): ExecutorExit => ({ error: e instanceof Error ? e.message : String(e) }),
+    );
+    if (subprocess.pid === undefined) {
+      throw new ExecutorLaunchError(options.executorId, 'the process did not start');
+    }
+    return { pid: subprocess.pid, exited };
+  } finally {
+    closeSync(fd); // the child holds its own copy
+  }
+}
+
+/** One line of the process table. */
+export interface ProcessInfo {
+  pid: number;
+  ppid: number;
+  pgrp: number;
+  /** One-letter state from /proc (R, S, D, Z, ...). */
+  state: string;
+}
+
+/** Reads /proc/<pid>/stat; undefined when the process is gone (or there is no /proc). */
+export function readProcess(pid: number): ProcessInfo | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // "pid (comm) S ppid pgrp ..." — comm may hold spaces and parentheses: cut at the last ')'.
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return { pid, state: fields[0] ?? '?', ppid: Number(fields[1]), pgrp: Number(fields[2]) };
+}
+
+/** Every process /proc shows (empty where there is no /proc). */
+export function processTable(): ProcessInfo[] {
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  return names.filter((n) => /^\d+$/.test(n)).flatMap((n) => readProcess(Number(n)) ?? []);
+}
+
+/** True while `pid` runs (a zombie, dead but not yet reaped, counts as gone). */
+export function isAlive(pid: number): boolean {
+  const info = readProcess(pid);
+  if (info !== undefined) return info.state !== 'Z' && info.state !== 'X';
+  try {
+    process.kill(pid, 0);
+    return process.platform !== 'linux'; // on Linux, no /proc entry means gone
+  } catch {
+    return false;
+  }
+}
+
+/** The pids below `pid` in the process tree. */
+export function descendants(pid: number, table: readonly ProcessInfo[] = processTable()): number[] {
+  const children = new Map<number, number[]>();
+  for (const p of table) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p.pid]);
+  const out: number[] = [];
+  const todo = [...(children.get(pid) ?? [])];
+  for (let next = todo.pop(); next !== undefined; next = todo.pop()) {
+    out.push(next);
+    todo.push(...(children.get(next) ?? []));
+  }
+  return out;
+}
+
+/**
+ * Sends `signal` to `pid`'s process group, to every descendant's process group (a task
+ * runs in a group of its own), and to each of those processes. Never signals this
+ * process's own group. Returns the pids it found.
+ */
+export function killProcessTree(pid: number, signal: NodeJS.Signals = 'SIGKILL'): number[] {
+  const table = processTable();
+  const pids = [pid, ...descendants(pid, table)];
+  const own = readProcess(process.pid)?.pgrp;
+  const groups = new Set<number>([pid]);
+  for (const p of table) if (pids.includes(p.pid)) groups.add(p.pgrp);
+  for (const group of groups) {
+    if (group <= 1 || group === own) continue;
+    try {
+      process.kill(-group, signal);
+    } catch {
+      // already gone
+    }
+  }
+  for (const p of pids) {
+    try {
+      process.kill(p, signal);
+    } catch {
+      // already gone
+    }
+  }
+  return pids;
+}
