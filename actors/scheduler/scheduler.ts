@@ -1,0 +1,434 @@
+/**
+ * The scheduler SDK: a framework's connection to the master, as an actor.
+ *
+ * `connect` listens on the framework's events subject, then sends SUBSCRIBE and waits for
+ * SUBSCRIBED. Events are decoded by the Actor base; those sent as requests (HEARTBEAT) are
+ * answered OK on arrival so the master can tell a live framework from a dead one. In the
+ * mailbox each event is fenced (an epoch older than the newest seen is dropped), feeds the
+ * heartbeat watchdog, and goes to the Dispatcher, which hands it to framework code. When no
+ * event arrives for `missedHeartbeats` intervals the SDK resubscribes with the same id, with
+ * jittered exponential backoff, until SUBSCRIBED comes back; after every SUBSCRIBED it asks
+ * for the state of all tasks (implicit RECONCILE) unless told not to.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from 'pino';
+import { Reply } from '../../protocol/replies.js';
+import { SchedulerEvent, type Filters, type OfferOperation, type SchedulerCall } from '../../protocol/scheduler.js';
+import type { FrameworkInfo, Offer, TaskInfo, TaskStatus } from '../../protocol/schema.js';
+import { Actor } from '../runtime/actor.js';
+import { CallRejectedError, NoRespondersError, RequestTimeoutError } from '../runtime/errors.js';
+import { createRootLogger } from '../runtime/logger.js';
+import { connectNats } from '../runtime/nats.js';
+import { backoffDelay } from '../runtime/request.js';
+import { Dispatcher, type SchedulerEventMap, type SubscribedEvent } from './dispatch.js';
+import type { Listener } from './events.js';
+import {
+  InvalidCallError,
+  NatsUnreachableError,
+  NoFittingOfferError,
+  NoMasterError,
+  SchedulerClosedError,
+  SubscribeRejectedError,
+  SubscribeTimeoutError,
+} from './errors.js';
+import { offerFits, type Needs, toResources } from './offer-pool.js';
+import { resolveOptions, type ResolvedOptions, type SchedulerOptions } from './options.js';
+import { buildLaunch, type TaskSpec } from './tasks.js';
+
+/** Where the connection to the master stands. */
+export type SchedulerState = 'subscribing' | 'subscribed' | 'disconnected' | 'ended' | 'closed';
+
+/** Options of `waitForOffer`. */
+export interface WaitForOfferOptions {
+  /** Give up after this long with NoFittingOfferError; default: wait until `close`. */
+  timeoutMs?: number;
+  /** Decline the other offers seen while waiting; default true. */
+  declineOthers?: boolean;
+  /** Filters for those declines; default the master's (5 s). */
+  filters?: Filters;
+}
+
+interface Waiter {
+  resolve(ev: SubscribedEvent): void;
+  reject(e: unknown): void;
+}
+
+/** A framework's connection to the cluster: subscribe, receive offers and updates, launch and kill tasks. */
+export class Scheduler extends Actor {
+  /** The framework's id (chosen by the SDK unless given, kept across resubscriptions). */
+  readonly frameworkId: string;
+  /** The FrameworkInfo sent with SUBSCRIBE. */
+  readonly framework: FrameworkInfo;
+  /** Events dropped because they came from an older master epoch. */
+  fencedEvents = 0;
+  private readonly opts: ResolvedOptions;
+  private readonly ownsConnection: boolean;
+  private readonly servers: string;
+  private readonly dispatcher: Dispatcher;
+  private readonly closing = new AbortController();
+  private readonly pending = new Set<Promise<unknown>>();
+  private current: SchedulerState = 'subscribing';
+  private newestEpoch = -1;
+  private eventsSeen = 0;
+  private master: string | undefined;
+  private heartbeatMs: number | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
+  private waiter: Waiter | undefined;
+  private resubscribing: Promise<void> | undefined;
+
+  private constructor(opts: ResolvedOptions, nc: NatsConnection, logger: Logger, ownsConnection: boolean) {
+    super({ nc, cluster: opts.cluster, kind: 'scheduler', id: opts.framework.id, logger });
+    this.opts = opts;
+    this.framework = opts.framework;
+    this.frameworkId = opts.framework.id;
+    this.ownsConnection = ownsConnection;
+    this.servers = ownsConnection ? [opts.servers].flat().join(',') : nc.getServer();
+    this.dispatcher = new Dispatcher({
+      log: this.log,
+      mode: opts.acknowledge,
+      bufferSize: opts.eventBufferSize,
+      acknowledge: (status) => this.track(this.acknowledge(status), 'acknowledge'),
+    });
+  }
+
+  /**
+   * Connects to NATS (unless `nc` is given), subscribes the framework and resolves once the
+   * master answered SUBSCRIBED. Attach listeners right after: deliveries start on the next
+   * turn of the event loop. Throws NoMasterError, SubscribeTimeoutError, SubscribeRejectedError,
+   * NatsUnreachableError or InvalidOptionsError; `retryable` says whether trying again can help.
+   */
+  static async connect(options: SchedulerOptions): Promise<Scheduler> {
+    const opts = resolveOptions(options);
+    const logger = opts.logger ?? createRootLogger();
+    let nc = opts.nc;
+    if (nc === undefined) {
+      try {
+        nc = await connectNats({ servers: opts.servers, name: `nesos-framework-${opts.framework.name}` });
+      } catch (cause) {
+        throw new NatsUnreachableError([opts.servers].flat().join(','), { cause });
+      }
+    }
+    const scheduler = new Scheduler(opts, nc, logger, opts.nc === undefined);
+    try {
+      await scheduler.start();
+    } catch (e) {
+      await scheduler.close();
+      throw e;
+    }
+    return scheduler;
+  }
+
+  /** Where the connection to the master stands. */
+  get state(): SchedulerState {
+    return this.current;
+  }
+
+  /** The id of the master that last answered SUBSCRIBED. */
+  get masterId(): string | undefined {
+    return this.master;
+  }
+
+  /** The newest master epoch seen (-1 before any event). */
+  get epoch(): number {
+    return this.newestEpoch;
+  }
+
+  /** Adds a listener (awaited before the next event is delivered); returns a function that removes it. */
+  on<K extends keyof SchedulerEventMap>(name: K, listener: Listener<SchedulerEventMap[K]>): () => void {
+    return this.dispatcher.on(name, listener);
+  }
+
+  /** Every event from now on (bounded buffer, oldest dropped); ends at `close`. */
+  events(): AsyncIterableIterator<SchedulerEvent> {
+    return this.dispatcher.events();
+  }
+
+  /** Status updates of `taskId` (or of every task) from now on; ends at `close`. */
+  updates(taskId?: string): AsyncIterableIterator<TaskStatus> {
+    return this.dispatcher.updates(taskId);
+  }
+
+  /** Resolves with the first offered offer that holds `needs`; declines the others it sees unless told not to. */
+  waitForOffer(needs: Needs, options: WaitForOfferOptions = {}): Promise<Offer> {
+    const wanted = toResources(needs);
+    if (this.current === 'closed') return Promise.reject(new SchedulerClosedError('close() was called'));
+    return new Promise<Offer>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const finish = (): void => {
+        off();
+        if (timer !== undefined) clearTimeout(timer);
+        this.closing.signal.removeEventListener('abort', onClose);
+      };
+      const onClose = (): void => {
+        finish();
+        reject(new SchedulerClosedError('close() was called while waiting for an offer'));
+      };
+      const off = this.on('offers', (offers) => {
+        const chosen = offers.find((o) => offerFits(o, wanted));
+        if (chosen !== undefined) {
+          finish();
+          resolve(chosen);
+        }
+        const others = offers.filter((o) => o !== chosen).map((o) => o.id);
+        if (options.declineOthers !== false && others.length > 0) {
+          this.track(this.decline(others, options.filters), 'decline');
+        }
+      });
+      this.closing.signal.addEventListener('abort', onClose, { once: true });
+      if (options.timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          finish();
+          reject(new NoFittingOfferError(wanted.toString(), options.timeoutMs ?? 0));
+        }, options.timeoutMs);
+      }
+    });
+  }
+
+  /** Launches tasks on one offer (ACCEPT with one LAUNCH); returns the TaskInfos sent (ids filled in). */
+  async launch(offer: Offer, tasks: readonly TaskSpec[], filters?: Filters): Promise<TaskInfo[]> {
+    const infos = buildLaunch(offer, tasks);
+    await this.accept([offer.id], [{ type: 'LAUNCH', tasks: infos }], filters);
+    return infos;
+  }
+
+  /** Uses offers (all of one agent) for operations; unused resources return with `filters`. */
+  async accept(offerIds: string[], operations: OfferOperation[], filters?: Filters): Promise<void> {
+    await this.send({ type: 'ACCEPT', frameworkId: this.frameworkId, offerIds, operations, ...(filters && { filters }) });
+  }
+
+  /** Gives offers back; their agents are not offered again for `filters.refuseSeconds` (default 5 s). */
+  async decline(offerIds: string[], filters?: Filters): Promise<void> {
+    await this.send({ type: 'DECLINE', frameworkId: this.frameworkId, offerIds, ...(filters && { filters }) });
+  }
+
+  /** Kills a task; its terminal state arrives as an update. */
+  async kill(taskId: string, options: { agentId?: string; gracePeriodMs?: number } = {}): Promise<void> {
+    const { agentId, gracePeriodMs } = options;
+    await this.send({
+      type: 'KILL',
+      frameworkId: this.frameworkId,
+      taskId,
+      ...(agentId !== undefined && { agentId }),
+      ...(gracePeriodMs !== undefined && { gracePeriodMs }),
+    });
+  }
+
+  /** Acknowledges an update (needed in 'manual' mode); an update without uuid needs none and is ignored. */
+  async acknowledge(status: TaskStatus): Promise<void> {
+    if (status.uuid === undefined) return;
+    if (status.agentId === undefined) throw new InvalidCallError(`update ${status.uuid} of task ${status.taskId} has no agentId`);
+    await this.send({
+      type: 'ACKNOWLEDGE',
+      frameworkId: this.frameworkId,
+      agentId: status.agentId,
+      taskId: status.taskId,
+      uuid: status.uuid,
+    });
+  }
+
+  /** Asks for the state of the listed tasks, or of all the framework's tasks when none are listed. */
+  async reconcile(tasks: Array<{ taskId: string; agentId?: string }> = []): Promise<void> {
+    await this.send({ type: 'RECONCILE', frameworkId: this.frameworkId, tasks });
+  }
+
+  /** Clears offer filters and resumes offers after `suppress`. */
+  async revive(roles?: string[]): Promise<void> {
+    await this.send({ type: 'REVIVE', frameworkId: this.frameworkId, ...(roles && { roles }) });
+  }
+
+  /** Stops offers until `revive`. */
+  async suppress(roles?: string[]): Promise<void> {
+    await this.send({ type: 'SUPPRESS', frameworkId: this.frameworkId, ...(roles && { roles }) });
+  }
+
+  /** Ends the framework: the master kills its tasks and rescinds its offers. Call `close` afterwards. */
+  async teardown(): Promise<void> {
+    await this.send({ type: 'TEARDOWN', frameworkId: this.frameworkId });
+    this.end();
+  }
+
+  /** Sends bytes to one of the framework's executors. */
+  async message(agentId: string, executorId: string, data: Uint8Array): Promise<void> {
+    await this.send({ type: 'MESSAGE', frameworkId: this.frameworkId, agentId, executorId, data: data as Uint8Array<ArrayBuffer> });
+  }
+
+  /** Stops listening, ends iterators, waits for acknowledgements under way; closes NATS if the SDK opened it. */
+  async close(): Promise<void> {
+    if (this.current === 'closed') return;
+    this.current = 'closed';
+    this.stopWatchdog();
+    this.closing.abort();
+    this.waiter?.reject(new SchedulerClosedError('close() was called while subscribing'));
+    this.waiter = undefined;
+    await Promise.allSettled([...this.pending]);
+    this.dispatcher.close();
+    await super.stop();
+    if (this.ownsConnection && !this.nc.isClosed()) await this.nc.close();
+    this.log.info('scheduler closed');
+  }
+
+  /** Same as `close`. */
+  override stop(): Promise<void> {
+    return this.close();
+  }
+
+  // ---- subscribing ------------------------------------------------------------------
+
+  private async start(): Promise<void> {
+    this.listen(this.subjects.frameworkEvents(this.frameworkId), SchedulerEvent, (ev) => this.onEvent(ev), { ack: true });
+    await this.nc.flush(); // the server knows our interest before the master can answer
+    await this.subscribeOnce();
+    setImmediate(() => this.dispatcher.start());
+  }
+
+  /** Sends SUBSCRIBE and resolves at SUBSCRIBED; throws the SDK's subscribe errors. */
+  private async subscribeOnce(): Promise<SubscribedEvent> {
+    const subscribed = new Promise<SubscribedEvent>((resolve, reject) => (this.waiter = { resolve, reject }));
+    subscribed.catch(() => {}); // handled below; keeps an early rejection from being unhandled
+    const subject = this.subjects.schedulerCall(this.framework.principal);
+    try {
+      await this.call(subject, { type: 'SUBSCRIBE', framework: this.framework }, Reply, { timeoutMs: this.opts.requestTimeoutMs });
+    } catch (e) {
+      this.waiter = undefined;
+      throw this.subscribeError(e, subject);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.waiter = undefined;
+        reject(new SubscribeTimeoutError(this.opts.cluster, this.servers, this.opts.subscribeTimeoutMs));
+      }, this.opts.subscribeTimeoutMs);
+    });
+    try {
+      return await Promise.race([subscribed, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private subscribeError(e: unknown, subject: string): unknown {
+    if (e instanceof NoRespondersError) {
+      return new NoMasterError(this.opts.cluster, this.servers, `nobody listens on ${subject}`, { cause: e });
+    }
+    if (e instanceof RequestTimeoutError) {
+      return new NoMasterError(this.opts.cluster, this.servers, `SUBSCRIBE got no answer within ${this.opts.requestTimeoutMs} ms`, {
+        cause: e,
+      });
+    }
+    if (e instanceof CallRejectedError) return new SubscribeRejectedError(e.code, e.message, { cause: e });
+    return e;
+  }
+
+  /** Resubscribes with backoff until SUBSCRIBED arrives, the master refuses for good, or `close`. */
+  private async resubscribe(): Promise<void> {
+    for (let attempt = 1; this.current === 'disconnected'; attempt++) {
+      try {
+        await this.subscribeOnce();
+        return;
+      } catch (e) {
+        if (this.current !== 'disconnected') return;
+        if (e instanceof SubscribeRejectedError && !e.retryable) {
+          this.log.error({ err: e }, 'the master refused to resubscribe the framework; giving up');
+          this.end();
+          return;
+        }
+        this.log.warn({ err: e, attempt }, 'resubscribe failed; trying again');
+      }
+      const pause = backoffDelay(attempt, this.opts.resubscribeBackoffMs, this.opts.maxResubscribeBackoffMs, this.opts.random);
+      await sleep(pause, undefined, { signal: this.closing.signal }).catch(() => {});
+    }
+  }
+
+  // ---- events -----------------------------------------------------------------------
+
+  /** Runs in the mailbox for each decoded event. */
+  private onEvent(ev: SchedulerEvent): void {
+    if (this.current === 'closed') return;
+    if (ev.epoch < this.newestEpoch) {
+      this.fencedEvents += 1;
+      this.log.debug({ type: ev.type, epoch: ev.epoch, newest: this.newestEpoch }, 'dropped an event from an older master epoch');
+      return;
+    }
+    this.newestEpoch = ev.epoch;
+    this.eventsSeen += 1;
+    this.watchdog?.refresh();
+    if (ev.type === 'SUBSCRIBED') this.onSubscribed(ev);
+    if (ev.type === 'ERROR') {
+      this.log.error({ message: ev.message }, 'the master ended the framework');
+      this.end();
+    }
+    this.dispatcher.event(ev);
+  }
+
+  private onSubscribed(ev: SubscribedEvent): void {
+    if (ev.frameworkId !== this.frameworkId) {
+      this.log.warn({ frameworkId: ev.frameworkId }, 'ignored SUBSCRIBED for another framework');
+      return;
+    }
+    this.master = ev.masterId;
+    this.heartbeatMs = ev.heartbeatIntervalSeconds * 1000;
+    if (this.current !== 'ended') {
+      this.current = 'subscribed';
+      this.armWatchdog();
+    }
+    this.log.info({ masterId: ev.masterId, epoch: ev.epoch, heartbeatIntervalSeconds: ev.heartbeatIntervalSeconds }, 'subscribed');
+    this.waiter?.resolve(ev);
+    this.waiter = undefined;
+    if (this.opts.reconcileOnSubscribe) this.track(this.reconcile(), 'implicit reconcile');
+  }
+
+  /** Starts (or restarts) the missed-heartbeats timer; every accepted event refreshes it. */
+  private armWatchdog(): void {
+    this.stopWatchdog();
+    if (this.heartbeatMs === undefined) return;
+    const limitMs = this.heartbeatMs * this.opts.missedHeartbeats;
+    this.watchdog = setTimeout(() => {
+      const seen = this.eventsSeen;
+      this.mailbox.post(() => {
+        if (seen === this.eventsSeen) this.onSilence(limitMs); // else an event came in meanwhile and re-armed it
+      });
+    }, limitMs);
+    this.watchdog.unref();
+  }
+
+  private stopWatchdog(): void {
+    if (this.watchdog !== undefined) clearTimeout(this.watchdog);
+    this.watchdog = undefined;
+  }
+
+  private onSilence(limitMs: number): void {
+    if (this.current !== 'subscribed') return;
+    this.current = 'disconnected';
+    this.stopWatchdog();
+    const reason = `no event from the master for ${this.opts.missedHeartbeats} heartbeat intervals (${limitMs} ms)`;
+    this.log.warn({ masterId: this.master }, `${reason}; resubscribing`);
+    this.dispatcher.disconnected(reason);
+    this.resubscribing ??= this.resubscribe().finally(() => (this.resubscribing = undefined));
+  }
+
+  /** The framework is over (ERROR, TEARDOWN, refused resubscribe): no more resubscribing. */
+  private end(): void {
+    if (this.current === 'closed') return;
+    this.current = 'ended';
+    this.stopWatchdog();
+  }
+
+  // ---- calls ------------------------------------------------------------------------
+
+  private async send(message: SchedulerCall): Promise<void> {
+    if (this.current === 'closed') throw new SchedulerClosedError(`close() was called before ${message.type}`);
+    await this.call(this.subjects.schedulerCall(this.framework.principal), message, Reply, {
+      timeoutMs: this.opts.requestTimeoutMs,
+    });
+  }
+
+  /** Runs a call nobody awaits: failures are logged, and `close` waits for it. */
+  private track(work: Promise<unknown>, what: string): void {
+    const p = work.catch((err: unknown) => {
+      if (this.current !== 'closed') this.log.warn({ err }, `${what} failed`);
+    });
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p));
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * Task descriptions as a framework author writes them (`TaskSpec`), turned into the
+ * protocol's `TaskInfo` for one offer: the agent comes from the offer, a missing task id is
+ * generated, a command string becomes a CommandInfo, resources may be text. Pure.
+ */
+import { randomUUID } from 'node:crypto';
+import { ResourceParseError } from '../../protocol/resource-errors.js';
+import { Resources } from '../../protocol/resources.js';
+import { TaskInfo, type Offer, type ResourcesWire } from '../../protocol/schema.js';
+import { InvalidTaskError, TasksDoNotFitError } from './errors.js';
+import { offerResources } from './offer-pool.js';
+
+/** A task to launch, as a framework author writes it. */
+export interface TaskSpec {
+  /** Unique among the framework's tasks; default `task-<uuid>`. */
+  taskId?: string;
+  /** Name shown to operators. */
+  name: string;
+  /** A shell command, or a full command description. */
+  command: string | { value: string; environment?: Record<string, string>; user?: string };
+  /** What the task uses: Resources, Mesos text (`cpus:0.5;mem:64`) or the wire form. */
+  resources: Resources | string | ResourcesWire;
+  /** Environment variables, added to (and overriding) the command's. */
+  env?: Record<string, string>;
+  /** How the task is stopped: SIGTERM, then SIGKILL after `gracePeriodMs`. */
+  killPolicy?: { gracePeriodMs: number };
+  /** Free key/value labels. */
+  labels?: Record<string, string>;
+}
+
+/** Makes a new task id: `task-<uuid>`. */
+export function newTaskId(): string {
+  return `task-${randomUUID()}`;
+}
+
+/** Builds the TaskInfo of `spec` on `offer`'s agent; throws InvalidTaskError naming the field. */
+export function buildTaskInfo(offer: Offer, spec: TaskSpec, makeId: () => string = newTaskId): TaskInfo {
+  const command = typeof spec.command === 'string' ? { value: spec.command } : spec.command;
+  const draft = {
+    taskId: spec.taskId ?? makeId(),
+    name: spec.name,
+    agentId: offer.agentId,
+    resources: wireOf(spec),
+    command: {
+      value: command.value,
+      environment: { ...(command.environment ?? {}), ...(spec.env ?? {}) },
+      ...(command.user !== undefined && { user: command.user }),
+    },
+    ...(spec.killPolicy !== undefined && { killPolicy: spec.killPolicy }),
+    ...(spec.labels !== undefined && { labels: spec.labels }),
+  };
+  const parsed = TaskInfo.safeParse(draft);
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((i) => `${i.path.join('.') || '(task)'}: ${i.message}`).join('; ');
+    throw new InvalidTaskError(`invalid task "${String(spec.name)}": ${detail}`, { cause: parsed.error });
+  }
+  return parsed.data;
+}
+
+/** Builds the TaskInfos of `specs` on `offer` and checks that together they fit it. */
+export function buildLaunch(offer: Offer, specs: readonly TaskSpec[], makeId: () => string = newTaskId): TaskInfo[] {
+  if (specs.length === 0) throw new InvalidTaskError('launch needs at least one task');
+  const tasks = specs.map((spec) => buildTaskInfo(offer, spec, makeId));
+  const ids = new Set(tasks.map((t) => t.taskId));
+  if (ids.size !== tasks.length) throw new InvalidTaskError('two tasks of one launch have the same taskId');
+  const needed = tasks.reduce((sum, t) => sum.add(Resources.fromWire(t.resources)), Resources.empty());
+  const offered = offerResources(offer);
+  if (!offered.contains(needed)) throw new TasksDoNotFitError(offer.id, needed.toString(), offered.toString());
+  return tasks;
+}
+
+function wireOf(spec: TaskSpec): ResourcesWire {
+  try {
+    const { resources } = spec;
+    if (typeof resources === 'string') return Resources.parse(resources).toWire();
+    if (resources instanceof Resources) return resources.toWire();
+    return Resources.fromWire(resources).toWire();
+  } catch (e) {
+    if (e instanceof ResourceParseError) throw new InvalidTaskError(`invalid task "${spec.name}": ${e.message}`, { cause: e });
+    throw e;
+  }
+}
