@@ -1,0 +1,41 @@
+/** `nesos agent`: runs an agent on this machine. */
+import { resolve } from 'node:path';
+import { Command } from 'commander';
+import { startAgent } from '../../actors/agent/main.js';
+import { checkClusterOptions, natsServers, withClusterOptions, type ClusterOptions } from '../options.js';
+import { runProcess } from '../process.js';
+
+interface AgentFlags extends ClusterOptions {
+  id?: string;
+  workDir: string;
+  resources?: string;
+  attributes?: string;
+  hostname?: string;
+}
+
+/** The `agent` command. */
+export function agentCommand(): Command {
+  return withClusterOptions(new Command('agent'))
+    .description('run an agent: advertises this machine\'s resources and runs tasks in sandboxes')
+    .option('--id <id>', 'agent id (default: kept in <work-dir>/agent-id, generated the first time)')
+    .option('--work-dir <dir>', 'where sandboxes and the agent\'s own files live', '.nesos/agent')
+    .option('--resources <resources>', 'resources in Mesos syntax, e.g. "cpus:4;mem:8192;ports:[31000-32000]" (default: detected)')
+    .option('--attributes <attributes>', 'attributes, e.g. "rack:r1;zone:a"')
+    .option('--hostname <name>', 'hostname to advertise (default: this machine\'s)')
+    .action(async (flags: AgentFlags) => {
+      const o = checkClusterOptions(flags);
+      await runProcess('nesos-agent', o, (nc, logger) =>
+        startAgent({
+          nc,
+          natsServers: natsServers(o).join(','),
+          cluster: o.cluster,
+          logger,
+          workDir: resolve(flags.workDir),
+          ...(flags.id !== undefined && { agentId: flags.id }),
+          ...(flags.resources !== undefined && { resources: flags.resources }),
+          ...(flags.attributes !== undefined && { attributes: flags.attributes }),
+          ...(flags.hostname !== undefined && { hostname: flags.hostname }),
+        }),
+      );
+    });
+}

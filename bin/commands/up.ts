@@ -1,0 +1,118 @@
+/**
+ * `nesos up`: a whole cluster on this machine — nats-server (from nats.conf), masters and
+ * agents as separate processes, supervised; Ctrl-C stops everything, leaving no process.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Command } from 'commander';
+import { connectNats } from '../../actors/runtime/nats.js';
+import { MissingProgramError, UsageError } from '../errors.js';
+import { checkClusterOptions, intFlag, withClusterOptions, type ClusterOptions } from '../options.js';
+import { NATS_CONF, NESOS_BIN } from '../paths.js';
+import { waitForPort, waitForState } from '../readiness.js';
+import { Supervisor } from '../supervisor.js';
+
+interface UpFlags extends ClusterOptions {
+  port: number;
+  dataDir?: string;
+  agents: number;
+  masters: number;
+  agentResources?: string;
+}
+
+/** The `up` command. */
+export function upCommand(): Command {
+  return withClusterOptions(new Command('up'))
+    .description('start a local cluster: nats-server, a master and agents as separate processes (Ctrl-C stops all)')
+    .option('--port <port>', 'nats-server client port (the cluster is at nats://127.0.0.1:<port>)', intFlag('--port', 1, 65535), 4222)
+    .option('--data-dir <dir>', 'where logs, the JetStream store and agent work dirs go (default .nesos/<cluster>)')
+    .option('--agents <n>', 'number of agents', intFlag('--agents', 0, 64), 2)
+    .option('--masters <n>', 'number of masters (one until leader election lands)', intFlag('--masters', 1, 1), 1)
+    .option('--agent-resources <resources>', 'resources of each agent in Mesos syntax, e.g. "cpus:2;mem:2048" (default: detected)')
+    .action(async (flags: UpFlags) => {
+      const o = checkClusterOptions(flags);
+      await up(o, flags);
+    });
+}
+
+function requireNatsServer(): void {
+  try {
+    execFileSync('nats-server', ['--version'], { stdio: 'ignore' });
+  } catch {
+    throw new MissingProgramError('nats-server', 'Run `npm run setup` (installs Debian\'s nats-server as root) or `sudo apt-get install -y nats-server`.');
+  }
+}
+
+async function up(o: ClusterOptions, flags: UpFlags): Promise<void> {
+  requireNatsServer();
+  if (o.nats !== 'nats://127.0.0.1:4222' && process.env.NESOS_NATS === undefined) {
+    throw new UsageError('--nats is not used by `nesos up`: it starts its own nats-server; choose its port with --port');
+  }
+  const dataDir = resolve(flags.dataDir ?? join('.nesos', o.cluster));
+  const natsUrl = `nats://127.0.0.1:${flags.port}`;
+  mkdirSync(join(dataDir, 'nats'), { recursive: true });
+  mkdirSync(join(dataDir, 'logs'), { recursive: true });
+
+  const supervisor = new Supervisor((child, how) => {
+    process.stdout.write(`! ${child.name} exited (${how}); its log is ${child.logFile}\n`);
+  });
+  let stopping: Promise<void> | undefined;
+  let finished!: () => void;
+  const stopped = new Promise<void>((resolve) => (finished = resolve));
+  const stop = () => {
+    stopping ??= (async () => {
+      process.stdout.write('\nstopping the cluster…\n');
+      await supervisor.stopAll();
+      process.stdout.write('stopped.\n');
+      finished();
+    })();
+    return stopping;
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+
+  const common = ['--nats', natsUrl, '--cluster', o.cluster, '--log-level', o.logLevel];
+  try {
+    supervisor.start('nats-server', 'nats-server', ['-c', NATS_CONF, '-p', String(flags.port)], join(dataDir, 'logs', 'nats-server.log'), {
+      NESOS_NATS_STORE_DIR: join(dataDir, 'nats'),
+    });
+    await waitForPort('127.0.0.1', flags.port, 10_000);
+    for (let i = 1; i <= flags.masters; i++) {
+      supervisor.start(`master-${i}`, process.execPath, [NESOS_BIN, 'master', '--id', `master-${i}`, ...common], join(dataDir, 'logs', `master-${i}.log`));
+    }
+    for (let i = 1; i <= flags.agents; i++) {
+      const args = [NESOS_BIN, 'agent', '--id', `agent-${i}`, '--work-dir', join(dataDir, `agent-${i}`), ...common];
+      if (flags.agentResources !== undefined) args.push('--resources', flags.agentResources);
+      supervisor.start(`agent-${i}`, process.execPath, args, join(dataDir, 'logs', `agent-${i}.log`));
+    }
+    const nc = await connectNats({ servers: natsUrl, name: 'nesos-up' });
+    try {
+      const state = await waitForState(nc, o.cluster, (s) => s.agents.filter((a) => a.status === 'active').length >= flags.agents, 20_000);
+      printSummary(o.cluster, natsUrl, dataDir, supervisor, state.agents.map((a) => `${a.id} (${a.resources})`));
+    } finally {
+      await nc.close();
+    }
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  await stopped;
+}
+
+function printSummary(cluster: string, natsUrl: string, dataDir: string, supervisor: Supervisor, agents: string[]): void {
+  const lines = [
+    `Nesos cluster "${cluster}" is up.`,
+    `  NATS:     ${natsUrl}`,
+    `  data:     ${dataDir}`,
+    ...supervisor.list().map((c) => `  ${c.name.padEnd(12)} pid ${String(c.process.pid).padEnd(8)} log ${c.logFile}`),
+    `  agents:   ${agents.join(', ')}`,
+    '',
+    'Try, in another shell:',
+    `  npx nesos run --cluster ${cluster} --nats ${natsUrl} -- echo hello`,
+    `  npx nesos state --cluster ${cluster} --nats ${natsUrl}`,
+    '',
+    'Press Ctrl-C to stop the cluster.',
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+}

@@ -1,0 +1,147 @@
+/**
+ * A test cluster of real processes: its own nats-server (free port, own JetStream store),
+ * its own cluster name (subject prefix), work dirs under a fresh temp dir, a master and
+ * agents started from the built CLI. `stop()` stops every process, even after a failure.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { getState, waitForPort, waitForState } from '../../bin/readiness.js';
+import type { MasterSnapshot } from '../../protocol/operator.js';
+import { freePort } from './ports.js';
+import { startProcess, stopProcess, type TestProcess } from './processes.js';
+
+/** Repository root. */
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+/** The built CLI. */
+export const NESOS_BIN = join(ROOT, 'dist', 'bin', 'nesos.js');
+
+/** Options of a test cluster. */
+export interface TestClusterOptions {
+  agents?: number;
+  /** Resources of every agent (default cpus:2;mem:1024;disk:1024;ports:[31000-31100]). */
+  agentResources?: string;
+  /** Extra flags for the master. */
+  masterArgs?: string[];
+  /** Extra flags for the agents. */
+  agentArgs?: string[];
+  /** Start the master and agents (default true); false gives just nats-server. */
+  startActors?: boolean;
+}
+
+/** A running test cluster. */
+export class TestCluster {
+  readonly name = `t${randomBytes(5).toString('hex')}`;
+  readonly dir = mkdtempSync(join(tmpdir(), 'nesos-test-'));
+  readonly processes: TestProcess[] = [];
+  port = 0;
+  natsUrl = '';
+  nats: TestProcess | undefined;
+  master: TestProcess | undefined;
+  agents: TestProcess[] = [];
+  private connections: NatsConnection[] = [];
+
+  /** Starts nats-server, then (unless told otherwise) a master and the agents, and waits until they registered. */
+  static async start(options: TestClusterOptions = {}): Promise<TestCluster> {
+    if (!existsSync(NESOS_BIN)) throw new Error(`${NESOS_BIN} is missing: run \`npm run build\` first (npm test does)`);
+    const c = new TestCluster();
+    try {
+      await c.startNats();
+      if (options.startActors !== false) {
+        c.startMaster(options.masterArgs ?? []);
+        for (let i = 1; i <= (options.agents ?? 2); i++) c.startAgent(`agent-${i}`, options.agentResources, options.agentArgs ?? []);
+        await c.waitForAgents(options.agents ?? 2);
+      }
+      return c;
+    } catch (e) {
+      await c.stop();
+      throw e;
+    }
+  }
+
+  /** Flags every Nesos process of this cluster gets. */
+  get commonArgs(): string[] {
+    return ['--nats', this.natsUrl, '--cluster', this.name, '--log-level', process.env.NESOS_TEST_LOG_LEVEL ?? 'info'];
+  }
+
+  private async startNats(): Promise<void> {
+    this.port = await freePort();
+    this.natsUrl = `nats://127.0.0.1:${this.port}`;
+    this.nats = this.track(
+      startProcess('nats-server', 'nats-server', ['-c', join(ROOT, 'nats.conf'), '-p', String(this.port)], join(this.dir, 'nats.log'), {
+        NESOS_NATS_STORE_DIR: join(this.dir, 'nats'),
+      }),
+    );
+    await waitForPort('127.0.0.1', this.port, 10_000);
+  }
+
+  /** Starts a master process. */
+  startMaster(extra: string[] = []): TestProcess {
+    this.master = this.track(startProcess('master', process.execPath, [NESOS_BIN, 'master', '--id', 'master-1', ...this.commonArgs, ...extra], join(this.dir, 'master.log')));
+    return this.master;
+  }
+
+  /** Starts an agent process with its own work dir. */
+  startAgent(id: string, resources = 'cpus:2;mem:1024;disk:1024;ports:[31000-31100]', extra: string[] = []): TestProcess {
+    const p = this.track(
+      startProcess(id, process.execPath, [NESOS_BIN, 'agent', '--id', id, '--work-dir', join(this.dir, id), '--resources', resources, ...this.commonArgs, ...extra], join(this.dir, `${id}.log`)),
+    );
+    this.agents.push(p);
+    return p;
+  }
+
+  /** Runs the CLI once and returns its exit code and output. */
+  async cli(args: string[], timeoutMs = 30_000): Promise<{ code: number | null; output: string }> {
+    const p = this.track(startProcess(`cli-${args[0] ?? ''}`, process.execPath, [NESOS_BIN, ...args], join(this.dir, `cli-${randomBytes(3).toString('hex')}.log`)));
+    const timer = setTimeout(() => void stopProcess(p, 1000), timeoutMs);
+    const { code } = await p.exited;
+    clearTimeout(timer);
+    return { code, output: p.output() };
+  }
+
+  /** A NATS connection closed by `stop()`. */
+  async connect(): Promise<NatsConnection> {
+    const nc = await connect({ servers: this.natsUrl, name: 'test' });
+    this.connections.push(nc);
+    return nc;
+  }
+
+  /** The master's state now. */
+  async state(): Promise<MasterSnapshot> {
+    const nc = this.connections[0] ?? (await this.connect());
+    return getState(nc, this.name, 'test');
+  }
+
+  /** Waits until `ready(state)` holds. */
+  async waitFor(ready: (s: MasterSnapshot) => boolean, timeoutMs = 15_000): Promise<MasterSnapshot> {
+    const nc = this.connections[0] ?? (await this.connect());
+    return waitForState(nc, this.name, ready, timeoutMs, 'test');
+  }
+
+  /** Waits until `n` agents are active. */
+  waitForAgents(n: number, timeoutMs = 15_000): Promise<MasterSnapshot> {
+    return this.waitFor((s) => s.agents.filter((a) => a.status === 'active').length >= n, timeoutMs);
+  }
+
+  /** Logs of every process, for failure messages. */
+  logs(): string {
+    return this.processes.map((p) => `--- ${p.name} (${p.logFile})\n${p.output().slice(-4000)}`).join('\n');
+  }
+
+  /** Stops every process (agents first, nats-server last) and removes the temp dir. */
+  async stop(): Promise<void> {
+    for (const nc of this.connections) await nc.close().catch(() => undefined);
+    this.connections = [];
+    const order = [...this.processes].reverse().filter((p) => p !== this.nats);
+    await Promise.all(order.map((p) => stopProcess(p)));
+    if (this.nats !== undefined) await stopProcess(this.nats);
+    if (process.env.NESOS_KEEP_TEST_DIRS !== '1') rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private track(p: TestProcess): TestProcess {
+    this.processes.push(p);
+    return p;
+  }
+}
