@@ -11,7 +11,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { getState, waitForPort, waitForState } from '../../bin/readiness.js';
 import type { MasterSnapshot } from '../../protocol/operator.js';
 import { freePort } from './ports.js';
-import { startProcess, stopProcess, type TestProcess } from './processes.js';
+import { killProcessesUnder, startProcess, stopProcess, type TestProcess } from './processes.js';
 
 /** Repository root. */
 export const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -137,6 +137,9 @@ export class TestCluster {
     const order = [...this.processes].reverse().filter((p) => p !== this.nats);
     await Promise.all(order.map((p) => stopProcess(p)));
     if (this.nats !== undefined) await stopProcess(this.nats);
+    // Executors and tasks run detached (their own process groups) in sandboxes under this
+    // cluster's dir: any the agents left behind (an agent killed by a test) are killed here.
+    await killProcessesUnder(this.dir);
     if (process.env.NESOS_KEEP_TEST_DIRS !== '1') rmSync(this.dir, { recursive: true, force: true });
   }
 

@@ -3,7 +3,7 @@
  * (printed when a test fails), and always stopped — SIGTERM, then SIGKILL to the group.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 
 /** A process a test started. */
 export interface TestProcess {
@@ -82,5 +82,41 @@ export function isAlive(pid: number): boolean {
     return state !== 'Z' && state !== 'X';
   } catch {
     return false;
+  }
+}
+
+/** Pids of live processes whose working directory is `dir` or below it. */
+export function processesUnder(dir: string): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const pid = Number(name);
+    if (pid === process.pid) continue;
+    try {
+      const cwd = readlinkSync(`/proc/${pid}/cwd`);
+      if ((cwd === dir || cwd.startsWith(`${dir}/`)) && isAlive(pid)) pids.push(pid);
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return pids;
+}
+
+/** SIGKILLs every process working under `dir` (and its group), then waits until none is left (at most 5 s). */
+export async function killProcessesUnder(dir: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const pids = processesUnder(dir);
+    if (pids.length === 0 || Date.now() > deadline) return;
+    for (const pid of pids) {
+      for (const target of [-pid, pid]) {
+        try {
+          process.kill(target, 'SIGKILL');
+        } catch {
+          // not a group leader, or already gone
+        }
+      }
+    }
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
