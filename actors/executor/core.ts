@@ -167,6 +167,10 @@ export class ExecutorCore {
   /** The command started as process (and process group) `pid`: report RUNNING. */
   onSpawned(pid: number, now: number): ExecutorEffect[] {
     this.pid = pid;
+    if (this.killRequested && !this.exited) {
+      // KILL came before the command started: it is KILLING already, so it gets its signal now.
+      return [log('info', 'task started after a kill was asked for; signalling it', { pid }), { kind: 'signal', signal: this.sigkillSent ? 'SIGKILL' : 'SIGTERM' }];
+    }
     return [log('info', 'task started', { pid }), ...this.update(TaskState.RUNNING, {}, now)];
   }
 
