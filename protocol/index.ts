@@ -14,3 +14,5 @@ export * from './task-lifecycle.js';
 export * from './resources.js';
 export * from './resource-errors.js';
 export * from './operator.js';
+export * from './leader.js';
+export * from './buckets.js';

@@ -16,6 +16,7 @@
  * | `nesos.<c>.executor.<agentId>.<executorId>` | agent → executor | AgentToExecutor |
  * | `nesos.<c>.agent.<agentId>.files.<principal>` | CLI/UI → agent (request) | FilesCall |
  * | `nesos.<c>.master.operator.<principal>` | CLI/UI → master (request) | OperatorCall |
+ * | `nesos.<c>.master.ping.<masterId>` | master → master (request) | PingCall |
  */
 import { SubjectTokenError } from './errors.js';
 
@@ -106,6 +107,11 @@ export class Subjects {
   /** The master's subscription to every operator call. */
   operatorCallsWildcard(): string {
     return `${this.root}.master.operator.*`;
+  }
+
+  /** Requests to one master, leading or not, asking whether it is alive (answered by every master). */
+  masterPing(masterId: string): string {
+    return `${this.root}.master.ping.${token(masterId, 'master id')}`;
   }
 
   /** Every subject of this cluster (for tools that watch or fuzz the bus). */

@@ -216,6 +216,21 @@ export class AgentCore {
     return [];
   }
 
+  /**
+   * The leader key names a master of term `epoch`. A newer term than the one the agent
+   * registered with means a failover: register again at once, with every task (the new
+   * leader rebuilds its task table from them). Older or equal terms change nothing.
+   */
+  onLeaderElected(epoch: number, now: number): AgentEffect[] {
+    if (this.epoch !== undefined && epoch <= this.epoch) return [];
+    const registeredWith = this.epoch;
+    this.observeEpoch(epoch);
+    const reg = this.registration;
+    if (reg.phase === 'registered') return this.reregister(`a new leader was elected (epoch ${epoch}, registered with ${registeredWith ?? 'none'})`);
+    if (reg.phase === 'unregistered') reg.nextAttemptAt = Math.min(reg.nextAttemptAt, now);
+    return [];
+  }
+
   /** A message from the master; dropped when its epoch is older than the newest seen. */
   onMasterMessage(message: MasterToAgent, now: number): AgentEffect[] {
     if (this.epoch !== undefined && message.epoch < this.epoch) {

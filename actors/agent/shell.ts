@@ -12,6 +12,7 @@ import { FilesCall } from '../../protocol/files.js';
 import type { Resources } from '../../protocol/resources.js';
 import type { AgentInfo } from '../../protocol/schema.js';
 import { Actor, Rejection, type Origin, type ReplyMessage } from '../runtime/actor.js';
+import { followLeader, type LeaderFollower } from '../runtime/leader-follower.js';
 import type { NatsConnection } from '../runtime/nats.js';
 import { AgentCore, type AgentEffect, type ExecutorExit, type ExecutorView, type MasterResult, type TaskView } from './core.js';
 import { killProcessTree, launchExecutor } from './executor-launcher.js';
@@ -42,6 +43,8 @@ export interface AgentShellOptions {
   shutdownTimeoutMs?: number;
   /** Kill an executor that has not subscribed after this long (default 60 s). */
   executorRegistrationTimeoutMs?: number;
+  /** Longest random pause before registering with a newly elected leader (default 250 ms). */
+  reregisterJitterMs?: number;
 }
 
 /** An executor as `state` shows it: the core's view plus its process. */
@@ -76,6 +79,7 @@ export class AgentShell extends Actor {
   private readonly processes = new Map<string, RunningExecutor>();
   private timer: ReturnType<typeof setInterval> | undefined;
   private stopping: Promise<void> | undefined;
+  private follower: LeaderFollower | undefined;
 
   constructor(options: AgentShellOptions) {
     super({ nc: options.nc, cluster: options.cluster, kind: 'agent', id: options.info.id, logger: options.logger });
@@ -95,6 +99,13 @@ export class AgentShell extends Actor {
     this.serve(this.subjects.executorToAgentWildcard(this.id), ExecutorCall, (call, origin) => this.executorCall(call, origin));
     this.serve(this.subjects.agentFilesWildcard(this.id), FilesCall, (call) => serveFilesCall(this.options.workDir, this.id, call));
     await this.nc.flush(); // subscriptions are in place before the master learns of us
+    this.follower = followLeader({
+      nc: this.nc,
+      cluster: this.options.cluster,
+      logger: this.log,
+      jitterMs: this.options.reregisterJitterMs ?? 250,
+      onTerm: (term) => this.mailbox.post(() => this.perform(this.core.onLeaderElected(term.epoch, Date.now()))),
+    });
     const tickMs = Math.min(100, Math.max(10, Math.floor(this.options.statusUpdateRetryMs / 4)));
     this.timer = setInterval(() => this.tick(), tickMs);
     this.tick();
@@ -128,6 +139,7 @@ export class AgentShell extends Actor {
 
   private async shutdown(): Promise<void> {
     if (this.timer !== undefined) clearInterval(this.timer);
+    this.follower?.stop();
     const running = [...this.processes.keys()];
     this.log.info({ executors: running.length }, 'stopping agent');
     for (const executorId of running) {

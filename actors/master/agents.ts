@@ -11,6 +11,7 @@ import { Rejection, type ReplyMessage } from '../runtime/actor.js';
 import type { Step } from './context.js';
 import { rescindOffer } from './offers.js';
 import { isPartitionAware, setTaskState } from './tasks.js';
+import type { RegistryAgent } from './registry.js';
 import { taskKey, type AgentRecord, type TaskRecord } from './state.js';
 
 /** REGISTER_AGENT: admit a new agent or readmit a known one with the tasks it reports. */
@@ -30,6 +31,9 @@ export function onRegisterAgent(step: Step, msg: z.infer<typeof RegisterAgent>, 
     for (const offerId of [...known.offers]) rescindOffer(step, offerId, false);
     if (known.status === 'active') step.allocator({ op: 'removeAgent', agentId: info.id });
   }
+  if (known === undefined || known.status !== 'active' || JSON.stringify(known.info) !== JSON.stringify(info)) {
+    step.registry({ op: 'put-agent', agent: { info, admittedAt: known?.registeredAtMs ?? step.now } });
+  }
   const agent: AgentRecord = {
     id: info.id,
     hostname: info.hostname,
@@ -43,7 +47,7 @@ export function onRegisterAgent(step: Step, msg: z.infer<typeof RegisterAgent>, 
     offers: new Set(),
   };
   step.state.agents.set(agent.id, agent);
-  reconcileReportedTasks(step, agent, msg.tasks, known !== undefined);
+  reconcileReportedTasks(step, agent, msg.tasks, known !== undefined && known.status !== 'recovering');
   step.allocator({ op: 'addAgent', agentId: agent.id, total, used: usedByFramework(step, agent) });
   return {
     type: 'AGENT_REGISTERED',
@@ -165,27 +169,63 @@ export function onExecutorToFramework(step: Step, msg: z.infer<typeof ExecutorTo
  * become UNREACHABLE (partition-aware frameworks) or LOST (others), and every framework
  * gets FAILURE for the agent.
  */
-export function markUnreachable(step: Step, agent: AgentRecord): void {
+export function markUnreachable(step: Step, agent: AgentRecord, why: string): void {
+  const wasActive = agent.status === 'active';
   agent.status = 'unreachable';
+  agent.reregisterDeadlineMs = undefined;
+  step.registry({ op: 'put-agent', agent: { info: agent.info, admittedAt: agent.registeredAtMs, unreachableSince: step.now } });
   for (const offerId of [...agent.offers]) rescindOffer(step, offerId, false);
-  step.allocator({ op: 'removeAgent', agentId: agent.id });
+  if (wasActive) step.allocator({ op: 'removeAgent', agentId: agent.id });
   for (const key of [...agent.tasks]) {
     const task = step.state.tasks.get(key);
     if (task === undefined || isTerminal(task.state)) continue;
     task.resourcesRecovered = true; // the allocator dropped the agent with everything on it
     const aware = isPartitionAware(step.state.frameworks.get(task.frameworkId));
-    const message = `agent ${agent.id} missed ${step.config.maxMissedAgentHeartbeats} heartbeats`;
-    setTaskState(step, task, aware ? TaskState.UNREACHABLE : TaskState.LOST, TaskReason.AGENT_UNREACHABLE, message);
+    setTaskState(step, task, aware ? TaskState.UNREACHABLE : TaskState.LOST, TaskReason.AGENT_UNREACHABLE, why);
   }
   for (const framework of step.state.frameworks.values()) {
     if (framework.connected) step.toFramework(framework.id, { type: 'FAILURE', agentId: agent.id });
   }
 }
 
-/** Marks every active agent that has been silent too long unreachable. */
+/**
+ * Marks unreachable every active agent that has been silent too long, and every agent from
+ * the registry that did not register again with this leader in time.
+ */
 export function checkAgentHealth(step: Step): void {
   const timeout = step.config.agentHeartbeatIntervalMs * step.config.maxMissedAgentHeartbeats;
   for (const agent of step.state.agents.values()) {
-    if (agent.status === 'active' && step.now - agent.lastSeenMs > timeout) markUnreachable(step, agent);
+    if (agent.status === 'active' && step.now - agent.lastSeenMs > timeout) {
+      markUnreachable(step, agent, `agent ${agent.id} missed ${step.config.maxMissedAgentHeartbeats} heartbeats`);
+    } else if (agent.status === 'recovering' && step.now >= (agent.reregisterDeadlineMs ?? step.now)) {
+      markUnreachable(step, agent, `agent ${agent.id} did not register again within ${step.config.agentReregisterTimeoutMs} ms of the failover`);
+    }
   }
+}
+
+/**
+ * An agent from the registry after a failover: known, but not active until it registers
+ * again (with its tasks); unreachable ones stay unreachable until they do.
+ */
+export function recoverAgent(step: Step, record: RegistryAgent): void {
+  let total: Resources;
+  try {
+    total = Resources.fromWire(record.info.resources);
+  } catch {
+    return; // a record this version cannot read: the agent registers afresh
+  }
+  const unreachable = record.unreachableSince !== undefined;
+  step.state.agents.set(record.info.id, {
+    id: record.info.id,
+    hostname: record.info.hostname,
+    info: record.info,
+    total,
+    attributes: record.info.attributes,
+    status: unreachable ? 'unreachable' : 'recovering',
+    lastSeenMs: step.now,
+    registeredAtMs: record.admittedAt,
+    ...(!unreachable && { reregisterDeadlineMs: step.now + step.config.agentReregisterTimeoutMs }),
+    tasks: new Set(),
+    offers: new Set(),
+  });
 }

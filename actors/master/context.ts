@@ -5,6 +5,7 @@
 import type { MasterToAgent } from '../../protocol/agent.js';
 import type { SchedulerEvent } from '../../protocol/scheduler.js';
 import type { AllocatorOp, MasterEffect } from './effects.js';
+import type { RegistryOp } from './registry.js';
 import type { MasterState } from './state.js';
 
 /** The master's settings (Mesos's flags where they exist). */
@@ -25,6 +26,10 @@ export interface MasterConfig {
   defaultRefuseSeconds: number;
   /** How many ended tasks are kept for state and reconciliation. */
   maxCompletedTasks: number;
+  /** After a failover, how long agents from the registry have to register again before they are unreachable. */
+  agentReregisterTimeoutMs: number;
+  /** After a failover, the least time frameworks from the registry have to resubscribe (their failover timeout counts if longer). */
+  frameworkReregisterTimeoutMs: number;
 }
 
 /** Defaults for everything but the id and epoch. */
@@ -35,6 +40,8 @@ export const DEFAULT_MASTER_CONFIG: Omit<MasterConfig, 'masterId' | 'epoch'> = {
   maxMissedFrameworkHeartbeats: 2,
   defaultRefuseSeconds: 5,
   maxCompletedTasks: 1000,
+  agentReregisterTimeoutMs: 10_000,
+  frameworkReregisterTimeoutMs: 10_000,
 };
 
 /** A message type without its `epoch` (the step adds the master's own), distributed over unions. */
@@ -73,6 +80,11 @@ export class Step {
   /** Queues an allocator call. */
   allocator(call: AllocatorOp): void {
     this.effects.push({ kind: 'allocator', call });
+  }
+
+  /** Queues a registry write. */
+  registry(op: RegistryOp): void {
+    this.effects.push({ kind: 'registry', op });
   }
 
   /** Seconds since the epoch, for status timestamps. */

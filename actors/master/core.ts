@@ -7,7 +7,7 @@
 import type { AgentToMaster } from '../../protocol/agent.js';
 import type { SchedulerCall } from '../../protocol/scheduler.js';
 import type { ReplyMessage } from '../runtime/actor.js';
-import { checkAgentHealth, markUnreachable, onAgentHeartbeat, onExecutorToFramework, onExitedExecutor, onRegisterAgent } from './agents.js';
+import { checkAgentHealth, markUnreachable, onAgentHeartbeat, onExecutorToFramework, onExitedExecutor, onRegisterAgent, recoverAgent } from './agents.js';
 import { Step, type MasterConfig } from './context.js';
 import type { MasterEffect } from './effects.js';
 import {
@@ -18,9 +18,11 @@ import {
   onRevive,
   onSubscribe,
   onSuppress,
+  recoverFramework,
   removeFramework,
 } from './frameworks.js';
 import { makeOffers, onAccept, onDecline, type Allocation } from './offers.js';
+import type { RegistryContents } from './registry.js';
 import { emptyState, type MasterState } from './state.js';
 import { onAcknowledge, onKill, onReconcile, onStatusUpdate } from './tasks.js';
 
@@ -47,6 +49,18 @@ export class MasterCore {
 
   private step(now: number): Step {
     return new Step(this.state, this.config, now, this.newId);
+  }
+
+  /**
+   * Starts a term from the registry: agents become `recovering` (they have
+   * `agentReregisterTimeoutMs` to register again with their tasks), frameworks are known but
+   * disconnected (they have their failover timeout, at least `frameworkReregisterTimeoutMs`).
+   */
+  recover(contents: RegistryContents, now: number): MasterEffect[] {
+    const step = this.step(now);
+    for (const framework of contents.frameworks) recoverFramework(step, framework.info, framework.registeredAt);
+    for (const agent of contents.agents) recoverAgent(step, agent);
+    return step.effects;
   }
 
   /** A message from agent `principal` (the subject's last token). Throws `Rejection` to refuse. */
@@ -150,7 +164,7 @@ export class MasterCore {
   markAgentUnreachable(agentId: string, now: number): MasterEffect[] {
     const step = this.step(now);
     const agent = this.state.agents.get(agentId);
-    if (agent !== undefined && agent.status === 'active') markUnreachable(step, agent);
+    if (agent !== undefined && agent.status === 'active') markUnreachable(step, agent, `agent ${agentId} was marked unreachable`);
     return step.effects;
   }
 }

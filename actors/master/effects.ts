@@ -5,6 +5,7 @@
 import type { MasterToAgent } from '../../protocol/agent.js';
 import type { Resources } from '../../protocol/resources.js';
 import type { SchedulerEvent } from '../../protocol/scheduler.js';
+import type { RegistryOp } from './registry.js';
 
 /** A call on the allocator, performed by the shell through the allocator actor. */
 export type AllocatorOp =
@@ -27,4 +28,6 @@ export type MasterEffect =
   /** Send a HEARTBEAT as a request; report the outcome with `frameworkHeartbeatResult`. */
   | { kind: 'heartbeat-framework'; frameworkId: string; message: SchedulerEvent }
   /** Call the allocator. */
-  | { kind: 'allocator'; call: AllocatorOp };
+  | { kind: 'allocator'; call: AllocatorOp }
+  /** Write to the registry (in order with the writes before). */
+  | { kind: 'registry'; op: RegistryOp };

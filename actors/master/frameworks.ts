@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import { Resources } from '../../protocol/resources.js';
 import type { MessageCall, SubscribeCall } from '../../protocol/scheduler.js';
+import type { FrameworkInfo } from '../../protocol/schema.js';
 import { TaskReason, TaskState, isTerminal } from '../../protocol/task-state.js';
 import { Rejection } from '../runtime/actor.js';
 import type { Step } from './context.js';
@@ -40,6 +41,7 @@ export function onSubscribe(step: Step, call: z.infer<typeof SubscribeCall>, pri
     if (known.info.principal !== principal) {
       throw new Rejection('WRONG_PRINCIPAL', `framework ${info.id} belongs to principal ${known.info.principal}`);
     }
+    if (!sameInfo(known.info, info)) step.registry({ op: 'put-framework', framework: { info, registeredAt: known.registeredAtMs } });
     known.info = info;
     for (const offerId of [...known.offers]) {
       const offer = step.state.offers.get(offerId);
@@ -48,6 +50,7 @@ export function onSubscribe(step: Step, call: z.infer<typeof SubscribeCall>, pri
     if (!known.connected) step.allocator({ op: 'activateFramework', frameworkId: known.id });
     known.connected = true;
     known.disconnectedAtMs = undefined;
+    known.failoverDeadlineMs = undefined;
     known.missedHeartbeats = 0;
     known.lastHeartbeatMs = step.now;
   } else {
@@ -56,6 +59,7 @@ export function onSubscribe(step: Step, call: z.infer<typeof SubscribeCall>, pri
       info,
       connected: true,
       disconnectedAtMs: undefined,
+      failoverDeadlineMs: undefined,
       missedHeartbeats: 0,
       lastHeartbeatMs: step.now,
       registeredAtMs: step.now,
@@ -71,6 +75,7 @@ export function onSubscribe(step: Step, call: z.infer<typeof SubscribeCall>, pri
       if (!isTerminal(task.state)) used.set(task.agentId, (used.get(task.agentId) ?? Resources.empty()).add(task.resources));
     }
     step.allocator({ op: 'addFramework', frameworkId: framework.id, roles: info.roles, suppressed: false, used });
+    step.registry({ op: 'put-framework', framework: { info, registeredAt: step.now } });
   }
   step.toFramework(info.id, {
     type: 'SUBSCRIBED',
@@ -106,12 +111,44 @@ export function removeFramework(step: Step, framework: FrameworkRecord, why: str
   }
   step.allocator({ op: 'removeFramework', frameworkId: framework.id });
   step.state.frameworks.delete(framework.id);
+  step.registry({ op: 'delete-framework', frameworkId: framework.id });
+}
+
+/** True when two framework infos are the same (so the registry need not be written). */
+function sameInfo(a: FrameworkInfo, b: FrameworkInfo): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * A framework from the registry after a failover: known, not connected, no offers, its
+ * failover timeout (at least `frameworkReregisterTimeoutMs`) counting from now. Tasks the
+ * agents report for it attach to it as they arrive.
+ */
+export function recoverFramework(step: Step, info: FrameworkInfo, registeredAt: number): void {
+  if (step.state.frameworks.has(info.id)) return;
+  const grace = Math.max(info.failoverTimeoutSeconds * 1000, step.config.frameworkReregisterTimeoutMs);
+  step.state.frameworks.set(info.id, {
+    id: info.id,
+    info,
+    connected: false,
+    disconnectedAtMs: step.now,
+    failoverDeadlineMs: step.now + grace,
+    missedHeartbeats: 0,
+    lastHeartbeatMs: step.now,
+    registeredAtMs: registeredAt,
+    suppressed: false,
+    tasks: new Set(),
+    offers: new Set(),
+  });
+  step.allocator({ op: 'addFramework', frameworkId: info.id, roles: info.roles, suppressed: false, used: new Map() });
+  step.allocator({ op: 'deactivateFramework', frameworkId: info.id });
 }
 
 /** The framework stopped answering: no more offers, outstanding ones return, its failover timeout starts. */
 function disconnect(step: Step, framework: FrameworkRecord): void {
   framework.connected = false;
   framework.disconnectedAtMs = step.now;
+  framework.failoverDeadlineMs = step.now + framework.info.failoverTimeoutSeconds * 1000;
   for (const offerId of [...framework.offers]) {
     const offer = step.state.offers.get(offerId);
     if (offer !== undefined) removeOffer(step, offer, true);
@@ -142,8 +179,7 @@ export function checkFrameworks(step: Step): void {
       }
       continue;
     }
-    const since = framework.disconnectedAtMs ?? step.now;
-    if (step.now - since >= framework.info.failoverTimeoutSeconds * 1000) {
+    if (step.now >= (framework.failoverDeadlineMs ?? step.now)) {
       removeFramework(step, framework, `framework did not come back within its failover timeout of ${framework.info.failoverTimeoutSeconds} s`);
     }
   }

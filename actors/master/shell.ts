@@ -13,6 +13,7 @@ import { Actor, type ActorOptions } from '../runtime/actor.js';
 import { createRng } from '../runtime/rng.js';
 import type { MasterConfig } from './context.js';
 import { MasterCore } from './core.js';
+import { RegistryStore } from './registry-store.js';
 import type { AllocatorOp, MasterEffect } from './effects.js';
 import { snapshot } from './snapshot.js';
 
@@ -29,6 +30,8 @@ export interface MasterShellOptions extends Omit<ActorOptions, 'kind' | 'id'> {
   allocationIntervalMs?: number;
   /** How often the core checks heartbeats and timeouts (default 100 ms). */
   tickIntervalMs?: number;
+  /** True while this master may act as leader; nothing is handled or sent otherwise (default: always). */
+  mayAct?: () => boolean;
 }
 
 /** The running master. */
@@ -42,9 +45,10 @@ export class MasterShell extends Actor {
   private readonly cluster: string;
   private readonly tickIntervalMs: number;
   private ticker: ReturnType<typeof setInterval> | undefined;
+  private registry: RegistryStore | undefined;
 
   constructor(options: MasterShellOptions) {
-    super({ ...options, kind: 'master', id: options.config.masterId });
+    super({ ...options, kind: 'master', id: options.config.masterId, ...(options.mayAct !== undefined && { gate: options.mayAct }) });
     this.clock = options.clock;
     this.cluster = options.cluster;
     this.startedAt = options.clock();
@@ -59,8 +63,15 @@ export class MasterShell extends Actor {
     });
   }
 
-  /** Subscribes to everything and starts the allocator and the ticker. */
-  start(): void {
+  /**
+   * Loads the registry, then subscribes to everything and starts the allocator and the
+   * ticker. Agents and frameworks from the registry are recovered, not yet active.
+   */
+  async start(): Promise<void> {
+    this.registry = await RegistryStore.open(this.nc, this.cluster, this.log, () => this.open('registry write'));
+    const contents = await this.registry.load();
+    this.perform(this.core.recover(contents, this.clock()));
+    this.log.info({ agents: contents.agents.length, frameworks: contents.frameworks.length }, 'registry loaded');
     this.serve(this.subjects.agentToMasterWildcard(), AgentToMaster, (msg, origin) => {
       const { reply, effects } = this.core.onAgentMessage(msg, origin.principal, this.clock());
       this.perform(effects);
@@ -93,10 +104,12 @@ export class MasterShell extends Actor {
     if (this.ticker !== undefined) clearInterval(this.ticker);
     await this.allocator.stop();
     await super.stop();
+    await this.registry?.flush();
     this.log.info('master stopped');
   }
 
   private perform(effects: readonly MasterEffect[]): void {
+    if (effects.length > 0 && !this.open('effects')) return; // a deposed leader sends nothing
     for (const effect of effects) {
       switch (effect.kind) {
         case 'to-agent':
@@ -110,6 +123,9 @@ export class MasterShell extends Actor {
           break;
         case 'allocator':
           void this.callAllocator(effect.call);
+          break;
+        case 'registry':
+          this.registry?.write([effect.op]);
           break;
       }
     }

@@ -6,8 +6,11 @@ import type { Resources } from '../../protocol/resources.js';
 import type { AgentInfo, Attributes, FrameworkInfo, TaskInfo, TaskStatus } from '../../protocol/schema.js';
 import type { TaskState } from '../../protocol/task-state.js';
 
-/** Whether the master can talk to an agent. */
-export type AgentStatus = 'active' | 'unreachable';
+/**
+ * Whether the master can talk to an agent: `recovering` agents come from the registry after
+ * a failover and have until `reregisterDeadlineMs` to register again.
+ */
+export type AgentStatus = 'active' | 'unreachable' | 'recovering';
 
 /** An admitted agent. */
 export interface AgentRecord {
@@ -21,6 +24,8 @@ export interface AgentRecord {
   /** When the master last heard from the agent (its clock, ms). */
   lastSeenMs: number;
   registeredAtMs: number;
+  /** Recovering agents only: when they become unreachable unless they register. */
+  reregisterDeadlineMs?: number;
   /** Keys (see `taskKey`) of tasks on this agent. */
   tasks: Set<string>;
   /** Ids of outstanding offers of this agent's resources. */
@@ -33,8 +38,10 @@ export interface FrameworkRecord {
   info: FrameworkInfo;
   /** True while the framework answers heartbeats. */
   connected: boolean;
-  /** When it stopped answering (for its failover timeout). */
+  /** When it stopped answering (or, recovered after a failover, when this master took over). */
   disconnectedAtMs: number | undefined;
+  /** While disconnected: when the framework is removed unless it resubscribes. */
+  failoverDeadlineMs: number | undefined;
   /** Heartbeats in a row that got no answer. */
   missedHeartbeats: number;
   /** When the last HEARTBEAT event was sent. */

@@ -48,6 +48,7 @@ export interface ActorCounters {
   decodeErrors: number;
   rejected: number;
   handlerErrors: number;
+  fenced: number;
 }
 
 /** Common options of an actor shell. */
@@ -62,6 +63,12 @@ export interface ActorOptions {
   logger: Logger;
   /** Largest message accepted (default 1 MiB). */
   maxMessageBytes?: number;
+  /**
+   * Messages are handled only while this holds; others are dropped unanswered (counted as
+   * `fenced`). A master passes "I may still act as leader", so that a deposed leader, say
+   * one resumed after SIGSTOP, handles none of the requests queued meanwhile.
+   */
+  gate?: () => boolean;
 }
 
 /** Options of `Actor.listen`. */
@@ -85,11 +92,12 @@ export class Actor {
   /** The actor's mailbox: every handler runs here, one at a time. */
   readonly mailbox: Mailbox;
   /** Message counters. */
-  readonly counters: ActorCounters = { received: 0, sent: 0, decodeErrors: 0, rejected: 0, handlerErrors: 0 };
+  readonly counters: ActorCounters = { received: 0, sent: 0, decodeErrors: 0, rejected: 0, handlerErrors: 0, fenced: 0 };
   /** The actor's id. */
   readonly id: string;
   private readonly subs: Subscription[] = [];
   private readonly maxBytes: number;
+  private readonly gate: () => boolean;
   private stopped = false;
 
   constructor(options: ActorOptions) {
@@ -99,6 +107,15 @@ export class Actor {
     this.log = options.logger.child({ actor: options.kind, id: options.id });
     this.mailbox = new Mailbox(`${options.kind}:${options.id}`, this.log);
     this.maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.gate = options.gate ?? (() => true);
+  }
+
+  /** True while the gate lets messages through; counts and logs a drop otherwise. */
+  protected open(what: string): boolean {
+    if (this.gate()) return true;
+    this.counters.fenced += 1;
+    this.log.debug({ what }, 'dropped: the gate is closed');
+    return false;
   }
 
   /** True once `stop` has begun. */
@@ -117,6 +134,7 @@ export class Actor {
     handler: (message: z.infer<U['schema']>, origin: Origin) => ReplyMessage | Promise<ReplyMessage>,
   ): void {
     this.subscribe(subject, (msg) => {
+      if (!this.open(msg.subject)) return;
       const origin = { subject: msg.subject, principal: Subjects.lastToken(msg.subject) };
       const decoded = decode(union, msg.data, { maxBytes: this.maxBytes });
       if (!decoded.ok) {
@@ -126,6 +144,7 @@ export class Actor {
         return;
       }
       this.mailbox.post(async () => {
+        if (!this.open(msg.subject)) return;
         let reply: ReplyMessage;
         try {
           reply = await handler(decoded.value, origin);
@@ -149,6 +168,7 @@ export class Actor {
     options: ListenOptions = {},
   ): void {
     this.subscribe(subject, (msg) => {
+      if (!this.open(msg.subject)) return;
       const decoded = decode(union, msg.data, { maxBytes: this.maxBytes });
       if (!decoded.ok) {
         this.counters.decodeErrors += 1;
@@ -159,6 +179,7 @@ export class Actor {
       if (options.ack === true && msg.reply) this.respond(msg, { type: 'OK' });
       const origin = { subject: msg.subject, principal: Subjects.lastToken(msg.subject) };
       this.mailbox.post(async () => {
+        if (!this.open(msg.subject)) return;
         try {
           await handler(decoded.value, origin);
         } catch (e) {

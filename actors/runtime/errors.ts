@@ -60,3 +60,12 @@ export class ActorStoppedError extends Error implements Retryable {
 export function isRetryable(e: unknown): boolean {
   return typeof e === 'object' && e !== null && (e as Partial<Retryable>).retryable === true;
 }
+
+/** A JetStream KV bucket could not be opened or used. */
+export class KvError extends Error implements Retryable {
+  readonly retryable = true;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'KvError';
+  }
+}

@@ -63,6 +63,10 @@ export interface SchedulerOptions {
   eventBufferSize?: number;
   /** Random source in [0, 1) for the jitter; default Math.random. */
   random?: () => number;
+  /** Watch the leader KV key and resubscribe as soon as a new master leads; default true. */
+  followLeader?: boolean;
+  /** Longest random pause before resubscribing to a newly elected leader; default 100 ms. */
+  resubscribeJitterMs?: number;
 }
 
 /** The options with every default filled in. */
@@ -81,6 +85,8 @@ export interface ResolvedOptions {
   maxResubscribeBackoffMs: number;
   eventBufferSize: number;
   random: () => number;
+  followLeader: boolean;
+  resubscribeJitterMs: number;
 }
 
 /** The default of every optional setting. */
@@ -98,6 +104,8 @@ export const DEFAULTS = {
   resubscribeBackoffMs: 250,
   maxResubscribeBackoffMs: 10_000,
   eventBufferSize: 1024,
+  followLeader: true,
+  resubscribeJitterMs: 100,
 } as const;
 
 /** Makes a new framework id: `fw-<uuid>`. */
@@ -124,6 +132,8 @@ export function resolveOptions(options: SchedulerOptions, makeId: () => string =
     maxResubscribeBackoffMs: positive('maxResubscribeBackoffMs', options.maxResubscribeBackoffMs ?? DEFAULTS.maxResubscribeBackoffMs),
     eventBufferSize: positive('eventBufferSize', options.eventBufferSize ?? DEFAULTS.eventBufferSize),
     random: options.random ?? Math.random,
+    followLeader: options.followLeader ?? DEFAULTS.followLeader,
+    resubscribeJitterMs: options.resubscribeJitterMs ?? DEFAULTS.resubscribeJitterMs,
   };
   if (resolved.acknowledge !== 'auto' && resolved.acknowledge !== 'manual') {
     throw new InvalidOptionsError(`acknowledge must be 'auto' or 'manual', got ${String(resolved.acknowledge)}`);

@@ -18,6 +18,7 @@ import { SchedulerEvent, type Filters, type OfferOperation, type SchedulerCall }
 import type { FrameworkInfo, Offer, TaskInfo, TaskStatus } from '../../protocol/schema.js';
 import { Actor } from '../runtime/actor.js';
 import { CallRejectedError, NoRespondersError, RequestTimeoutError } from '../runtime/errors.js';
+import { followLeader, type LeaderFollower } from '../runtime/leader-follower.js';
 import { createRootLogger } from '../runtime/logger.js';
 import { connectNats } from '../runtime/nats.js';
 import { backoffDelay } from '../runtime/request.js';
@@ -76,6 +77,7 @@ export class Scheduler extends Actor {
   private watchdog: NodeJS.Timeout | undefined;
   private waiter: Waiter | undefined;
   private resubscribing: Promise<void> | undefined;
+  private follower: LeaderFollower | undefined;
 
   private constructor(opts: ResolvedOptions, nc: NatsConnection, logger: Logger, ownsConnection: boolean) {
     super({ nc, cluster: opts.cluster, kind: 'scheduler', id: opts.framework.id, logger });
@@ -258,6 +260,7 @@ export class Scheduler extends Actor {
     if (this.current === 'closed') return;
     this.current = 'closed';
     this.stopWatchdog();
+    this.follower?.stop();
     this.closing.abort();
     this.waiter?.reject(new SchedulerClosedError('close() was called while subscribing'));
     this.waiter = undefined;
@@ -278,6 +281,16 @@ export class Scheduler extends Actor {
   private async start(): Promise<void> {
     this.listen(this.subjects.frameworkEvents(this.frameworkId), SchedulerEvent, (ev) => this.onEvent(ev), { ack: true });
     await this.nc.flush(); // the server knows our interest before the master can answer
+    if (this.opts.followLeader) {
+      this.follower = followLeader({
+        nc: this.nc,
+        cluster: this.opts.cluster,
+        logger: this.log,
+        jitterMs: this.opts.resubscribeJitterMs,
+        random: this.opts.random,
+        onTerm: (term) => this.mailbox.post(() => this.onNewTerm(term.epoch, term.masterId)),
+      });
+    }
     await this.subscribeOnce();
     setImmediate(() => this.dispatcher.start());
   }
@@ -398,10 +411,24 @@ export class Scheduler extends Actor {
   }
 
   private onSilence(limitMs: number): void {
+    this.lostMaster(`no event from the master for ${this.opts.missedHeartbeats} heartbeat intervals (${limitMs} ms)`);
+  }
+
+  /**
+   * The leader key names a newer term than any event so far: a failover. Events of older
+   * terms are dropped from now on, and the framework subscribes again with its id.
+   */
+  private onNewTerm(epoch: number, masterId: string): void {
+    if (epoch <= this.newestEpoch || this.current === 'closed' || this.current === 'ended') return;
+    this.newestEpoch = epoch;
+    this.lostMaster(`master ${masterId} leads now (epoch ${epoch})`);
+  }
+
+  /** The subscription is no longer good (silence, a failover, NOT_SUBSCRIBED): resubscribe with backoff. */
+  private lostMaster(reason: string): void {
     if (this.current !== 'subscribed') return;
     this.current = 'disconnected';
     this.stopWatchdog();
-    const reason = `no event from the master for ${this.opts.missedHeartbeats} heartbeat intervals (${limitMs} ms)`;
     this.log.warn({ masterId: this.master }, `${reason}; resubscribing`);
     this.dispatcher.disconnected(reason);
     this.resubscribing ??= this.resubscribe().finally(() => (this.resubscribing = undefined));
@@ -418,9 +445,15 @@ export class Scheduler extends Actor {
 
   private async send(message: SchedulerCall): Promise<void> {
     if (this.current === 'closed') throw new SchedulerClosedError(`close() was called before ${message.type}`);
-    await this.call(this.subjects.schedulerCall(this.framework.principal), message, Reply, {
-      timeoutMs: this.opts.requestTimeoutMs,
-    });
+    try {
+      await this.call(this.subjects.schedulerCall(this.framework.principal), message, Reply, {
+        timeoutMs: this.opts.requestTimeoutMs,
+      });
+    } catch (e) {
+      // A master that does not know us (a new leader we have not heard of yet): subscribe again.
+      if (e instanceof CallRejectedError && e.code === 'NOT_SUBSCRIBED') this.mailbox.post(() => this.lostMaster(`${message.type} was refused: ${e.message}`));
+      throw e;
+    }
   }
 
   /** Runs a call nobody awaits: failures are logged, and `close` waits for it. */

@@ -28,7 +28,7 @@ export function upCommand(): Command {
     .option('--port <port>', 'nats-server client port (the cluster is at nats://127.0.0.1:<port>)', intFlag('--port', 1, 65535), 4222)
     .option('--data-dir <dir>', 'where logs, the JetStream store and agent work dirs go (default .nesos/<cluster>)')
     .option('--agents <n>', 'number of agents', intFlag('--agents', 0, 64), 2)
-    .option('--masters <n>', 'number of masters (one until leader election lands)', intFlag('--masters', 1, 1), 1)
+    .option('--masters <n>', 'number of masters (one leads, the others stand by)', intFlag('--masters', 1, 9), 3)
     .option('--agent-resources <resources>', 'resources of each agent in Mesos syntax, e.g. "cpus:2;mem:2048" (default: detected)')
     .action(async (flags: UpFlags) => {
       const o = checkClusterOptions(flags);
@@ -89,7 +89,7 @@ async function up(o: ClusterOptions, flags: UpFlags): Promise<void> {
     const nc = await connectNats({ servers: natsUrl, name: 'nesos-up' });
     try {
       const state = await waitForState(nc, o.cluster, (s) => s.agents.filter((a) => a.status === 'active').length >= flags.agents, 20_000);
-      printSummary(o.cluster, natsUrl, dataDir, supervisor, state.agents.map((a) => `${a.id} (${a.resources})`));
+      printSummary(o.cluster, natsUrl, dataDir, supervisor, state.agents.map((a) => `${a.id} (${a.resources})`), `${state.masterId} (epoch ${state.epoch})`);
     } finally {
       await nc.close();
     }
@@ -100,12 +100,13 @@ async function up(o: ClusterOptions, flags: UpFlags): Promise<void> {
   await stopped;
 }
 
-function printSummary(cluster: string, natsUrl: string, dataDir: string, supervisor: Supervisor, agents: string[]): void {
+function printSummary(cluster: string, natsUrl: string, dataDir: string, supervisor: Supervisor, agents: string[], leader: string): void {
   const lines = [
     `Nesos cluster "${cluster}" is up.`,
     `  NATS:     ${natsUrl}`,
     `  data:     ${dataDir}`,
     ...supervisor.list().map((c) => `  ${c.name.padEnd(12)} pid ${String(c.process.pid).padEnd(8)} log ${c.logFile}`),
+    `  leader:   ${leader}`,
     `  agents:   ${agents.join(', ')}`,
     '',
     'Try, in another shell:',

@@ -20,6 +20,8 @@ export const NESOS_BIN = join(ROOT, 'dist', 'bin', 'nesos.js');
 
 /** Options of a test cluster. */
 export interface TestClusterOptions {
+  /** Masters to start (default 1); one leads, the others stand by. */
+  masters?: number;
   agents?: number;
   /** Resources of every agent (default cpus:2;mem:1024;disk:1024;ports:[31000-31100]). */
   agentResources?: string;
@@ -39,7 +41,9 @@ export class TestCluster {
   port = 0;
   natsUrl = '';
   nats: TestProcess | undefined;
+  /** The first master started (the leader of a one-master cluster). */
   master: TestProcess | undefined;
+  masters: TestProcess[] = [];
   agents: TestProcess[] = [];
   private connections: NatsConnection[] = [];
 
@@ -50,7 +54,7 @@ export class TestCluster {
     try {
       await c.startNats();
       if (options.startActors !== false) {
-        c.startMaster(options.masterArgs ?? []);
+        for (let i = 1; i <= (options.masters ?? 1); i++) c.startMaster(options.masterArgs ?? [], `master-${i}`);
         for (let i = 1; i <= (options.agents ?? 2); i++) c.startAgent(`agent-${i}`, options.agentResources, options.agentArgs ?? []);
         await c.waitForAgents(options.agents ?? 2);
       }
@@ -78,9 +82,19 @@ export class TestCluster {
   }
 
   /** Starts a master process. */
-  startMaster(extra: string[] = []): TestProcess {
-    this.master = this.track(startProcess('master', process.execPath, [NESOS_BIN, 'master', '--id', 'master-1', ...this.commonArgs, ...extra], join(this.dir, 'master.log')));
-    return this.master;
+  startMaster(extra: string[] = [], id = 'master-1'): TestProcess {
+    const p = this.track(startProcess(id, process.execPath, [NESOS_BIN, 'master', '--id', id, ...this.commonArgs, ...extra], join(this.dir, `${id}.log`)));
+    this.master ??= p;
+    this.masters.push(p);
+    return p;
+  }
+
+  /** The process of the master that leads now (by the state it serves). */
+  async leader(): Promise<TestProcess> {
+    const state = await this.state();
+    const p = this.masters.find((m) => m.name === state.masterId && !m.hasExited);
+    if (p === undefined) throw new Error(`the leader ${state.masterId} is not one of this cluster's running masters`);
+    return p;
   }
 
   /** Starts an agent process with its own work dir. */

@@ -58,7 +58,8 @@ describe('nesos up and nesos run', () => {
     const out = up.output();
     expect(out).toContain(`Nesos cluster "${cluster}" is up.`);
     expect(out).toContain(`nats://127.0.0.1:${port}`);
-    for (const name of ['nats-server', 'master-1', 'agent-1', 'agent-2']) expect(out).toMatch(new RegExp(`${name}\\s+pid \\d+`));
+    for (const name of ['nats-server', 'master-1', 'master-2', 'master-3', 'agent-1', 'agent-2']) expect(out).toMatch(new RegExp(`${name}\\s+pid \\d+`));
+    expect(out).toMatch(/leader:\s+master-\d \(epoch \d+\)/);
   });
 
   it('`nesos run -- echo hello` prints the states and the output, and exits 0', async () => {
@@ -99,7 +100,7 @@ describe('nesos up and nesos run', () => {
 
   it('stops every process it started on SIGINT, leaving none behind', async () => {
     const pids = [...up.output().matchAll(/pid (\d+)/g)].map((m) => Number(m[1]));
-    expect(pids).toHaveLength(4); // nats-server, master-1, agent-1, agent-2
+    expect(pids).toHaveLength(6); // nats-server, master-1..3, agent-1, agent-2
     expect(pids.every(isAlive)).toBe(true);
     up.child.kill('SIGINT');
     const { code } = await up.exited;

@@ -1,0 +1,9 @@
+/** Errors of the master area. Expected refusals of calls are `Rejection`s (actors/runtime/actor.ts), not these. */
+
+/** The registry bucket could not be read or written. */
+export class RegistryError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RegistryError';
+  }
+}
