@@ -133,7 +133,9 @@ export function onKill(step: Step, framework: FrameworkRecord, call: z.infer<typ
  * RECONCILE: the latest known state of the listed tasks (explicit) or of all live tasks
  * (implicit), as Mesos answers: unknown tasks on a registered agent are GONE, on an
  * unreachable agent UNREACHABLE, otherwise UNKNOWN; frameworks that are not
- * partition-aware get LOST instead of each of these.
+ * partition-aware get LOST instead of each of these. While agents from the registry are
+ * still expected back after a failover, a task that may be on one of them gets no answer
+ * yet (as in Mesos): the framework asks again later.
  */
 export function onReconcile(step: Step, framework: FrameworkRecord, call: z.infer<typeof ReconcileCall>): void {
   const send = (taskId: string, agentId: string | undefined, state: TaskState, message: string) => {
@@ -156,9 +158,16 @@ export function onReconcile(step: Step, framework: FrameworkRecord, call: z.infe
       continue;
     }
     const agent = agentId === undefined ? undefined : step.state.agents.get(agentId);
+    if (agent?.status === 'recovering' || (agentId === undefined && anyAgentRecovering(step))) continue;
     let state: TaskState = TaskState.UNKNOWN;
     if (agent?.status === 'active') state = TaskState.GONE;
     else if (agent?.status === 'unreachable') state = TaskState.UNREACHABLE;
     send(taskId, agentId, aware ? state : TaskState.LOST, 'reconciliation: task unknown to the master');
   }
+}
+
+/** True while some agent from the registry has not registered again since the failover. */
+function anyAgentRecovering(step: Step): boolean {
+  for (const agent of step.state.agents.values()) if (agent.status === 'recovering') return true;
+  return false;
 }
