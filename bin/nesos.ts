@@ -5,9 +5,18 @@
  */
 import { Command, CommanderError } from 'commander';
 import { agentCommand } from './commands/agent.js';
+import { agentsCommand } from './commands/agents.js';
+import { frameworksCommand } from './commands/frameworks.js';
+import { killCommand } from './commands/kill.js';
+import { logsCommand } from './commands/logs.js';
+import { drainCommand, maintenanceCommand } from './commands/maintenance.js';
 import { masterCommand } from './commands/master.js';
+import { quotaCommand, rolesCommand, weightsCommand } from './commands/roles.js';
 import { runCommand } from './commands/run.js';
 import { stateCommand } from './commands/state.js';
+import { taskCommand, tasksCommand } from './commands/tasks.js';
+import { teardownCommand } from './commands/teardown.js';
+import { topCommand } from './commands/top.js';
 import { upCommand } from './commands/up.js';
 import { UsageError } from './errors.js';
 
@@ -17,9 +26,38 @@ const program = new Command('nesos')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const cmd of [upCommand(), masterCommand(), agentCommand(), runCommand(), stateCommand()]) {
-  program.addCommand(cmd.exitOverride().showHelpAfterError('(run with --help for usage)'));
+const commands = [
+  // running a cluster
+  upCommand(),
+  masterCommand(),
+  agentCommand(),
+  runCommand(),
+  // looking at it
+  stateCommand(),
+  agentsCommand(),
+  frameworksCommand(),
+  tasksCommand(),
+  taskCommand(),
+  logsCommand(),
+  topCommand(),
+  rolesCommand(),
+  quotaCommand(),
+  weightsCommand(),
+  maintenanceCommand(),
+  // acting on it
+  killCommand(),
+  drainCommand(),
+  teardownCommand(),
+];
+
+/** Makes a command (and its subcommands) throw instead of exiting, and show help after an error. */
+function configure(cmd: Command): Command {
+  cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
+  for (const sub of cmd.commands) configure(sub);
+  return cmd;
 }
+
+for (const cmd of commands) program.addCommand(configure(cmd));
 
 try {
   await program.parseAsync(process.argv);

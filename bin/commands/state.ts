@@ -9,6 +9,7 @@ import { getState } from '../readiness.js';
 export function stateCommand(): Command {
   return withClusterOptions(new Command('state'))
     .description("print the master's state (agents, frameworks, tasks, offers) as JSON")
+    .option('--json', 'print JSON (always the case; accepted like on the other commands)')
     .action(async (flags: ClusterOptions) => {
       const o = checkClusterOptions(flags);
       const nc = await connectNats({ servers: natsServers(o), name: 'nesos-cli', connectTimeoutMs: 2000 }).catch((e: unknown) => {
