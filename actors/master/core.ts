@@ -68,12 +68,12 @@ export class MasterCore {
     const step = this.step(now);
     const agentId = msg.type === 'REGISTER_AGENT' ? msg.agent.id : msg.agentId;
     if (msg.type !== 'REGISTER_AGENT' && agentId !== principal) {
-      return { reply: { type: 'REJECTED', code: 'WRONG_PRINCIPAL', reason: `agent ${principal} cannot speak for agent ${agentId}` }, effects: [] };
+      return { reply: { type: 'REJECTED', code: 'WRONG_PRINCIPAL', reason: `agent ${principal} cannot speak for agent ${agentId}`, epoch: this.config.epoch }, effects: [] };
     }
     if (msg.type !== 'REGISTER_AGENT' && msg.type !== 'HEARTBEAT') {
       const agent = this.state.agents.get(agentId);
       if (agent === undefined || agent.status !== 'active') {
-        return { reply: { type: 'REJECTED', code: 'UNKNOWN_AGENT', reason: `agent ${agentId} is not registered: register again` }, effects: [] };
+        return { reply: { type: 'REJECTED', code: 'UNKNOWN_AGENT', reason: `agent ${agentId} is not registered: register again`, epoch: this.config.epoch }, effects: [] };
       }
       agent.lastSeenMs = now;
     }

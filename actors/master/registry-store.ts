@@ -1,7 +1,8 @@
 /**
  * The registry's shell: loads the registry bucket when a master starts leading, and writes
- * the core's registry operations in order, one at a time, each only while the master may
- * still act as leader (a deposed leader writes nothing more).
+ * the core's registry operations — in order for each key, up to `MAX_IN_FLIGHT` keys at
+ * once — each only while the master may still act as leader (a deposed leader writes
+ * nothing more).
  */
 import type { KV } from '@nats-io/kv';
 import type { Logger } from 'pino';
@@ -11,11 +12,23 @@ import type { NatsConnection } from '../runtime/nats.js';
 import { RegistryError } from './errors.js';
 import { RegistryEntry, contentsOf, registryWrite, type RegistryContents, type RegistryOp } from './registry.js';
 
+/** Writes to different keys in flight at once. */
+export const MAX_IN_FLIGHT = 64;
+
+interface QueuedWrite {
+  key: string;
+  op: RegistryOp;
+}
+
 /** Reads and writes one cluster's registry. */
 export class RegistryStore {
   private readonly log: Logger;
-  private chain: Promise<void> = Promise.resolve();
+  /** Writes not yet started, oldest first. */
+  private readonly queue: QueuedWrite[] = [];
+  /** Keys with a write in flight (a later write of the same key waits for it). */
+  private readonly busy = new Set<string>();
   private pending = 0;
+  private idle: Array<() => void> = [];
 
   private constructor(
     private readonly kv: KV,
@@ -57,19 +70,38 @@ export class RegistryStore {
     return contentsOf(entries);
   }
 
-  /** Queues operations; they are written in order after those queued before. */
+  /** Queues operations; each key's writes happen in the order queued. */
   write(ops: readonly RegistryOp[]): void {
     for (const op of ops) {
       this.pending += 1;
-      this.chain = this.chain.then(() => this.writeOne(op)).finally(() => {
-        this.pending -= 1;
-      });
+      this.queue.push({ key: registryWrite(op).key, op });
     }
+    this.pump();
   }
 
   /** Resolves once every queued write has been tried. */
-  async flush(): Promise<void> {
-    await this.chain;
+  flush(): Promise<void> {
+    if (this.pending === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  private pump(): void {
+    for (let i = 0; i < this.queue.length && this.busy.size < MAX_IN_FLIGHT; ) {
+      const next = this.queue[i]!;
+      // An earlier write of the same key, in flight or still queued, goes first.
+      if (this.busy.has(next.key) || this.queue.slice(0, i).some((q) => q.key === next.key)) {
+        i++;
+        continue;
+      }
+      this.queue.splice(i, 1);
+      this.busy.add(next.key);
+      void this.writeOne(next.op).finally(() => {
+        this.busy.delete(next.key);
+        this.pending -= 1;
+        if (this.pending === 0) for (const resolve of this.idle.splice(0)) resolve();
+        this.pump();
+      });
+    }
   }
 
   /** Writes not yet done. */

@@ -48,7 +48,7 @@ export class MasterShell extends Actor {
   private registry: RegistryStore | undefined;
 
   constructor(options: MasterShellOptions) {
-    super({ ...options, kind: 'master', id: options.config.masterId, ...(options.mayAct !== undefined && { gate: options.mayAct }) });
+    super({ ...options, kind: 'master', id: options.config.masterId, epoch: options.config.epoch, ...(options.mayAct !== undefined && { gate: options.mayAct }) });
     this.clock = options.clock;
     this.cluster = options.cluster;
     this.startedAt = options.clock();

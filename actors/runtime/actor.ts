@@ -69,6 +69,8 @@ export interface ActorOptions {
    * one resumed after SIGSTOP, handles none of the requests queued meanwhile.
    */
   gate?: () => boolean;
+  /** The term this actor answers in (a leading master's epoch): carried by its REJECTED replies too. */
+  epoch?: number;
 }
 
 /** Options of `Actor.listen`. */
@@ -98,6 +100,7 @@ export class Actor {
   private readonly subs: Subscription[] = [];
   private readonly maxBytes: number;
   private readonly gate: () => boolean;
+  private readonly replyEpoch: number | undefined;
   private stopped = false;
 
   constructor(options: ActorOptions) {
@@ -108,6 +111,7 @@ export class Actor {
     this.mailbox = new Mailbox(`${options.kind}:${options.id}`, this.log);
     this.maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.gate = options.gate ?? (() => true);
+    this.replyEpoch = options.epoch;
   }
 
   /** True while the gate lets messages through; counts and logs a drop otherwise. */
@@ -140,7 +144,7 @@ export class Actor {
       if (!decoded.ok) {
         this.counters.decodeErrors += 1;
         this.log.warn({ subject: msg.subject, err: decoded.error.message, code: decoded.error.code }, `refused ${union.name}`);
-        this.respond(msg, rejected(decoded.error.code, decoded.error.message));
+        this.respond(msg, rejected(decoded.error.code, decoded.error.message, this.replyEpoch));
         return;
       }
       this.mailbox.post(async () => {
@@ -173,7 +177,7 @@ export class Actor {
       if (!decoded.ok) {
         this.counters.decodeErrors += 1;
         this.log.warn({ subject: msg.subject, err: decoded.error.message, code: decoded.error.code }, `dropped ${union.name}`);
-        if (msg.reply) this.respond(msg, rejected(decoded.error.code, decoded.error.message));
+        if (msg.reply) this.respond(msg, rejected(decoded.error.code, decoded.error.message, this.replyEpoch));
         return;
       }
       if (options.ack === true && msg.reply) this.respond(msg, { type: 'OK' });
@@ -245,10 +249,10 @@ export class Actor {
   private failureReply(e: unknown, type: string, origin: Origin): ReplyMessage {
     if (e instanceof Rejection) {
       this.log.info({ type, principal: origin.principal, code: e.code, reason: e.message }, 'rejected call');
-      return rejected(e.code, e.message);
+      return rejected(e.code, e.message, this.replyEpoch);
     }
     this.counters.handlerErrors += 1;
     this.log.error({ err: e, type }, 'request handler failed');
-    return rejected('INTERNAL', e instanceof Error ? e.message : String(e));
+    return rejected('INTERNAL', e instanceof Error ? e.message : String(e), this.replyEpoch);
   }
 }

@@ -17,6 +17,7 @@ interface MasterFlags extends ClusterOptions {
   renewIntervalMs: number;
   agentReregisterTimeout: number;
   frameworkReregisterTimeout: number;
+  takeoverAfterNoResponders: number;
 }
 
 /** The `master` command. */
@@ -30,6 +31,7 @@ export function masterCommand(): Command {
     .option('--allocation-interval <ms>', 'period of the batch allocation', intFlag('--allocation-interval', 1), 1000)
     .option('--lease-ms <ms>', 'leader lease: a leader that cannot renew for this long is replaced', intFlag('--lease-ms', 100), DEFAULT_ELECTION_CONFIG.leaseMs)
     .option('--renew-interval-ms <ms>', 'how often the leader renews its lease', intFlag('--renew-interval-ms', 10), DEFAULT_ELECTION_CONFIG.renewIntervalMs)
+    .option('--takeover-after-no-responders <n>', 'standbys take over at once after this many pings of the leader find nobody (0: only when the lease runs out)', intFlag('--takeover-after-no-responders', 0, 1000), DEFAULT_ELECTION_CONFIG.noRespondersToTakeOver)
     .option('--agent-reregister-timeout <ms>', 'after a failover, how long agents have to register again', intFlag('--agent-reregister-timeout', 1), DEFAULT_MASTER_CONFIG.agentReregisterTimeoutMs)
     .option('--framework-reregister-timeout <ms>', 'after a failover, the least time frameworks have to subscribe again', intFlag('--framework-reregister-timeout', 1), DEFAULT_MASTER_CONFIG.frameworkReregisterTimeoutMs)
     .action(async (flags: MasterFlags) => {
@@ -44,7 +46,12 @@ export function masterCommand(): Command {
           logger,
           ...(flags.id !== undefined && { masterId: flags.id }),
           allocationIntervalMs: flags.allocationInterval,
-          election: { leaseMs: flags.leaseMs, renewIntervalMs: flags.renewIntervalMs, safetyMarginMs: Math.min(DEFAULT_ELECTION_CONFIG.safetyMarginMs, Math.floor(flags.leaseMs / 4)) },
+          election: {
+            leaseMs: flags.leaseMs,
+            renewIntervalMs: flags.renewIntervalMs,
+            safetyMarginMs: Math.min(DEFAULT_ELECTION_CONFIG.safetyMarginMs, Math.floor(flags.leaseMs / 4)),
+            noRespondersToTakeOver: flags.takeoverAfterNoResponders === 0 ? Number.POSITIVE_INFINITY : flags.takeoverAfterNoResponders,
+          },
           config: {
             agentHeartbeatIntervalMs: flags.agentHeartbeatInterval,
             maxMissedAgentHeartbeats: flags.maxMissedHeartbeats,

@@ -1,0 +1,183 @@
+/**
+ * `npm run bench:failover`: how fast a cluster serves again after its leading master dies
+ * (SIGKILL) or hangs (SIGSTOP), with real agents and with simulated ones.
+ *
+ * For each case it measures (a) the time from the fault until a new leader answers calls
+ * (a scheduler call answered with a newer epoch) and (b) until every agent has registered
+ * with it. The same run measures baselines: the plain-lease failover (standbys may take over
+ * only when the lease runs out: `--takeover-after-no-responders 0`), and, for (b), the time
+ * the same agents took to register the first time. One JSON line per case on stdout.
+ *
+ *     node dist/bench/failover.js [--quick] [--lease-ms 2000]
+ */
+import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
+import { leaderOf, openLeaderBucket, openRegistryBucket } from '../actors/runtime/kv.js';
+import { connectNats, type NatsConnection } from '../actors/runtime/nats.js';
+import { silentLogger } from '../actors/runtime/logger.js';
+import { createRng } from '../actors/runtime/rng.js';
+import { request } from '../actors/runtime/request.js';
+import { waitForState } from '../bin/readiness.js';
+import { LEADER_KEY } from '../protocol/buckets.js';
+import { Reply } from '../protocol/replies.js';
+import { Subjects } from '../protocol/subjects.js';
+import { AgentSwarm } from './sim/agent-swarm.js';
+import { BenchCluster } from './sim/cluster.js';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    'lease-ms': { type: 'string', default: '2000' },
+    /** Run only the real-agents or only the simulated-agents cases. */
+    only: { type: 'string' },
+  },
+});
+const LEASE_MS = Number(args['lease-ms']);
+
+/** One result line. */
+interface Result {
+  bench: 'failover';
+  case: string;
+  fault: 'SIGKILL' | 'SIGSTOP';
+  agents: number;
+  tasks: number;
+  leaseMs: number;
+  newLeaderMs: number;
+  allReregisteredMs: number;
+  baseline: { name: string; ms: number };
+  ratio: number;
+}
+
+function emit(r: Result): void {
+  process.stdout.write(JSON.stringify(r) + '\n');
+}
+
+/** Asks the leader something cheap until one with an epoch above `oldEpoch` answers; returns ms since `t0`. */
+async function timeToNewLeader(nc: NatsConnection, cluster: string, oldEpoch: number, t0: number): Promise<{ ms: number; epoch: number }> {
+  const subject = new Subjects(cluster).schedulerCall('bench-probe');
+  for (;;) {
+    try {
+      const reply = await request(nc, subject, { type: 'RECONCILE', frameworkId: 'fw-bench-probe', tasks: [] }, Reply, { timeoutMs: 50 });
+      if (reply.epoch !== undefined && reply.epoch > oldEpoch) return { ms: performance.now() - t0, epoch: reply.epoch };
+    } catch {
+      // no leader, or the old one hangs
+    }
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+/** Kills (or stops) the leader named in the leader key; returns the fault's time and the old epoch. */
+async function fault(c: BenchCluster, nc: NatsConnection, how: 'SIGKILL' | 'SIGSTOP'): Promise<{ t0: number; oldEpoch: number }> {
+  const current = leaderOf(await (await openLeaderBucket(nc, c.name)).get(LEADER_KEY));
+  if (current === undefined) throw new Error('no leader to fail');
+  const leader = c.masters.get(current.record.masterId);
+  if (leader?.process.pid === undefined) throw new Error(`leader ${current.record.masterId} is not one of the bench's masters`);
+  const t0 = performance.now();
+  process.kill(leader.process.pid, how);
+  return { t0, oldEpoch: current.epoch };
+}
+
+async function masters(c: BenchCluster, extra: string[]): Promise<void> {
+  const flags = ['--lease-ms', String(LEASE_MS), '--renew-interval-ms', String(Math.floor(LEASE_MS / 8)), '--agent-heartbeat-interval', '5000', ...extra];
+  for (const id of ['m1', 'm2', 'm3']) c.startMaster(id, flags);
+}
+
+/** Real agents (processes) with running tasks launched by a framework. */
+async function realAgents(how: 'SIGKILL' | 'SIGSTOP', plainLease: boolean): Promise<{ newLeaderMs: number; allReregisteredMs: number }> {
+  const c = await BenchCluster.start();
+  try {
+    await masters(c, plainLease ? ['--takeover-after-no-responders', '0'] : []);
+    for (let i = 1; i <= 3; i++) c.startAgent(`agent-${i}`, 'cpus:4;mem:4096;disk:1024;ports:[31000-31100]');
+    const nc = await connectNats({ servers: c.natsUrl, name: 'bench' });
+    try {
+      await waitForState(nc, c.name, (s) => s.agents.filter((a) => a.status === 'active').length === 3, 30_000, 'bench');
+      const { t0, oldEpoch } = await fault(c, nc, how);
+      const leader = await timeToNewLeader(nc, c.name, oldEpoch, t0);
+      await waitForState(nc, c.name, (s) => s.epoch === leader.epoch && s.agents.filter((a) => a.status === 'active').length === 3, 30_000, 'bench');
+      return { newLeaderMs: leader.ms, allReregisteredMs: performance.now() - t0 };
+    } finally {
+      await nc.close();
+    }
+  } finally {
+    await c.stop();
+  }
+}
+
+/** Simulated agents in this process, each reporting `tasksPerAgent` running tasks. */
+async function simulated(agents: number, tasksPerAgent: number, how: 'SIGKILL' | 'SIGSTOP'): Promise<{ newLeaderMs: number; allReregisteredMs: number; firstRegistrationMs: number }> {
+  const c = await BenchCluster.start();
+  try {
+    await masters(c, ['--agent-reregister-timeout', '60000']);
+    const nc = await connectNats({ servers: c.natsUrl, name: 'bench-swarm' });
+    const swarm = new AgentSwarm({
+      nc,
+      cluster: c.name,
+      logger: silentLogger(),
+      agents,
+      tasksPerAgent,
+      framework: { id: 'fw-sim', name: 'sim', principal: 'sim', roles: ['*'], capabilities: [], failoverTimeoutSeconds: 3600 },
+      resources: [{ name: 'cpus', scalar: 8 }, { name: 'mem', scalar: 16384 }],
+      jitterMs: Math.min(1000, agents / 10),
+      maxInFlight: 512,
+      random: createRng(7),
+    });
+    try {
+      await waitForState(nc, c.name, () => true, 30_000, 'bench');
+      const t1 = performance.now();
+      swarm.start();
+      await swarm.allRegisteredWith(1);
+      const firstRegistrationMs = performance.now() - t1;
+      // The registry holds every agent before the leader dies.
+      const registry = await openRegistryBucket(nc, c.name);
+      while ((await registry.status()).values < agents) await new Promise((r) => setTimeout(r, 50));
+      const { t0, oldEpoch } = await fault(c, nc, how);
+      const leader = await timeToNewLeader(nc, c.name, oldEpoch, t0);
+      await swarm.allRegisteredWith(leader.epoch);
+      return { newLeaderMs: leader.ms, allReregisteredMs: performance.now() - t0, firstRegistrationMs };
+    } finally {
+      swarm.stop();
+      await nc.close();
+    }
+  } finally {
+    await c.stop();
+  }
+}
+
+const round = (ms: number) => Math.round(ms * 10) / 10;
+
+for (const how of args.only === 'simulated' ? [] : (['SIGKILL', 'SIGSTOP'] as const)) {
+  const ours = await realAgents(how, false);
+  const plain = await realAgents(how, true);
+  emit({
+    bench: 'failover',
+    case: 'real-agents',
+    fault: how,
+    agents: 3,
+    tasks: 0,
+    leaseMs: LEASE_MS,
+    newLeaderMs: round(ours.newLeaderMs),
+    allReregisteredMs: round(ours.allReregisteredMs),
+    baseline: { name: 'plain-lease-new-leader', ms: round(plain.newLeaderMs) },
+    ratio: round(ours.newLeaderMs / plain.newLeaderMs * 100) / 100,
+  });
+}
+
+const sizes = args.only === 'real' ? [] : args.quick ? [[1000, 10]] : [[1000, 10], [10_000, 10]];
+for (const [agents, perAgent] of sizes) {
+  for (const how of ['SIGKILL', 'SIGSTOP'] as const) {
+    const r = await simulated(agents!, perAgent!, how);
+    emit({
+      bench: 'failover',
+      case: 'simulated-agents',
+      fault: how,
+      agents: agents!,
+      tasks: agents! * perAgent!,
+      leaseMs: LEASE_MS,
+      newLeaderMs: round(r.newLeaderMs),
+      allReregisteredMs: round(r.allReregisteredMs),
+      baseline: { name: 'first-registration-of-all-agents', ms: round(r.firstRegistrationMs) },
+      ratio: round(r.allReregisteredMs / r.firstRegistrationMs * 100) / 100,
+    });
+  }
+}
+process.exit(0);
