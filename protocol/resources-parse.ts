@@ -1,11 +1,18 @@
 /**
  * The outside forms of resources and their validation: the text form (Mesos's `--resources`
- * syntax) and the wire form (a list of ResourceWire, as a peer sends it). Text grammar, whitespace tolerated around every token:
+ * syntax, extended for dynamic reservations and persistent volumes) and the wire form (a list
+ * of ResourceWire, as a peer sends it). Text grammar, whitespace tolerated around every token:
  *
  *   resources := entry (';' entry)*        blank entries are skipped
- *   entry     := name ('(' role ')')? ':' value
+ *   entry     := name ('(' reservation ')')? ('[' volume ']')? ':' value
+ *   reservation := role (',' 'dynamic' (',' key '=' value)*)?
+ *   volume    := id (':' path)?            a persistent volume (reserved disk only)
  *   value     := number | '[' range (',' range)* ']' | '{' item (',' item)* '}'
  *   range     := int ('-' int)?            a single int n means n-n
+ *
+ * `cpus(eng):2` is a static reservation (made by the agent's operator); `cpus(eng,dynamic):2`
+ * a dynamic one (RESERVE), optionally labelled: `cpus(eng,dynamic,team=web):2`.
+ * `disk(eng,dynamic)[data1:var/data]:512` is a persistent volume `data1` on that disk.
  *
  * Validators return a problem as a string (undefined when fine); callers wrap it in the error
  * of their own context, naming the entry.
@@ -15,9 +22,21 @@
 export interface ResourceWire {
   name: string;
   role?: string;
+  /** True for a dynamic reservation (RESERVE); absent for static reservations and unreserved. */
+  dynamic?: boolean;
+  /** Labels of a dynamic reservation. */
+  labels?: Record<string, string>;
+  /** The persistent volume this reserved disk holds. */
+  volume?: VolumeInfo;
   scalar?: number;
   ranges?: Array<[number, number]>;
   set?: string[];
+}
+
+/** A persistent volume on reserved disk: its id and, optionally, where tasks see it. */
+export interface VolumeInfo {
+  id: string;
+  path?: string;
 }
 
 /** An inclusive integer interval [begin, end]. */
@@ -29,11 +48,50 @@ export type StoredValue =
   | { readonly kind: 'ranges'; readonly ranges: readonly Range[] }
   | { readonly kind: 'set'; readonly items: readonly string[] };
 
-/** One stored entry; a Resources keeps at most one per (name, role). */
+/** The labels of a dynamic reservation, sorted by key. */
+export type Labels = ReadonlyArray<readonly [string, string]>;
+
+/** One stored entry; a Resources keeps at most one per (name, role, ext). */
 export interface StoredEntry {
   readonly name: string;
   readonly role: string;
   readonly value: StoredValue;
+  /** Set for a dynamic reservation: its labels (maybe none). Undefined: static or unreserved. */
+  readonly labels?: Labels;
+  /** Set for a persistent volume. */
+  readonly volume?: Readonly<VolumeInfo>;
+  /**
+   * '' for a plain entry; otherwise the canonical text of the reservation and volume
+   * (`,dynamic,team=web` and `[data1:var/data]`), which tells apart entries of one name and role.
+   */
+  readonly ext: string;
+}
+
+/** The canonical `ext` of an entry with these reservation labels and volume. */
+export function extOf(labels: Labels | undefined, volume: Readonly<VolumeInfo> | undefined): string {
+  let ext = '';
+  if (labels !== undefined) ext += ',dynamic' + labels.map(([k, v]) => `,${k}=${v}`).join('');
+  if (volume !== undefined) ext += volume.path === undefined ? `[${volume.id}]` : `[${volume.id}:${volume.path}]`;
+  return ext;
+}
+
+/** Builds a stored entry, computing its `ext`. */
+export function makeEntry(
+  name: string,
+  role: string,
+  value: StoredValue,
+  labels?: Labels,
+  volume?: Readonly<VolumeInfo>,
+): StoredEntry {
+  const entry: { -readonly [K in keyof StoredEntry]: StoredEntry[K] } = { name, role, value, ext: extOf(labels, volume) };
+  if (labels !== undefined) entry.labels = labels;
+  if (volume !== undefined) entry.volume = volume;
+  return entry;
+}
+
+/** The same entry with another value. */
+export function withValue(entry: StoredEntry, value: StoredValue): StoredEntry {
+  return { ...entry, value };
 }
 
 /** The role of unreserved resources. */
@@ -49,6 +107,10 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 // A role is '*' or '/'-separated components; a component cannot be '.', '..' or start with '-'.
 const ROLE_PART = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 const SET_ITEM = /^[^\s,;:{}()[\]]+$/;
+const LABEL_KEY = /^[A-Za-z0-9_.-]{1,64}$/;
+const LABEL_VALUE = /^[A-Za-z0-9_./-]{0,256}$/;
+const VOLUME_ID = /^[A-Za-z0-9_.-]{1,128}$/;
+const VOLUME_PATH = /^[A-Za-z0-9_./-]{1,1024}$/;
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 const RANGE = /^(\d+)(?:\s*-\s*(\d+))?$/;
 
@@ -86,6 +148,42 @@ export function checkSetItem(item: string): string | undefined {
   return SET_ITEM.test(item) ? undefined : `set item "${item}" must be non-empty, without spaces or ,;:{}()[]`;
 }
 
+/** Why these labels are not valid reservation labels, or undefined. */
+export function checkLabel(key: string, value: string): string | undefined {
+  if (!LABEL_KEY.test(key)) return `label key "${key}" must match ${LABEL_KEY.source}`;
+  return LABEL_VALUE.test(value) ? undefined : `label value "${value}" must match ${LABEL_VALUE.source}`;
+}
+
+/** Why `volume` is not a valid persistent volume, or undefined. */
+export function checkVolume(volume: VolumeInfo): string | undefined {
+  if (typeof volume.id !== 'string' || !VOLUME_ID.test(volume.id)) return `volume id "${String(volume.id)}" must match ${VOLUME_ID.source}`;
+  if (volume.path !== undefined && (typeof volume.path !== 'string' || !VOLUME_PATH.test(volume.path))) {
+    return `volume path "${String(volume.path)}" must match ${VOLUME_PATH.source}`;
+  }
+  return undefined;
+}
+
+/** Why an entry's reservation and volume do not fit its role and value, or undefined. */
+export function checkExtras(entry: StoredEntry): string | undefined {
+  if (entry.labels !== undefined && entry.role === UNRESERVED) return 'an unreserved resource cannot carry a dynamic reservation';
+  if (entry.volume === undefined) return undefined;
+  if (entry.role === UNRESERVED) return 'a persistent volume needs reserved disk';
+  if (entry.name !== 'disk' || entry.value.kind !== 'scalar') return 'a persistent volume must be a disk scalar';
+  return undefined;
+}
+
+/** Labels from a record, sorted by key; or the problem. */
+export function labelsFrom(record: Record<string, string>): Labels | string {
+  const out: Array<[string, string]> = [];
+  for (const [key, value] of Object.entries(record)) {
+    if (typeof value !== 'string') return `label "${key}" must have a string value`;
+    const problem = checkLabel(key, value);
+    if (problem !== undefined) return problem;
+    out.push([key, value]);
+  }
+  return out.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
 /** One entry of a resource text, unmerged, with the text it came from (for errors). */
 export interface ParsedEntry {
   readonly source: string;
@@ -106,16 +204,56 @@ export function parseEntries(text: string): ParsedEntry[] | { source: string; pr
 }
 
 function parseEntry(source: string): StoredEntry | string {
-  const colon = source.indexOf(':');
+  const colon = valueColon(source);
   if (colon < 0) return 'expected name:value or name(role):value';
-  const head = /^([^()]*?)\s*(?:\(([^()]*)\))?$/.exec(source.slice(0, colon).trim());
+  const head = /^([^()[\]]*?)\s*(?:\(([^()]*)\))?\s*(?:\[([^[\]]*)\])?$/.exec(source.slice(0, colon).trim());
   if (!head) return 'expected name or name(role) before ":"';
   const name = head[1] ?? '';
-  const role = head[2] === undefined ? UNRESERVED : head[2].trim();
-  const problem = checkName(name) ?? checkRole(role);
+  const reservation = parseReservation(head[2]);
+  if (typeof reservation === 'string') return reservation;
+  const problem = checkName(name) ?? checkRole(reservation.role);
   if (problem !== undefined) return problem;
+  let volume: VolumeInfo | undefined;
+  if (head[3] !== undefined) {
+    const [id = '', ...path] = head[3].split(':').map((part) => part.trim());
+    volume = path.length === 0 ? { id } : { id, path: path.join(':') };
+    const bad = checkVolume(volume);
+    if (bad !== undefined) return bad;
+  }
   const value = parseValue(source.slice(colon + 1).trim());
-  return typeof value === 'string' ? value : { name, role, value };
+  if (typeof value === 'string') return value;
+  const entry = makeEntry(name, reservation.role, value, reservation.labels, volume);
+  return checkExtras(entry) ?? entry;
+}
+
+/** Index of the ':' between head and value: the first one outside () and []. */
+function valueColon(source: string): number {
+  let depth = 0;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === '(' || c === '[') depth++;
+    else if (c === ')' || c === ']') depth--;
+    else if (c === ':' && depth === 0) return i;
+  }
+  return -1;
+}
+
+/** `role` or `role,dynamic,k=v,...` inside the parentheses. */
+function parseReservation(inner: string | undefined): { role: string; labels?: Labels } | string {
+  if (inner === undefined) return { role: UNRESERVED };
+  const [role = '', ...rest] = inner.split(',').map((part) => part.trim());
+  if (rest.length === 0) return { role };
+  if (rest[0] !== 'dynamic') return `expected "dynamic" after the role, got "${rest[0]}"`;
+  const record: Record<string, string> = {};
+  for (const part of rest.slice(1)) {
+    const eq = part.indexOf('=');
+    if (eq < 0) return `label "${part}" must be key=value`;
+    const key = part.slice(0, eq).trim();
+    if (key in record) return `label "${key}" is given twice`;
+    record[key] = part.slice(eq + 1).trim();
+  }
+  const labels = labelsFrom(record);
+  return typeof labels === 'string' ? labels : { role, labels };
 }
 
 function parseValue(text: string): StoredValue | string {
@@ -158,9 +296,11 @@ export function formatEntries(entries: readonly StoredEntry[]): string {
   return entries.map(formatEntry).join(';');
 }
 
-function formatEntry({ name, role, value }: StoredEntry): string {
-  const head = role === UNRESERVED ? name : `${name}(${role})`;
-  return `${head}:${formatValue(value)}`;
+function formatEntry({ name, role, value, labels, volume }: StoredEntry): string {
+  const reservation = labels === undefined ? '' : extOf(labels, undefined);
+  const head = role === UNRESERVED ? name : `${name}(${role}${reservation})`;
+  const vol = volume === undefined ? '' : extOf(undefined, volume);
+  return `${head}${vol}:${formatValue(value)}`;
 }
 
 function formatValue(value: StoredValue): string {
@@ -179,7 +319,7 @@ function formatValue(value: StoredValue): string {
 /** Validates one wire entry (a peer may send anything); returns the entry or the problem. */
 export function entryFromWire(wire: ResourceWire): StoredEntry | string {
   if (typeof wire !== 'object' || wire === null) return 'entry must be an object';
-  const { name, role = UNRESERVED, scalar, ranges, set } = wire;
+  const { name, role = UNRESERVED, scalar, ranges, set, dynamic, labels, volume } = wire;
   if (typeof name !== 'string') return 'name must be a string';
   if (typeof role !== 'string') return 'role must be a string';
   const problem = checkName(name) ?? checkRole(role);
@@ -187,7 +327,21 @@ export function entryFromWire(wire: ResourceWire): StoredEntry | string {
   const given = [scalar, ranges, set].filter((v) => v !== undefined).length;
   if (given !== 1) return `exactly one of scalar, ranges or set must be given, got ${given}`;
   const value = valueFromWire(scalar, ranges, set);
-  return typeof value === 'string' ? value : { name, role, value };
+  if (typeof value === 'string') return value;
+  if (dynamic !== undefined && typeof dynamic !== 'boolean') return 'dynamic must be a boolean';
+  if (labels !== undefined && (typeof labels !== 'object' || labels === null || dynamic !== true)) {
+    return 'labels must be an object and need dynamic: true';
+  }
+  const sorted = dynamic === true ? labelsFrom(labels ?? {}) : undefined;
+  if (typeof sorted === 'string') return sorted;
+  if (volume !== undefined) {
+    if (typeof volume !== 'object' || volume === null) return 'volume must be an object';
+    const bad = checkVolume(volume);
+    if (bad !== undefined) return bad;
+  }
+  const vol = volume === undefined ? undefined : volume.path === undefined ? { id: volume.id } : { id: volume.id, path: volume.path };
+  const entry = makeEntry(name, role, value, sorted, vol);
+  return checkExtras(entry) ?? entry;
 }
 
 function valueFromWire(scalar: unknown, ranges: unknown, set: unknown): StoredValue | string {

@@ -8,7 +8,11 @@
  * - ranges: sorted, merged, non-overlapping inclusive integer intervals (ports);
  * - set: a set of strings.
  *
- * Entries are keyed by (name, role); one key holds one kind. Zero scalars and empty ranges or
+ * A reserved entry is static (`cpus(eng):2`, set by the agent's operator) or dynamic
+ * (`cpus(eng,dynamic,team=web):2`, made by RESERVE, with labels); reserved disk may hold a
+ * persistent volume (`disk(eng,dynamic)[data1:var/data]:512`).
+ *
+ * Entries are keyed by (name, role, reservation labels, volume); one key holds one kind. Zero scalars and empty ranges or
  * sets are never stored, so two equal bags have one representation. Ranges and sets are sets:
  * adding overlapping ranges takes their union, so `a.add(b).subtract(b)` gives back `a` only
  * where the ranges and sets of `a` and `b` are disjoint (scalars always).
@@ -20,27 +24,63 @@ import {
   describeWire,
   entryFromWire,
   formatEntries,
+  labelsFrom,
+  makeEntry,
   parseEntries,
+  withValue,
   type Range,
   type ResourceWire,
   type StoredEntry,
-  type StoredValue,
+  type VolumeInfo,
 } from './resources-parse.js';
+import {
+  accumulate,
+  byKey,
+  compare,
+  countRanges,
+  extrasOf,
+  isEmptyValue,
+  keyText,
+  kindClash,
+  labelsRecord,
+  mergeRanges,
+  minus,
+  plus,
+  sameValue,
+  within,
+} from './resources-values.js';
 
 /** A resource entry on the wire: exactly one of scalar, ranges, set; role omitted when '*'. */
-export type { ResourceWire } from './resources-parse.js';
+export type { ResourceWire, VolumeInfo } from './resources-parse.js';
 
 /** One entry of a Resources; scalar values are in units (e.g. 0.5 cpus). */
-export type ResourceEntry =
+export type ResourceEntry = (
   | { readonly name: string; readonly role: string; readonly kind: 'scalar'; readonly value: number }
   | { readonly name: string; readonly role: string; readonly kind: 'ranges'; readonly value: ReadonlyArray<readonly [number, number]> }
-  | { readonly name: string; readonly role: string; readonly kind: 'set'; readonly value: readonly string[] };
+  | { readonly name: string; readonly role: string; readonly kind: 'set'; readonly value: readonly string[] }
+) & {
+  /** Present for a dynamic reservation: its labels (maybe empty). */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** Present for a persistent volume. */
+  readonly volume?: Readonly<VolumeInfo>;
+};
+
+/** How to reserve resources: for a role, dynamically (with labels) or not. */
+export interface ReservationSpec {
+  /** The role the resources are reserved for (not `*`). */
+  role: string;
+  /** Labels of a dynamic reservation; giving them (even `{}`) makes the reservation dynamic. */
+  labels?: Record<string, string>;
+}
 
 /** An immutable bag of resources; every operation returns a new value. */
 export class Resources {
   private static readonly EMPTY = new Resources([]);
 
-  /** Entries sorted by (name, role), one per key, none empty. */
+  /** Scalar totals by name, in thousandths, computed on first use. */
+  private milli: Map<string, number> | undefined;
+
+  /** Entries sorted by (name, role, ext), one per key, none empty. */
   private constructor(private readonly list: readonly StoredEntry[]) {}
 
   /** No resources at all. */
@@ -91,10 +131,15 @@ export class Resources {
     return list.length === 0 ? Resources.EMPTY : new Resources(list);
   }
 
-  /** The wire form, ordered by name then role; role omitted when '*'. */
+  /** The wire form, ordered as the entries; role omitted when '*', reservation and volume when absent. */
   toWire(): ResourceWire[] {
-    return this.list.map(({ name, role, value }) => {
+    return this.list.map(({ name, role, value, labels, volume }) => {
       const wire: ResourceWire = role === UNRESERVED ? { name } : { name, role };
+      if (labels !== undefined) {
+        wire.dynamic = true;
+        if (labels.length > 0) wire.labels = labelsRecord(labels);
+      }
+      if (volume !== undefined) wire.volume = { ...volume };
       if (value.kind === 'scalar') wire.scalar = value.milli / 1000;
       else if (value.kind === 'ranges') wire.ranges = value.ranges.map(([b, e]): [number, number] => [b, e]);
       else wire.set = [...value.items];
@@ -109,40 +154,83 @@ export class Resources {
 
   /** The sum; ranges and sets are united. Throws ResourceArithmeticError when kinds clash. */
   add(other: Resources): Resources {
-    const bag = this.bag();
-    for (const entry of other.list) {
-      const problem = accumulate(bag, entry);
-      if (problem !== undefined) throw new ResourceArithmeticError(`cannot add ${keyText(entry)}: ${problem}`);
+    if (other.list.length === 0) return this;
+    if (this.list.length === 0) return other;
+    const a = this.list;
+    const b = other.list;
+    const out: StoredEntry[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < a.length && j < b.length) {
+      const x = a[i] as StoredEntry;
+      const y = b[j] as StoredEntry;
+      const c = byKey(x, y);
+      if (c < 0) {
+        out.push(x);
+        i++;
+      } else if (c > 0) {
+        out.push(y);
+        j++;
+      } else {
+        const value = plus(x.value, y.value);
+        if (value === undefined) throw new ResourceArithmeticError(`cannot add ${keyText(y)}: ${kindClash(x, y)}`);
+        if (value.kind === 'scalar' && value.milli > MAX_SCALAR_MILLI) throw new ResourceArithmeticError(`cannot add ${keyText(y)}: scalar is too large`);
+        out.push(withValue(x, value));
+        i++;
+        j++;
+      }
     }
-    return Resources.of(bag);
+    while (i < a.length) out.push(a[i++] as StoredEntry);
+    while (j < b.length) out.push(b[j++] as StoredEntry);
+    return new Resources(out);
   }
 
-  /** The difference per (name, role): scalars clamp at 0, ranges and sets lose other's members. */
+  /** The difference per entry key: scalars clamp at 0, ranges and sets lose other's members. */
   subtract(other: Resources): Resources {
-    const bag = this.bag();
-    for (const entry of other.list) {
-      const mine = bag.get(key(entry));
-      if (mine === undefined) continue;
-      const value = minus(mine.value, entry.value);
-      if (value === undefined) throw new ResourceArithmeticError(`cannot subtract ${keyText(entry)}: ${kindClash(mine, entry)}`);
-      bag.set(key(entry), { ...mine, value });
+    if (other === this) return Resources.EMPTY;
+    if (other.list.length === 0 || this.list.length === 0) return this;
+    const a = this.list;
+    const b = other.list;
+    const out: StoredEntry[] = [];
+    let j = 0;
+    let changed = false;
+    for (const x of a) {
+      while (j < b.length && byKey(b[j] as StoredEntry, x) < 0) j++;
+      const y = b[j];
+      if (y === undefined || byKey(x, y) !== 0) {
+        out.push(x);
+        continue;
+      }
+      const value = minus(x.value, y.value);
+      if (value === undefined) throw new ResourceArithmeticError(`cannot subtract ${keyText(y)}: ${kindClash(x, y)}`);
+      changed = true;
+      if (!isEmptyValue(value)) out.push(withValue(x, value));
     }
-    return Resources.of(bag);
+    if (!changed) return this;
+    return out.length === 0 ? Resources.EMPTY : new Resources(out);
   }
 
-  /** True when every entry of other fits within the entry of the same name and role here. */
+  /** True when every entry of other fits within the entry of the same key here. */
   contains(other: Resources): boolean {
-    const bag = this.bag();
-    return other.list.every((entry) => {
-      const mine = bag.get(key(entry));
-      const missing = mine === undefined ? undefined : minus(entry.value, mine.value); // undefined: absent or other kind
-      return missing !== undefined && isEmptyValue(missing);
-    });
+    if (other === this) return true;
+    const a = this.list;
+    let i = 0;
+    for (const y of other.list) {
+      while (i < a.length && byKey(a[i] as StoredEntry, y) < 0) i++;
+      const x = a[i];
+      if (x === undefined || byKey(x, y) !== 0 || !within(y.value, x.value)) return false;
+    }
+    return true;
   }
 
-  /** True when both hold exactly the same entries (the text form is canonical). */
+  /** True when both hold exactly the same entries. */
   equals(other: Resources): boolean {
-    return this.toString() === other.toString();
+    if (other === this) return true;
+    if (other.list.length !== this.list.length) return false;
+    return this.list.every((x, i) => {
+      const y = other.list[i] as StoredEntry;
+      return byKey(x, y) === 0 && sameValue(x.value, y.value);
+    });
   }
 
   /** True when there is nothing here. */
@@ -161,16 +249,26 @@ export class Resources {
 
   /** Sorted names of the scalar entries. */
   scalarNames(): string[] {
-    return [...this.scalarTotals().keys()];
+    return [...this.scalarMilli().keys()];
   }
 
   /** Each scalar name's total over roles, in units, in name order (the input of DRF shares). */
   scalarTotals(): Map<string, number> {
+    return new Map([...this.scalarMilli()].map(([name, milli]) => [name, milli / 1000]));
+  }
+
+  /**
+   * Each scalar name's total over roles in integer thousandths, in name order. Computed once
+   * per value and shared: callers must not change it.
+   */
+  scalarMilli(): ReadonlyMap<string, number> {
+    if (this.milli !== undefined) return this.milli;
     const totals = new Map<string, number>();
     for (const e of this.list) {
       if (e.value.kind === 'scalar') totals.set(e.name, (totals.get(e.name) ?? 0) + e.value.milli);
     }
-    return new Map([...totals].map(([name, milli]) => [name, milli / 1000]));
+    this.milli = totals;
+    return totals;
   }
 
   /** The ranges of `name` for `role`, or their union over roles when role is omitted. */
@@ -189,15 +287,15 @@ export class Resources {
     if (!Number.isSafeInteger(count) || count < 0) {
       throw new ResourceArithmeticError(`takeRange count must be a non-negative integer, got ${count}`);
     }
-    const pieces = this.rangeEntries(name)
-      .flatMap(({ role, ranges }) => ranges.map((range) => ({ role, range })))
-      .sort((x, y) => x.range[0] - y.range[0] || compare(x.role, y.role));
+    const pieces = this.list
+      .flatMap((entry) => (entry.name === name && entry.value.kind === 'ranges' ? entry.value.ranges.map((range) => ({ entry, range })) : []))
+      .sort((x, y) => x.range[0] - y.range[0] || byKey(x.entry, y.entry));
     const taken = new Map<string, StoredEntry>();
     let need = count;
-    for (const { role, range } of pieces) {
+    for (const { entry, range } of pieces) {
       if (need === 0) break;
       const n = Math.min(need, range[1] - range[0] + 1);
-      accumulate(taken, { name, role, value: { kind: 'ranges', ranges: [[range[0], range[0] + n - 1]] } });
+      accumulate(taken, withValue(entry, { kind: 'ranges', ranges: [[range[0], range[0] + n - 1]] }));
       need -= n;
     }
     return need === 0 ? Resources.of(taken) : undefined;
@@ -210,7 +308,27 @@ export class Resources {
 
   /** Only the unreserved entries (role '*'). */
   unreserved(): Resources {
-    return this.forRole(UNRESERVED);
+    return this.filter((e) => e.role === UNRESERVED);
+  }
+
+  /** Only the reserved entries (any role but '*'), static or dynamic. */
+  reserved(): Resources {
+    return this.filter((e) => e.role !== UNRESERVED);
+  }
+
+  /** Only the scalar entries. */
+  scalars(): Resources {
+    return this.filter((e) => e.value.kind === 'scalar');
+  }
+
+  /** Only the entries reserved dynamically (RESERVE), with or without volumes. */
+  dynamicallyReserved(): Resources {
+    return this.filter((e) => e.labels !== undefined);
+  }
+
+  /** Only the persistent volumes. */
+  volumes(): Resources {
+    return this.filter((e) => e.volume !== undefined);
   }
 
   /** The sorted distinct roles of the entries. */
@@ -223,120 +341,64 @@ export class Resources {
     return this.filter((e) => e.role === UNRESERVED || e.role === role || role.startsWith(`${e.role}/`));
   }
 
-  /** The entries, ordered by name then role. */
-  entries(): readonly ResourceEntry[] {
-    return this.list.map(({ name, role, value }): ResourceEntry => {
-      if (value.kind === 'scalar') return { name, role, kind: 'scalar', value: value.milli / 1000 };
-      if (value.kind === 'ranges') return { name, role, kind: 'ranges', value: value.ranges };
-      return { name, role, kind: 'set', value: value.items };
+  /**
+   * The same resources reserved for `spec.role`: statically, or dynamically when labels are
+   * given. Volumes are kept. Throws ResourceArithmeticError for role `*` or bad labels.
+   */
+  reservedFor(spec: ReservationSpec): Resources {
+    if (spec.role === UNRESERVED) throw new ResourceArithmeticError('cannot reserve for the unreserved role "*"');
+    const labels = spec.labels === undefined ? undefined : labelsFrom(spec.labels);
+    if (typeof labels === 'string') throw new ResourceArithmeticError(`cannot reserve: ${labels}`);
+    return this.mapEntries((e) => makeEntry(e.name, spec.role, e.value, labels, e.volume));
+  }
+
+  /** The same resources, unreserved: roles, reservation labels and volumes dropped. */
+  toUnreserved(): Resources {
+    return this.mapEntries((e) => makeEntry(e.name, UNRESERVED, e.value));
+  }
+
+  /** The same resources without their persistent volume information. */
+  withoutVolumes(): Resources {
+    return this.mapEntries((e) => (e.volume === undefined ? e : makeEntry(e.name, e.role, e.value, e.labels)));
+  }
+
+  /** The same resources as persistent volume `volume` (disk only); throws ResourceArithmeticError otherwise. */
+  asVolume(volume: VolumeInfo): Resources {
+    return this.mapEntries((e) => {
+      if (e.name !== 'disk' || e.role === UNRESERVED || e.value.kind !== 'scalar') {
+        throw new ResourceArithmeticError(`a persistent volume must be reserved disk, not ${keyText(e)}`);
+      }
+      return makeEntry(e.name, e.role, e.value, e.labels, volume.path === undefined ? { id: volume.id } : { ...volume });
     });
   }
 
-  private bag(): Map<string, StoredEntry> {
-    return new Map(this.list.map((e) => [key(e), e]));
+  /** The entries, ordered by name, role, then reservation and volume. */
+  entries(): readonly ResourceEntry[] {
+    return this.list.map((e): ResourceEntry => {
+      const { name, role, value } = e;
+      const extra = extrasOf(e);
+      if (value.kind === 'scalar') return { name, role, kind: 'scalar', value: value.milli / 1000, ...extra };
+      if (value.kind === 'ranges') return { name, role, kind: 'ranges', value: value.ranges, ...extra };
+      return { name, role, kind: 'set', value: value.items, ...extra };
+    });
   }
 
   private filter(keep: (e: StoredEntry) => boolean): Resources {
+    if (this.list.every(keep)) return this;
     const list = this.list.filter(keep);
     return list.length === 0 ? Resources.EMPTY : new Resources(list);
+  }
+
+  private mapEntries(map: (e: StoredEntry) => StoredEntry): Resources {
+    const bag = new Map<string, StoredEntry>();
+    for (const entry of this.list) {
+      const problem = accumulate(bag, map(entry));
+      if (problem !== undefined) throw new ResourceArithmeticError(`cannot convert ${keyText(entry)}: ${problem}`);
+    }
+    return Resources.of(bag);
   }
 
   private rangeEntries(name: string): Array<{ role: string; ranges: readonly Range[] }> {
     return this.list.flatMap((e) => (e.name === name && e.value.kind === 'ranges' ? [{ role: e.role, ranges: e.value.ranges }] : []));
   }
-}
-
-// ---- entries and values --------------------------------------------------------------------
-
-function key(e: StoredEntry): string {
-  return `${e.name}(${e.role})`;
-}
-
-function keyText(e: StoredEntry): string {
-  return e.role === UNRESERVED ? e.name : key(e);
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function byKey(a: StoredEntry, b: StoredEntry): number {
-  return compare(a.name, b.name) || compare(a.role, b.role);
-}
-
-function kindClash(mine: StoredEntry, theirs: StoredEntry): string {
-  return `${keyText(mine)} is ${mine.value.kind}, not ${theirs.value.kind}`;
-}
-
-/** Adds `entry` into `bag` under its key; returns the problem instead when kinds clash or it overflows. */
-function accumulate(bag: Map<string, StoredEntry>, entry: StoredEntry): string | undefined {
-  const mine = bag.get(key(entry));
-  const value = plus(mine?.value ?? emptyOf(entry.value), entry.value);
-  if (value === undefined) return kindClash(mine ?? entry, entry);
-  if (value.kind === 'scalar' && value.milli > MAX_SCALAR_MILLI) return 'scalar is too large';
-  bag.set(key(entry), { name: entry.name, role: entry.role, value });
-  return undefined;
-}
-
-function emptyOf(value: StoredValue): StoredValue {
-  if (value.kind === 'scalar') return { kind: 'scalar', milli: 0 };
-  return value.kind === 'ranges' ? { kind: 'ranges', ranges: [] } : { kind: 'set', items: [] };
-}
-
-function isEmptyValue(value: StoredValue): boolean {
-  if (value.kind === 'scalar') return value.milli === 0;
-  return value.kind === 'ranges' ? value.ranges.length === 0 : value.items.length === 0;
-}
-
-/** a + b, normalized; undefined when the kinds differ. */
-function plus(a: StoredValue, b: StoredValue): StoredValue | undefined {
-  if (a.kind === 'scalar' && b.kind === 'scalar') return { kind: 'scalar', milli: a.milli + b.milli };
-  if (a.kind === 'ranges' && b.kind === 'ranges') return { kind: 'ranges', ranges: mergeRanges([...a.ranges, ...b.ranges]) };
-  if (a.kind === 'set' && b.kind === 'set') return { kind: 'set', items: [...new Set([...a.items, ...b.items])].sort(compare) };
-  return undefined;
-}
-
-/** a - b, clamped at empty; undefined when the kinds differ. */
-function minus(a: StoredValue, b: StoredValue): StoredValue | undefined {
-  if (a.kind === 'scalar' && b.kind === 'scalar') return { kind: 'scalar', milli: Math.max(0, a.milli - b.milli) };
-  if (a.kind === 'ranges' && b.kind === 'ranges') return { kind: 'ranges', ranges: subtractRanges(a.ranges, b.ranges) };
-  if (a.kind === 'set' && b.kind === 'set') {
-    const drop = new Set(b.items);
-    return { kind: 'set', items: a.items.filter((item) => !drop.has(item)) };
-  }
-  return undefined;
-}
-
-// ---- ranges ----------------------------------------------------------------------------------
-
-/** Sorts and merges overlapping or adjacent ranges. */
-function mergeRanges(list: readonly Range[]): Range[] {
-  const out: Array<[number, number]> = [];
-  for (const [begin, end] of [...list].sort((x, y) => x[0] - y[0])) {
-    const last = out[out.length - 1];
-    if (last !== undefined && begin <= last[1] + 1) last[1] = Math.max(last[1], end);
-    else out.push([begin, end]);
-  }
-  return out;
-}
-
-/** The integers of `a` not in `b`; both normalized. */
-function subtractRanges(a: readonly Range[], b: readonly Range[]): Range[] {
-  const out: Range[] = [];
-  for (const [begin, end] of a) {
-    let start = begin;
-    for (const [cutBegin, cutEnd] of b) {
-      if (cutEnd < start) continue;
-      if (cutBegin > end) break;
-      if (cutBegin > start) out.push([start, cutBegin - 1]);
-      start = cutEnd + 1;
-      if (start > end) break;
-    }
-    if (start <= end) out.push([start, end]);
-  }
-  return out;
-}
-
-function countRanges(ranges: readonly Range[]): number {
-  return ranges.reduce((n, [b, e]) => n + e - b + 1, 0);
 }

@@ -3,14 +3,18 @@
 // core sees one change at a time. Calls that can free or add offerable resources request an
 // allocation run; requests coalesce (one run pending at a time, queued behind the calls
 // already waiting), as Mesos's `allocationCandidates`. A timer requests a run every
-// `allocationIntervalMs` too. Offers leave through `onOffers`, as data. A bad call is logged
-// and counted; it never stops the actor.
+// `allocationIntervalMs` too. Offers leave through `onOffers`, as data; with an offer timeout,
+// offers outstanding too long leave through `onExpired` after each run. A bad call is logged
+// and counted; it never stops the actor (operations, whose caller must know, reject instead).
 import type { Logger } from 'pino';
 import type { Resources } from '../../protocol/resources.js';
 import type { Rng } from '../runtime/rng.js';
-import { AllocatorCore, type FrameworkOptions, type OfferDecision } from './core.js';
+import { AllocatorCore, type ExpiredOffer, type FrameworkOptions, type OfferDecision } from './core.js';
+import { ActorStoppedError } from '../runtime/errors.js';
 import { Mailbox } from '../runtime/mailbox.js';
-import type { Sorter } from './sorter.js';
+import type { ResourceOperation } from './operations.js';
+import type { Quota } from './quota.js';
+import type { SorterFactory } from './sorter.js';
 
 /** Options of `AllocatorActor`; only `clock`, `rng` and `onOffers` are required. */
 export interface AllocatorActorOptions {
@@ -22,10 +26,14 @@ export interface AllocatorActorOptions {
   onOffers: (decisions: OfferDecision[]) => void;
   /** Period of the batch allocation; default 1000 ms. */
   allocationIntervalMs?: number;
-  /** Fairness policy handed to the core. */
-  sorter?: Sorter;
-  /** Minimum offer handed to the core. */
+  /** Makes the core's sorters (default DRF; `() => new RandomSorter(rng)` for random). */
+  sorterFactory?: SorterFactory;
+  /** Minimum offer handed to the core (see `parseMinAllocatable`). */
   minAllocatable?: Resources[];
+  /** Offers outstanding this long are reported through `onExpired` (default: never). */
+  offerTimeoutMs?: number;
+  /** Receives offers that outstayed the offer timeout: rescind them, then recover their resources. */
+  onExpired?: (expired: ExpiredOffer[]) => void;
   /** Where failures and runs are logged. */
   logger?: Logger;
 }
@@ -40,6 +48,7 @@ export class AllocatorActor {
   private readonly clock: () => number;
   private readonly rng: Rng;
   private readonly onOffers: (decisions: OfferDecision[]) => void;
+  private readonly onExpired: ((expired: ExpiredOffer[]) => void) | undefined;
   private readonly intervalMs: number;
   private readonly logger: Logger | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
@@ -50,9 +59,11 @@ export class AllocatorActor {
 
   constructor(options: AllocatorActorOptions) {
     this.core = new AllocatorCore({
-      ...(options.sorter !== undefined && { sorter: options.sorter }),
+      ...(options.sorterFactory !== undefined && { sorterFactory: options.sorterFactory }),
       ...(options.minAllocatable !== undefined && { minAllocatable: options.minAllocatable }),
+      ...(options.offerTimeoutMs !== undefined && { offerTimeoutMs: options.offerTimeoutMs }),
     });
+    this.onExpired = options.onExpired;
     this.clock = options.clock;
     this.rng = options.rng;
     this.onOffers = options.onOffers;
@@ -91,7 +102,7 @@ export class AllocatorActor {
 
   /** Adds an agent (see `AllocatorCore.addAgent`); requests a run. */
   addAgent(agentId: string, total: Resources, used?: ReadonlyMap<string, Resources>): Promise<void> {
-    return this.apply('addAgent', () => this.core.addAgent(agentId, total, used), true);
+    return this.apply('addAgent', () => this.core.addAgent(agentId, total, used, this.clock()), true);
   }
 
   /** Removes an agent. */
@@ -111,7 +122,12 @@ export class AllocatorActor {
 
   /** Adds a framework; requests a run. */
   addFramework(frameworkId: string, options: FrameworkOptions, used?: ReadonlyMap<string, Resources>): Promise<void> {
-    return this.apply('addFramework', () => this.core.addFramework(frameworkId, options, used), true);
+    return this.apply('addFramework', () => this.core.addFramework(frameworkId, options, used, this.clock()), true);
+  }
+
+  /** Changes a framework's roles and/or suppressed roles (MULTI_ROLE UPDATE_FRAMEWORK); requests a run. */
+  updateFramework(frameworkId: string, options: { roles?: string[]; suppressed?: string[] }): Promise<void> {
+    return this.apply('updateFramework', () => this.core.updateFramework(frameworkId, options), true);
   }
 
   /** Removes a framework; what it held is free again, so requests a run. */
@@ -129,28 +145,57 @@ export class AllocatorActor {
     return this.apply('deactivateFramework', () => this.core.deactivateFramework(frameworkId), false);
   }
 
-  /** Returns resources to the pool, filtering them for `refuseSeconds` if given; requests a run. */
+  /** Returns resources to the pool (from `role`'s holding if given), filtering them for `refuseSeconds` if given; requests a run. */
   recoverResources(
     frameworkId: string,
     agentId: string,
     resources: Resources,
     refuseSeconds?: number,
+    role?: string,
   ): Promise<void> {
     return this.apply(
       'recoverResources',
-      () => this.core.recoverResources(frameworkId, agentId, resources, refuseSeconds, this.clock()),
+      () => this.core.recoverResources(frameworkId, agentId, resources, refuseSeconds, this.clock(), role),
       true,
     );
   }
 
-  /** Suppresses offers to a framework. */
-  suppress(frameworkId: string): Promise<void> {
-    return this.apply('suppress', () => this.core.suppress(frameworkId), false);
+  /** Marks offered resources as accepted (in use): no longer outstanding offers. */
+  offerAccepted(frameworkId: string, agentId: string, resources: Resources, role?: string): Promise<void> {
+    return this.apply('offerAccepted', () => this.core.offerAccepted(frameworkId, agentId, resources, role), false);
   }
 
-  /** Revives offers to a framework and clears its filters; requests a run. */
-  revive(frameworkId: string): Promise<void> {
-    return this.apply('revive', () => this.core.revive(frameworkId), true);
+  /** Suppresses offers to a framework for `roles` (default all). */
+  suppress(frameworkId: string, roles?: string[]): Promise<void> {
+    return this.apply('suppress', () => this.core.suppress(frameworkId, roles), false);
+  }
+
+  /** Revives offers to a framework for `roles` (default all) and clears its filters; requests a run. */
+  revive(frameworkId: string, roles?: string[]): Promise<void> {
+    return this.apply('revive', () => this.core.revive(frameworkId, roles), true);
+  }
+
+  /** Sets a role's weight; requests a run. Rejects with `InvalidWeightError`/`InvalidRoleError`. */
+  setWeight(role: string, weight: number): Promise<void> {
+    return this.attempt(() => this.core.setWeight(role, weight));
+  }
+
+  /** Sets a top-level role's quota; requests a run. Rejects with `InvalidQuotaError`. */
+  setQuota(role: string, quota: Quota): Promise<void> {
+    return this.attempt(() => this.core.setQuota(role, quota));
+  }
+
+  /** Removes a role's quota; requests a run. */
+  removeQuota(role: string): Promise<void> {
+    return this.attempt(() => this.core.removeQuota(role));
+  }
+
+  /**
+   * Applies RESERVE / UNRESERVE / CREATE / DESTROY (see `AllocatorCore.applyOperation`);
+   * requests a run. Rejects with the core's error when the operation is refused.
+   */
+  applyOperation(agentId: string, op: ResourceOperation, by?: { frameworkId?: string; role?: string }): Promise<void> {
+    return this.attempt(() => this.core.applyOperation(agentId, op, by));
   }
 
   /** Reads the core through the mailbox, after every call queued before it; rejects on unknown ids. */
@@ -175,6 +220,15 @@ export class AllocatorActor {
     });
   }
 
+  /** Queues a call whose caller must know if it failed: the promise rejects with the core's error. */
+  private attempt(mutate: () => void): Promise<void> {
+    if (this.stopped) return Promise.reject(new ActorStoppedError('allocator'));
+    return this.mailbox.run(() => {
+      mutate();
+      this.requestRun();
+    });
+  }
+
   /** Marks one run pending, queued behind the calls already waiting; further requests join it. */
   private requestRun(): void {
     if (this.runPending) return;
@@ -194,12 +248,19 @@ export class AllocatorActor {
       return;
     }
     this.logger?.debug({ run: this.runCount, offers: decisions.length }, 'allocation run');
-    if (decisions.length === 0) return;
+    if (decisions.length > 0) this.deliver('onOffers', () => this.onOffers(decisions));
+    const onExpired = this.onExpired;
+    if (onExpired === undefined) return;
+    const expired = this.core.expiredOffers(this.clock());
+    if (expired.length > 0) this.deliver('onExpired', () => onExpired(expired));
+  }
+
+  private deliver(what: string, call: () => void): void {
     try {
-      this.onOffers(decisions);
+      call();
     } catch (err) {
       this.failureCount += 1;
-      this.logger?.error({ err }, 'onOffers failed');
+      this.logger?.error({ err }, `${what} failed`);
     }
   }
 }

@@ -1,266 +1,354 @@
-// The allocator's pure core, after Mesos's hierarchical allocator with a single role: it
-// holds agents, frameworks, what each framework holds on each agent, and offer filters, and
-// `allocate` returns who is offered what as data. It never reads the clock, never draws
-// random numbers of its own, and never does I/O: `now` and `rng` come from the caller.
+// The allocator's pure core, after Mesos's hierarchical allocator: agents, frameworks with one
+// or more roles (MULTI_ROLE), hierarchical roles with weights and quota, static and dynamic
+// reservations, persistent volumes, refusal filters and SUPPRESS/REVIVE per role. `allocate`
+// returns who is offered what as data. It never reads the clock, never draws random numbers of
+// its own, and never does I/O: `now` and `rng` come from the caller.
 //
-// Seams for the next issue (hierarchical roles, quota, reservations): `offerable` decides
-// which of an agent's free resources a framework may use, and the `Sorter` is injected.
+// Calls are grouped as Mesos's allocator interface: agents, frameworks, resources coming back,
+// flow control, roles (weights, quota), operations, the run itself, and what it shows.
 import { Resources } from '../../protocol/resources.js';
-import { shuffle, type Rng } from '../runtime/rng.js';
+import type { Rng } from '../runtime/rng.js';
+import { runAllocation, type RunContext } from './allocation.js';
+import { Books } from './books.js';
 import { DrfSorter } from './drf-sorter.js';
-import { DuplicateIdError, UnknownAgentError, UnknownFrameworkError } from './errors.js';
+import { DuplicateIdError, InsufficientResourcesError } from './errors.js';
+import { explainRole, type Explanation } from './explain.js';
 import { OfferFilters } from './filters.js';
-import { intersect, meetsAnyMinimum } from './quantities.js';
-import type { Sorter } from './sorter.js';
+import { intersect } from './quantities.js';
+import { validateQuota, type Quota, type QuotaMilli } from './quota.js';
+import { checkNewVolumes, checkWithinLimits, conversionOf, type ResourceOperation } from './operations.js';
+import { DEFAULT_ROLE, isWithin, validateRole } from './roles.js';
+import type { SorterFactory } from './sorter.js';
+import { PENDING_ROLE, type FrameworkState, type OfferDecision } from './state.js';
+import { dominantShare, frameworkView, roleViews, type FrameworkView, type RoleView } from './views.js';
 
-/** One decision of an allocation run: all of `resources` on `agentId` are offered to `frameworkId`. */
-export interface OfferDecision {
-  readonly frameworkId: string;
-  readonly agentId: string;
-  readonly resources: Resources;
-}
+export type { OfferDecision } from './state.js';
 
 /** How a framework is registered with the allocator. */
 export interface FrameworkOptions {
-  /** Roles the framework may be offered resources for (only `*` is honoured so far). */
+  /** Roles it may be offered resources for (MULTI_ROLE: several); default `['*']`. */
   roles: string[];
-  /** Starts suppressed: no offers until `revive`. Default false. */
-  suppressed?: boolean;
+  /** Starts suppressed: `true` for all its roles, or the roles to suppress. Default none. */
+  suppressed?: boolean | string[];
   /** Starts active (connected). Default true; a master recovering from failover may pass false. */
   active?: boolean;
 }
 
 /** Options of `AllocatorCore`. */
 export interface AllocatorCoreOptions {
-  /** The fairness policy; default a fresh `DrfSorter`. */
-  sorter?: Sorter;
+  /** Makes the flat sorters (one per role, one per level of the role tree); default DRF. */
+  sorterFactory?: SorterFactory;
   /** An offer must hold at least one of these in full; default `DEFAULT_MIN_ALLOCATABLE`. */
-  minAllocatable?: Resources[];
+  minAllocatable?: readonly Resources[];
+  /** Offers outstanding this long are reported by `expiredOffers`; default never. */
+  offerTimeoutMs?: number;
+}
+
+/** An outstanding offer older than the offer timeout: the master should rescind it. */
+export interface ExpiredOffer {
+  readonly frameworkId: string;
+  readonly agentId: string;
+  readonly role: string;
+  /** What is still outstanding (offered, not accepted nor returned). */
+  readonly resources: Resources;
+  /** When it was offered (ms). */
+  readonly offeredAt: number;
 }
 
 /** Mesos's default minimum offer: `cpus:0.01` or `mem:32`. */
-export const DEFAULT_MIN_ALLOCATABLE: readonly Resources[] = [
-  Resources.fromScalars({ cpus: 0.01 }),
-  Resources.fromScalars({ mem: 32 }),
-];
+export const DEFAULT_MIN_ALLOCATABLE: readonly Resources[] = [Resources.fromScalars({ cpus: 0.01 }), Resources.fromScalars({ mem: 32 })];
+
+/** Mesos's default `refuse_seconds` of DECLINE and ACCEPT: what the master passes when the call gives none. */
+export const DEFAULT_REFUSE_SECONDS = 5;
 
 /** The longest a refusal filter lasts (Mesos caps `refuse_seconds` at one year). */
 export const MAX_REFUSE_MS = 365 * 24 * 60 * 60 * 1000;
 
-interface AgentState {
-  total: Resources;
-  active: boolean;
-  /** What each framework holds here; may name frameworks not (yet) added after a failover. */
-  allocated: Map<string, Resources>;
-}
-
-interface FrameworkState {
-  roles: string[];
-  active: boolean;
-  suppressed: boolean;
-}
-
 /** The pure allocator: operations change state, `allocate` returns offers as data. */
 export class AllocatorCore {
-  private readonly sorter: Sorter;
-  private readonly minAllocatable: readonly Resources[];
-  private readonly agents = new Map<string, AgentState>();
-  private readonly frameworks = new Map<string, FrameworkState>();
+  private readonly books: Books;
   private readonly filters = new OfferFilters();
+  private readonly quotas = new Map<string, QuotaMilli>();
+  private readonly minAllocatable: readonly Resources[];
+  private readonly offerTimeoutMs: number | undefined;
+  private runs = 0;
 
   constructor(options: AllocatorCoreOptions = {}) {
-    this.sorter = options.sorter ?? new DrfSorter();
+    this.books = new Books(options.sorterFactory ?? (() => new DrfSorter()));
     this.minAllocatable = options.minAllocatable ?? DEFAULT_MIN_ALLOCATABLE;
+    this.offerTimeoutMs = options.offerTimeoutMs;
   }
 
+  // ---- agents -------------------------------------------------------------------------------
+
   /**
-   * Adds an active agent with `total` resources, of which `used` are already held by
-   * frameworks (tasks found on a reregistering agent). Frameworks not yet added still hold
-   * their part of the agent; the sorter learns of it when they are added.
+   * Adds an active agent with `total` resources (static reservations included), of which
+   * `used` are already held by frameworks (tasks found on a reregistering agent). Use by
+   * frameworks not yet added is kept aside and given a role when they are added.
    */
-  addAgent(agentId: string, total: Resources, used: ReadonlyMap<string, Resources> = new Map()): void {
-    if (this.agents.has(agentId)) throw new DuplicateIdError('agent', agentId);
-    const agent: AgentState = { total, active: true, allocated: new Map() };
-    this.agents.set(agentId, agent);
-    this.sorter.addTotal(agentId, total);
+  addAgent(agentId: string, total: Resources, used: ReadonlyMap<string, Resources> = new Map(), now = 0): void {
+    if (this.books.agents.has(agentId)) throw new DuplicateIdError('agent', agentId);
+    const agent = this.books.addAgent(agentId, total);
     for (const [frameworkId, resources] of used) {
       // Never let reported use exceed what the agent has.
-      this.track(agentId, agent, frameworkId, intersect(resources, this.availableOn(agent)));
+      this.books.holdInUse(agent, frameworkId, intersect(resources, agent.available), now);
     }
   }
 
   /** Removes an agent: its total leaves the cluster and frameworks stop holding anything on it. */
   removeAgent(agentId: string): void {
-    const agent = this.agent(agentId);
-    for (const [frameworkId, held] of agent.allocated) {
-      if (this.frameworks.has(frameworkId)) this.sorter.unallocated(frameworkId, agentId, held);
-    }
-    this.sorter.removeTotal(agentId, agent.total);
+    this.books.removeAgent(this.books.agent(agentId));
     this.filters.clearAgent(agentId);
-    this.agents.delete(agentId);
   }
 
   /** Lets an agent be offered again. */
   activateAgent(agentId: string): void {
-    this.agent(agentId).active = true;
+    this.books.agent(agentId).active = true;
   }
 
   /** Stops offering an agent's resources; what is held there stays held. */
   deactivateAgent(agentId: string): void {
-    this.agent(agentId).active = false;
+    this.books.agent(agentId).active = false;
   }
 
+  // ---- frameworks ---------------------------------------------------------------------------
+
   /**
-   * Adds a framework. `used` is what it already holds per agent (tasks found after a
-   * failover); agents that already reported it keep their own account.
+   * Adds a framework in its roles. `used` is what it already holds per agent (tasks found
+   * after a failover); agents that already reported it keep their own account.
    */
-  addFramework(
-    frameworkId: string,
-    options: FrameworkOptions,
-    used: ReadonlyMap<string, Resources> = new Map(),
-  ): void {
-    if (this.frameworks.has(frameworkId)) throw new DuplicateIdError('framework', frameworkId);
-    this.frameworks.set(frameworkId, {
-      roles: [...options.roles],
-      active: options.active ?? true,
-      suppressed: options.suppressed ?? false,
-    });
-    this.sorter.add(frameworkId);
-    if (options.active ?? true) this.sorter.activate(frameworkId);
-    for (const [agentId, agent] of this.agents) {
-      const held = agent.allocated.get(frameworkId);
-      if (held !== undefined) this.sorter.allocated(frameworkId, agentId, held);
+  addFramework(frameworkId: string, options: FrameworkOptions, used: ReadonlyMap<string, Resources> = new Map(), now = 0): void {
+    if (this.books.frameworks.has(frameworkId)) throw new DuplicateIdError('framework', frameworkId);
+    const roles = options.roles.length === 0 ? [DEFAULT_ROLE] : [...new Set(options.roles)];
+    roles.forEach(validateRole);
+    const suppressed = options.suppressed === true ? roles : Array.isArray(options.suppressed) ? options.suppressed.filter((r) => roles.includes(r)) : [];
+    const framework: FrameworkState = { id: frameworkId, roles, active: options.active ?? true, suppressed: new Set(suppressed), holdings: new Map(), heldMilli: new Map() };
+    this.books.frameworks.set(frameworkId, framework);
+    for (const role of roles) this.books.joinRole(framework, role);
+    // Use reported before the framework was known: give it its roles now.
+    for (const agentId of [...(this.books.pending.get(frameworkId) ?? [])]) {
+      const agent = this.books.agent(agentId);
+      const list = agent.holdings.get(frameworkId) ?? [];
+      framework.holdings.set(agentId, list);
+      for (const h of list.filter((x) => x.role === PENDING_ROLE)) this.books.holdInUse(agent, frameworkId, this.books.release(h, h.held), now);
     }
     for (const [agentId, resources] of used) {
-      const agent = this.agents.get(agentId);
+      const agent = this.books.agents.get(agentId);
       // Unknown agents bring their account when they are added; known ones already have it.
-      if (agent === undefined || agent.allocated.has(frameworkId)) continue;
-      this.track(agentId, agent, frameworkId, intersect(resources, this.availableOn(agent)));
+      if (agent === undefined || agent.holdings.has(frameworkId)) continue;
+      this.books.holdInUse(agent, frameworkId, intersect(resources, agent.available), now);
+    }
+  }
+
+  /** Changes a framework's roles (MULTI_ROLE) and, if given, which of them are suppressed. */
+  updateFramework(frameworkId: string, options: { roles?: string[]; suppressed?: string[] }): void {
+    const framework = this.books.framework(frameworkId);
+    if (options.roles !== undefined) {
+      const next = options.roles.length === 0 ? [DEFAULT_ROLE] : [...new Set(options.roles)];
+      next.forEach(validateRole);
+      const before = framework.roles;
+      framework.roles = next;
+      for (const role of before.filter((r) => !next.includes(r))) {
+        framework.suppressed.delete(role);
+        this.books.leaveRole(framework, role);
+      }
+      for (const role of next.filter((r) => !before.includes(r))) this.books.joinRole(framework, role);
+    }
+    if (options.suppressed !== undefined) {
+      framework.suppressed.clear();
+      for (const role of options.suppressed) if (framework.roles.includes(role)) framework.suppressed.add(role);
+      for (const role of framework.roles) this.books.refreshActivity(framework, role);
     }
   }
 
   /** Removes a framework: everything it holds goes back to the pool and its filters go. */
   removeFramework(frameworkId: string): void {
-    this.framework(frameworkId);
-    for (const agent of this.agents.values()) agent.allocated.delete(frameworkId);
-    this.sorter.remove(frameworkId);
+    const framework = this.books.framework(frameworkId);
+    for (const h of this.books.holdingsOf(framework)) this.books.release(h, h.held);
+    for (const role of framework.roles) this.books.leaveRole(framework, role);
     this.filters.clearFramework(frameworkId);
-    this.frameworks.delete(frameworkId);
+    this.books.frameworks.delete(frameworkId);
   }
 
   /** Makes a framework eligible for offers again (reconnected). */
   activateFramework(frameworkId: string): void {
-    this.framework(frameworkId).active = true;
-    this.sorter.activate(frameworkId);
+    this.setActive(this.books.framework(frameworkId), true);
   }
 
   /** Stops offering to a framework (disconnected); what it holds stays held. */
   deactivateFramework(frameworkId: string): void {
-    this.framework(frameworkId).active = false;
-    this.sorter.deactivate(frameworkId);
+    this.setActive(this.books.framework(frameworkId), false);
   }
+
+  // ---- resources coming back ----------------------------------------------------------------
 
   /**
    * Returns `resources` that `frameworkId` held on `agentId` to the pool (offer declined or
-   * rescinded, unused part of an accept, task ended). Only what was held comes back. When
+   * rescinded, unused part of an accept, task ended), from `role`'s holding or, without a
+   * role, from whichever of its roles holds them. Only what was held comes back. When
    * `refuseSeconds` > 0 the framework is not offered them on that agent until
    * `now + refuseSeconds` (at most one year). As Mesos, recovering on a removed agent is a
    * no-op (removal already returned everything), and so is the filter for a removed framework.
    */
-  recoverResources(
-    frameworkId: string,
-    agentId: string,
-    resources: Resources,
-    refuseSeconds: number | undefined,
-    now: number,
-  ): void {
-    const agent = this.agents.get(agentId);
+  recoverResources(frameworkId: string, agentId: string, resources: Resources, refuseSeconds: number | undefined, now: number, role?: string): void {
+    const agent = this.books.agents.get(agentId);
     if (agent === undefined) return;
-    const held = agent.allocated.get(frameworkId);
-    if (held !== undefined) {
-      const back = intersect(held, resources);
-      const left = held.subtract(back);
-      if (left.isEmpty()) agent.allocated.delete(frameworkId);
-      else agent.allocated.set(frameworkId, left);
-      if (this.frameworks.has(frameworkId)) this.sorter.unallocated(frameworkId, agentId, back);
+    let left = resources;
+    for (const h of [...(agent.holdings.get(frameworkId) ?? [])]) {
+      if (left.isEmpty()) break;
+      if (role !== undefined && h.role !== role) continue;
+      left = left.subtract(this.books.release(h, left));
     }
-    if (!this.frameworks.has(frameworkId)) return;
+    if (!this.books.frameworks.has(frameworkId)) return;
     if (refuseSeconds !== undefined && refuseSeconds > 0 && !resources.isEmpty()) {
-      const expiresAt = now + Math.min(refuseSeconds * 1000, MAX_REFUSE_MS);
-      this.filters.add(frameworkId, agentId, resources, expiresAt);
+      this.filters.add(frameworkId, agentId, resources, now + Math.min(refuseSeconds * 1000, MAX_REFUSE_MS));
     }
-  }
-
-  /** Stops offering to a framework until `revive`. */
-  suppress(frameworkId: string): void {
-    this.framework(frameworkId).suppressed = true;
-  }
-
-  /** Resumes offers to a framework and drops all its filters. */
-  revive(frameworkId: string): void {
-    this.framework(frameworkId).suppressed = false;
-    this.filters.clearFramework(frameworkId);
   }
 
   /**
-   * One allocation run. Active agents are visited in an order shuffled by `rng`; each
-   * agent's free resources go, whole, to the first framework in sorter order that is active,
-   * not suppressed, not filtered for them on that agent, and for which they meet the minimum.
-   * The sorter is asked again for every agent, so each allocation moves the order.
+   * Tells the allocator that offered `resources` were accepted (tasks launched on them): they
+   * stay held but are no longer outstanding offers (for the offered tallies and offer timeouts).
+   */
+  offerAccepted(frameworkId: string, agentId: string, resources: Resources, role?: string): void {
+    for (const h of this.books.agents.get(agentId)?.holdings.get(frameworkId) ?? []) {
+      if (role === undefined || h.role === role) this.books.markUsed(h, resources);
+    }
+  }
+
+  // ---- flow control -------------------------------------------------------------------------
+
+  /** Stops offering to a framework for `roles` (default: all its roles) until `revive`. */
+  suppress(frameworkId: string, roles?: string[]): void {
+    const framework = this.books.framework(frameworkId);
+    for (const role of roles ?? framework.roles) {
+      if (!framework.roles.includes(role)) continue;
+      framework.suppressed.add(role);
+      this.books.refreshActivity(framework, role);
+    }
+  }
+
+  /** Resumes offers to a framework for `roles` (default: all) and drops all its refusal filters. */
+  revive(frameworkId: string, roles?: string[]): void {
+    const framework = this.books.framework(frameworkId);
+    for (const role of roles ?? framework.roles) {
+      framework.suppressed.delete(role);
+      this.books.refreshActivity(framework, role);
+    }
+    this.filters.clearFramework(frameworkId);
+  }
+
+  // ---- roles: weights and quota -------------------------------------------------------------
+
+  /** Sets a role's weight (> 0; 1 is the default): its share is divided by it among its siblings. */
+  setWeight(role: string, weight: number): void {
+    validateRole(role);
+    this.books.setWeight(role, weight);
+  }
+
+  /** Sets (replaces) the quota of a top-level role; throws `InvalidQuotaError`. */
+  setQuota(role: string, quota: Quota): void {
+    this.quotas.set(role, validateQuota(role, quota));
+  }
+
+  /** Removes a role's quota (no guarantees, no limits). */
+  removeQuota(role: string): void {
+    this.quotas.delete(role);
+  }
+
+  // ---- operations ---------------------------------------------------------------------------
+
+  /**
+   * Applies RESERVE, UNRESERVE, CREATE or DESTROY on an agent: to resources the framework
+   * holds there (for `role`, or any of its roles) when `frameworkId` is given, else to free
+   * resources (an operator's call). Throws `InvalidOperationError`, `InsufficientResourcesError`
+   * or `QuotaExceededError`; nothing changes then.
+   */
+  applyOperation(agentId: string, op: ResourceOperation, by: { frameworkId?: string; role?: string } = {}): void {
+    const agent = this.books.agent(agentId);
+    const { from, to } = conversionOf(op);
+    to.roles().forEach(validateRole);
+    if (op.type === 'CREATE') checkNewVolumes(agent, to);
+    if (by.frameworkId !== undefined) {
+      this.books.framework(by.frameworkId);
+      const h = (agent.holdings.get(by.frameworkId) ?? []).find(
+        (x) => (by.role === undefined || x.role === by.role) && x.held.contains(from) && to.roles().every((r) => r === DEFAULT_ROLE || isWithin(x.role, r)),
+      );
+      if (h === undefined) throw new InsufficientResourcesError(agentId, from.toString());
+      this.books.convertHeld(h, from, to);
+    } else {
+      if (!agent.available.contains(from)) throw new InsufficientResourcesError(agentId, from.toString());
+      if (op.type === 'RESERVE') checkWithinLimits(this.books, this.quotas, to);
+      agent.available = agent.available.subtract(from).add(to);
+    }
+    this.books.retotal(agent, agent.total.subtract(from).add(to));
+  }
+
+  // ---- the run ------------------------------------------------------------------------------
+
+  /**
+   * One allocation run (see allocation.ts): agents in an order shuffled by `rng`, quota
+   * guarantees first, then everyone in sorter order. Returns the offers as data.
    */
   allocate(now: number, rng: Rng): OfferDecision[] {
-    this.filters.expire(now);
-    const decisions: OfferDecision[] = [];
-    // Sort first so that the shuffle depends on the seed only, not on insertion order.
-    const agentIds = [...this.agents.keys()].filter((id) => this.agents.get(id)?.active).sort();
-    for (const agentId of shuffle(agentIds, rng)) {
-      const agent = this.agent(agentId);
-      const available = this.availableOn(agent);
-      if (available.isEmpty()) continue;
-      for (const frameworkId of this.sorter.sort()) {
-        const framework = this.frameworks.get(frameworkId);
-        if (framework === undefined || !framework.active || framework.suppressed) continue;
-        const candidate = this.offerable(framework, available);
-        if (!meetsAnyMinimum(candidate, this.minAllocatable)) continue;
-        if (this.filters.filters(frameworkId, agentId, candidate, now)) continue;
-        this.track(agentId, agent, frameworkId, candidate);
-        decisions.push({ frameworkId, agentId, resources: candidate });
-        break;
-      }
+    this.runs += 1;
+    return runAllocation(this.context(), this.runs, now, rng);
+  }
+
+  /** Outstanding offers older than the offer timeout, each reported once (none without a timeout). */
+  expiredOffers(now: number): ExpiredOffer[] {
+    const timeout = this.offerTimeoutMs;
+    if (timeout === undefined) return [];
+    const out: ExpiredOffer[] = [];
+    for (const h of this.books.offeredHoldings) {
+      if (h.timeoutReported || now - h.offeredAt < timeout) continue;
+      h.timeoutReported = true;
+      out.push({ frameworkId: h.frameworkId, agentId: h.agentId, role: h.role, resources: h.offered, offeredAt: h.offeredAt });
     }
-    return decisions;
+    return out.sort((a, b) => a.offeredAt - b.offeredAt || compare(a.frameworkId, b.frameworkId) || compare(a.agentId, b.agentId));
   }
 
-  /** A framework's weighted dominant share, as the sorter computes it. */
+  // ---- what it shows ------------------------------------------------------------------------
+
+  /** A framework's dominant share of the cluster over all its roles. */
   frameworkShare(frameworkId: string): number {
-    this.framework(frameworkId);
-    return this.sorter.share(frameworkId);
+    return dominantShare(this.books, this.books.framework(frameworkId).heldMilli);
   }
 
-  /** What a framework holds over all agents (offered or in use). */
+  /** What a framework holds over all agents and roles (offered or in use). */
   allocationOf(frameworkId: string): Resources {
-    this.framework(frameworkId);
-    return this.sorter.allocation(frameworkId);
+    return sum(this.books.holdingsOf(this.books.framework(frameworkId)).map((h) => h.held));
   }
 
   /** An agent's free resources: total minus what frameworks hold there. */
   available(agentId: string): Resources {
-    return this.availableOn(this.agent(agentId));
+    return this.books.agent(agentId).available;
   }
 
-  /** What each framework holds on an agent (a copy). */
+  /** What each framework holds on an agent, over its roles (a copy). */
   allocatedOn(agentId: string): Map<string, Resources> {
-    return new Map(this.agent(agentId).allocated);
+    const out = new Map<string, Resources>();
+    for (const [frameworkId, list] of this.books.agent(agentId).holdings) out.set(frameworkId, sum(list.map((h) => h.held)));
+    return out;
+  }
+
+  /** What a framework holds on an agent for each role (a copy). */
+  holdingsOn(agentId: string, frameworkId: string): Map<string, Resources> {
+    return new Map((this.books.agent(agentId).holdings.get(frameworkId) ?? []).map((h) => [h.role, h.held]));
+  }
+
+  /** An agent's total, reservations and volumes included. */
+  totalOf(agentId: string): Resources {
+    return this.books.agent(agentId).total;
   }
 
   /** Ids of every agent, active or not, in insertion order. */
   agentIds(): string[] {
-    return [...this.agents.keys()];
+    return [...this.books.agents.keys()];
   }
 
   /** Ids of every framework, active or not, in insertion order. */
   frameworkIds(): string[] {
-    return [...this.frameworks.keys()];
+    return [...this.books.frameworks.keys()];
   }
 
   /** Number of refusal filters held (for the master's metrics). */
@@ -268,35 +356,44 @@ export class AllocatorCore {
     return this.filters.count();
   }
 
+  /** Every known role's weight, quota, consumption, allocated, offered, reserved and share. */
+  roles(): RoleView[] {
+    return roleViews(this.books, this.quotas);
+  }
+
+  /** A framework's roles, suppression and shares. */
+  framework(frameworkId: string): FrameworkView {
+    return frameworkView(this.books, this.books.framework(frameworkId));
+  }
+
   /**
-   * What of `available` a framework may be offered. Until hierarchical roles arrive,
-   * only unreserved resources (role `*`) are offered, whatever the framework's roles.
+   * Why a framework is (not) offered resources, per role (`role` only, if given), judged as
+   * the next run at `now` would; `request` is what a task needs (default: the minimum offer).
    */
-  private offerable(_framework: FrameworkState, available: Resources): Resources {
-    return available.allocatableBy('*');
+  explain(frameworkId: string, now: number, options: { role?: string; request?: Resources } = {}): Explanation[] {
+    const framework = this.books.framework(frameworkId);
+    const roles = options.role === undefined ? framework.roles : [options.role];
+    return roles.map((role) => explainRole(this.context(), framework, role, options.request, now));
   }
 
-  private track(agentId: string, agent: AgentState, frameworkId: string, resources: Resources): void {
-    if (resources.isEmpty()) return;
-    agent.allocated.set(frameworkId, (agent.allocated.get(frameworkId) ?? Resources.empty()).add(resources));
-    if (this.frameworks.has(frameworkId)) this.sorter.allocated(frameworkId, agentId, resources);
+  // ---- internals ----------------------------------------------------------------------------
+
+  private context(): RunContext {
+    return { books: this.books, filters: this.filters, quotas: this.quotas, minAllocatable: this.minAllocatable };
   }
 
-  private availableOn(agent: AgentState): Resources {
-    let used = Resources.empty();
-    for (const held of agent.allocated.values()) used = used.add(held);
-    return agent.total.subtract(used);
+  private setActive(framework: FrameworkState, active: boolean): void {
+    framework.active = active;
+    for (const role of this.books.roles.values()) if (role.clients.has(framework.id)) this.books.refreshActivity(framework, role.name);
   }
+}
 
-  private agent(agentId: string): AgentState {
-    const agent = this.agents.get(agentId);
-    if (agent === undefined) throw new UnknownAgentError(agentId);
-    return agent;
-  }
+function sum(bags: readonly Resources[]): Resources {
+  let total = Resources.empty();
+  for (const bag of bags) total = total.add(bag);
+  return total;
+}
 
-  private framework(frameworkId: string): FrameworkState {
-    const framework = this.frameworks.get(frameworkId);
-    if (framework === undefined) throw new UnknownFrameworkError(frameworkId);
-    return framework;
-  }
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

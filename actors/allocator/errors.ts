@@ -68,6 +68,77 @@ export class InvalidWeightError extends AllocatorError {
   }
 }
 
+/** A role name is not `*` nor a valid `/`-separated path. */
+export class InvalidRoleError extends AllocatorError {
+  override name = 'InvalidRoleError';
+  constructor(
+    readonly role: string,
+    readonly problem: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`invalid role "${role}": ${problem}`, options);
+  }
+}
+
+/** A quota is malformed: not on a top-level role, negative, or a guarantee above its limit. */
+export class InvalidQuotaError extends AllocatorError {
+  override name = 'InvalidQuotaError';
+  constructor(
+    readonly role: string,
+    readonly problem: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`invalid quota for role "${role}": ${problem}`, options);
+  }
+}
+
+/** A `min_allocatable_resources` text is malformed (`cpus:0.01|mem:32` expected). */
+export class InvalidMinAllocatableError extends AllocatorError {
+  override name = 'InvalidMinAllocatableError';
+  constructor(
+    readonly text: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`invalid min_allocatable_resources "${text}": expected scalar alternatives like cpus:0.01|mem:32`, options);
+  }
+}
+
+/** An operation needs resources that are not there (not free on the agent, or not held by the framework). */
+export class InsufficientResourcesError extends AllocatorError {
+  override name = 'InsufficientResourcesError';
+  constructor(
+    readonly agentId: string,
+    readonly needed: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`agent ${agentId} does not have ${needed} for this operation`, options);
+  }
+}
+
+/** A RESERVE, UNRESERVE, CREATE or DESTROY is not valid as asked (say, unreserving a static reservation). */
+export class InvalidOperationError extends AllocatorError {
+  override name = 'InvalidOperationError';
+  constructor(
+    readonly operation: string,
+    readonly problem: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`invalid ${operation}: ${problem}`, options);
+  }
+}
+
+/** A dynamic reservation would take a role's consumption above its quota limit. */
+export class QuotaExceededError extends AllocatorError {
+  override name = 'QuotaExceededError';
+  constructor(
+    readonly role: string,
+    readonly resource: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`reserving would take role "${role}" above its quota limit of ${resource}`, options);
+  }
+}
+
 /** True when `e` is any allocator error. */
 export function isAllocatorError(e: unknown): e is AllocatorError {
   return e instanceof AllocatorError;
@@ -81,4 +152,14 @@ export function isUnknownAgent(e: unknown): e is UnknownAgentError {
 /** True when `e` names an unknown framework. */
 export function isUnknownFramework(e: unknown): e is UnknownFrameworkError {
   return e instanceof UnknownFrameworkError;
+}
+
+/** True when `e` says an operation or quota call was invalid (the caller's fault, not retryable). */
+export function isInvalidRequest(e: unknown): e is InvalidRoleError | InvalidQuotaError | InvalidOperationError | QuotaExceededError {
+  return e instanceof InvalidRoleError || e instanceof InvalidQuotaError || e instanceof InvalidOperationError || e instanceof QuotaExceededError;
+}
+
+/** True when `e` says an operation's resources were not there (they may be after a recovery). */
+export function isInsufficientResources(e: unknown): e is InsufficientResourcesError {
+  return e instanceof InsufficientResourcesError;
 }

@@ -185,15 +185,87 @@ describe('AllocatorActor: resilience', () => {
     expect([actor.runs, calls, actor.failures]).toEqual([2, 2, 2]);
   });
 
-  it('passes sorter and minAllocatable through to the core', async () => {
-    const sorter = new DrfSorter();
-    const { actor, offered } = harness({ sorter, minAllocatable: [r('cpus:2')] });
+  it('passes the sorter factory and minAllocatable through to the core', async () => {
+    const made: DrfSorter[] = [];
+    const sorterFactory = (): DrfSorter => {
+      const sorter = new DrfSorter();
+      made.push(sorter);
+      return sorter;
+    };
+    const { actor, offered } = harness({ sorterFactory, minAllocatable: [r('cpus:2')] });
     void actor.addFramework('f1', { roles: ['*'] });
     void actor.addAgent('small', r('cpus:1;mem:4096'));
     void actor.addAgent('big', r('cpus:2;mem:64'));
     await actor.whenIdle();
     // only 'big' has cpus:2
     expect(offered()).toEqual([['f1@big']]);
-    expect(sorter.allocation('f1').toString()).toBe('cpus:2;mem:64');
+    // made[0] orders roles, made[1] the frameworks of role '*'
+    expect(made[1]?.allocation('f1')).toEqual(new Map([['cpus', 2], ['mem', 64]]));
+  });
+});
+
+describe('AllocatorActor: roles, quota, operations, offer timeouts', () => {
+  it('applies weights and quota through the mailbox and runs after them', async () => {
+    const { actor, batches } = harness();
+    void actor.addFramework('fa', { roles: ['a'] });
+    void actor.addFramework('fb', { roles: ['b'] }, new Map());
+    await actor.whenIdle();
+    await actor.setQuota('b', { guarantees: { cpus: 2 } });
+    await actor.setWeight('a', 3);
+    void actor.addAgent('s1', r('cpus:2;mem:128'));
+    void actor.addAgent('s2', r('cpus:2;mem:128'));
+    await actor.whenIdle();
+    // b's guarantee (2 cpus) is served first: one agent to fb; the other to fa
+    expect(batches.flat().map((d) => `${d.frameworkId}(${d.role}) ${d.resources.toString()}`).sort()).toEqual([
+      'fa(a) cpus:2;mem:128',
+      'fb(b) cpus:2;mem:128',
+    ]);
+    const roles = await actor.read((core) => core.roles().map((v) => [v.role, v.weight, v.consumed]));
+    expect(roles).toEqual([
+      ['a', 3, undefined],
+      ['b', 1, { cpus: 2, mem: 128 }],
+    ]);
+  });
+
+  it('rejects bad quota, weights and operations to the caller, and carries on', async () => {
+    const { actor } = harness();
+    void actor.addAgent('s1', r('cpus:2;mem:128'));
+    await expect(actor.setQuota('a/b', { guarantees: { cpus: 1 } })).rejects.toMatchObject({ name: 'InvalidQuotaError' });
+    await expect(actor.setWeight('a', -1)).rejects.toMatchObject({ name: 'InvalidWeightError' });
+    await expect(actor.applyOperation('s1', { type: 'RESERVE', resources: r('cpus(a,dynamic):3') })).rejects.toMatchObject({
+      name: 'InsufficientResourcesError',
+    });
+    await actor.applyOperation('s1', { type: 'RESERVE', resources: r('cpus(a,dynamic):1') });
+    expect(await actor.read((core) => core.totalOf('s1').toString())).toBe('cpus:1;cpus(a,dynamic):1;mem:128');
+    await actor.stop();
+    await expect(actor.setWeight('a', 2)).rejects.toMatchObject({ name: 'ActorStoppedError' });
+  });
+
+  it('reports offers that outstay the offer timeout after a run', async () => {
+    const clock = { now: 0 };
+    const expired: string[] = [];
+    const { actor } = harness({ clock: () => clock.now, offerTimeoutMs: 5000, onExpired: (list) => expired.push(...list.map((e) => `${e.frameworkId}@${e.agentId}`)) });
+    void actor.addFramework('f1', { roles: ['*'] });
+    void actor.addAgent('s1', r('cpus:1;mem:128'));
+    await actor.whenIdle();
+    clock.now = 5000;
+    // a run at t = 5 000: the offer made at 0 is 5 s old
+    void actor.addAgent('s2', r('cpus:0.001'));
+    await actor.whenIdle();
+    expect(expired).toEqual(['f1@s1']);
+  });
+
+  it('passes suppress and revive per role through', async () => {
+    const { actor, offered } = harness();
+    void actor.addFramework('m', { roles: ['a', 'b'] });
+    void actor.suppress('m', ['a']);
+    void actor.addAgent('s1', r('cpus:1;mem:128;cpus(a):1'));
+    await actor.whenIdle();
+    expect(offered()).toEqual([['m@s1']]);
+    void actor.revive('m', ['a']);
+    await actor.whenIdle();
+    // the reservation for a is offered now
+    expect(offered()).toEqual([['m@s1'], ['m@s1']]);
+    expect(await actor.read((core) => core.holdingsOn('s1', 'm').get('a')?.toString())).toBe('cpus(a):1');
   });
 });

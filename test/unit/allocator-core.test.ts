@@ -71,7 +71,7 @@ describe('AllocatorCore: DRF decides who is offered an agent', () => {
     expect([order(1), order(2), order(3)].some((o) => o.join() !== order(5).join())).toBe(true);
   });
 
-  it('offers only unreserved resources until roles arrive', () => {
+  it('offers a framework in role * only unreserved resources', () => {
     const core = coreWith(['f1'], { s1: 'cpus:4;cpus(web):2;mem:1024;ports:[31000-31009]' });
     expect(plain(core.allocate(0, rng()))).toEqual([['f1', 's1', 'cpus:4;mem:1024;ports:[31000-31009]']]);
     expect(core.available('s1').toString()).toBe('cpus(web):2');
@@ -307,14 +307,23 @@ describe('AllocatorCore: bookkeeping', () => {
     expect(() => core.recoverResources('nope', 's1', r('cpus:1'), 5, 0)).not.toThrow();
   });
 
-  it('uses an injected sorter', () => {
-    const sorter = new DrfSorter();
-    const core = new AllocatorCore({ sorter });
+  it('uses the injected sorter factory for its sorters', () => {
+    const made: DrfSorter[] = [];
+    const core = new AllocatorCore({
+      sorterFactory: () => {
+        const sorter = new DrfSorter();
+        made.push(sorter);
+        return sorter;
+      },
+    });
     core.addFramework('f1', { roles: ['*'] });
     core.addAgent('s1', r('cpus:2;mem:100'));
     core.allocate(0, rng());
-    expect(sorter.allocation('f1').toString()).toBe('cpus:2;mem:100');
-    expect(sorter.sort()).toEqual(['f1']);
+    // one sorter for the role tree's root, one for role '*'
+    expect(made).toHaveLength(2);
+    expect(made[1]?.allocation('f1')).toEqual(new Map([['cpus', 2], ['mem', 100]]));
+    expect(made[1]?.sort()).toEqual(['f1']);
+    expect(made[0]?.sort()).toEqual(['*']);
   });
 });
 
@@ -459,7 +468,7 @@ function checkInvariants(core: AllocatorCore, model: Model): void {
 describe('AllocatorCore properties', () => {
   it('never offers a resource twice and keeps its books straight over random operations', () => {
     fc.assert(
-      fc.property(fc.array(opArb, { minLength: 1, maxLength: 60 }), (ops) => {
+      fc.property(fc.array(opArb, { minLength: 10, maxLength: 60, size: 'max' }), (ops) => {
         const core = new AllocatorCore();
         const model = new Model();
         const clock = { now: 0 };

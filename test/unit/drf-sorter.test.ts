@@ -39,7 +39,7 @@ describe('DrfSorter ordering (after Mesos sorter_tests DRFSorter)', () => {
     sorter.unallocated('b', 's1', r('cpus:4;mem:4'));
     // shares: b = 2/100 = .02, c = .01, d = .03
     expect(sorter.sort()).toEqual(['c', 'b', 'd']);
-    expect(sorter.allocation('b').toString()).toBe('cpus:2;mem:2');
+    expect(sorter.allocation('b')).toEqual(new Map([['cpus', 2], ['mem', 2]]));
 
     sorter.add('e');
     sorter.activate('e');
@@ -166,7 +166,7 @@ describe('DrfSorter bookkeeping', () => {
     sorter.allocated('a', 's1', r('cpus:3'));
     sorter.deactivate('a');
     expect(sorter.sort()).toEqual(['b']);
-    expect(sorter.allocation('a').toString()).toBe('cpus:3');
+    expect(sorter.allocation('a')).toEqual(new Map([['cpus', 3]]));
     sorter.activate('a');
     // shares: a = .3, b = 0
     expect(sorter.sort()).toEqual(['b', 'a']);
@@ -179,31 +179,26 @@ describe('DrfSorter bookkeeping', () => {
     expect(sorter.sort()).toEqual([]);
   });
 
-  it('clamps unallocated to what the client holds on that agent', () => {
-    const sorter = sorterWith('cpus:10;mem:100', 'a');
-    sorter.allocated('a', 's1', r('cpus:2;mem:10'));
-    sorter.allocated('a', 's2', r('cpus:1'));
+  it('tracks scalar quantities only, summed over agents, and clamps unallocated at zero', () => {
+    const sorter = sorterWith('cpus:10;mem:100;ports:[31000-31000]', 'a');
+    sorter.allocated('a', 's1', r('cpus:2;mem:10;ports:[31000-31000]'));
+    sorter.allocated('a', 's2', r('cpus:1;cpus(eng):1'));
+    // cpus 2 + 1 + 1 (roles summed) = 4, mem 10; ports are not a quantity the sorter tracks
+    expect(sorter.allocation('a')).toEqual(new Map([['cpus', 4], ['mem', 10]]));
     sorter.unallocated('a', 's1', r('cpus:5'));
-    sorter.unallocated('a', 's3', r('cpus:1'));
-    // s1 loses its 2 cpus only (not 5); s2's cpu and s1's mem stay
-    expect(sorter.allocation('a').toString()).toBe('cpus:1;mem:10');
-  });
-
-  it('keeps the same ports held on two agents apart', () => {
-    const sorter = sorterWith('cpus:2;ports:[31000-31000]', 'a');
-    sorter.addTotal('s2', r('cpus:2;ports:[31000-31000]'));
-    sorter.allocated('a', 's1', r('cpus:1;ports:[31000-31000]'));
-    sorter.allocated('a', 's2', r('cpus:1;ports:[31000-31000]'));
-    sorter.unallocated('a', 's1', r('cpus:1;ports:[31000-31000]'));
-    // s2 still holds port 31000: it must not vanish with s1's
-    expect(sorter.allocation('a').toString()).toBe('cpus:1;ports:[31000-31000]');
-    sorter.removeTotal('s1', r('cpus:2;ports:[31000-31000]'));
-    // total: cpus = 2 (s2 only) → share 1/2
-    expect(sorter.share('a')).toBeCloseTo(0.5, 12);
+    // cpus 4 − 5 clamps at 0 (the allocator never unallocates more than it allocated)
+    expect(sorter.allocation('a')).toEqual(new Map([['mem', 10]]));
+    // shares: a = max(0/10, 10/100) = .1
+    expect(sorter.share('a')).toBeCloseTo(0.1, 12);
+    sorter.removeTotal('s1', r('mem:50'));
+    // mem total 50 → a = 10/50 = .2
+    expect(sorter.share('a')).toBeCloseTo(0.2, 12);
   });
 
   it('throws typed errors for unknown and duplicate clients', () => {
     const sorter = sorterWith('cpus:1', 'a');
+    expect(sorter.weight('a')).toBe(1);
+    expect(sorter.isActive('a')).toBe(true);
     expect(() => sorter.add('a')).toThrow(DuplicateIdError);
     expect(() => sorter.allocated('x', 's1', r('cpus:1'))).toThrow(UnknownClientError);
     expect(() => sorter.share('x')).toThrow(UnknownClientError);
@@ -215,21 +210,26 @@ describe('DrfSorter bookkeeping', () => {
 });
 
 describe('DrfSorter properties', () => {
-  it('sort() returns exactly the active clients, in non-decreasing share', () => {
+  it('sort() returns exactly the active clients in DRF order, kept incrementally as from scratch', () => {
     const client = fc.constantFrom('a', 'b', 'c', 'd');
     const op = fc.oneof(
       fc.record({ kind: fc.constant('alloc' as const), client, cpus: fc.integer({ min: 0, max: 8 }), mem: fc.integer({ min: 0, max: 64 }) }),
       fc.record({ kind: fc.constant('free' as const), client, cpus: fc.integer({ min: 0, max: 8 }), mem: fc.integer({ min: 0, max: 64 }) }),
       fc.record({ kind: fc.constant('toggle' as const), client }),
       fc.record({ kind: fc.constant('weight' as const), client, weight: fc.integer({ min: 1, max: 4 }) }),
+      fc.record({ kind: fc.constant('sort' as const) }),
     );
     fc.assert(
-      fc.property(fc.array(op, { maxLength: 40 }), (ops) => {
+      fc.property(fc.array(op, { maxLength: 60, size: 'max' }), (ops) => {
         const sorter = sorterWith('cpus:16;mem:256', 'a', 'b', 'c', 'd');
         const active = new Set(['a', 'b', 'c', 'd']);
+        const counts = new Map([...active].map((c) => [c, 0]));
         for (const o of ops) {
-          if (o.kind === 'alloc') sorter.allocated(o.client, 's1', Resources.fromScalars({ cpus: o.cpus, mem: o.mem }));
-          else if (o.kind === 'free') sorter.unallocated(o.client, 's1', Resources.fromScalars({ cpus: o.cpus, mem: o.mem }));
+          if (o.kind === 'sort') sorter.sort();
+          else if (o.kind === 'alloc') {
+            sorter.allocated(o.client, 's1', Resources.fromScalars({ cpus: o.cpus, mem: o.mem }));
+            counts.set(o.client, counts.get(o.client)! + 1);
+          } else if (o.kind === 'free') sorter.unallocated(o.client, 's1', Resources.fromScalars({ cpus: o.cpus, mem: o.mem }));
           else if (o.kind === 'weight') sorter.updateWeight(o.client, o.weight);
           else if (active.delete(o.client)) sorter.deactivate(o.client);
           else {
@@ -237,12 +237,67 @@ describe('DrfSorter properties', () => {
             sorter.activate(o.client);
           }
         }
-        const order = sorter.sort();
+        const order = [...sorter.sort()];
         expect([...order].sort()).toEqual([...active].sort());
+        // the incrementally kept order equals the order computed from scratch
+        const fresh = [...active].sort(
+          (x, y) =>
+            sorter.share(x) - sorter.share(y) || counts.get(x)! - counts.get(y)! || (x < y ? -1 : x > y ? 1 : 0),
+        );
+        expect(order).toEqual(fresh);
         const shares = order.map((c) => sorter.share(c));
         for (let i = 1; i < shares.length; i++) expect(shares[i]).toBeGreaterThanOrEqual(shares[i - 1] ?? 0);
       }),
       { numRuns: 200 },
+    );
+  });
+});
+
+describe('DrfSorter with many clients (the order spans many blocks)', () => {
+  it('walks and sorts in DRF order after random changes, as a fresh sort would', () => {
+    const names = Array.from({ length: 300 }, (_, i) => `c${String(i).padStart(3, '0')}`);
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('alloc' as const), i: fc.nat({ max: 299 }), cpus: fc.integer({ min: 0, max: 5 }) }),
+      fc.record({ kind: fc.constant('free' as const), i: fc.nat({ max: 299 }), cpus: fc.integer({ min: 0, max: 5 }) }),
+      fc.record({ kind: fc.constant('toggle' as const), i: fc.nat({ max: 299 }) }),
+      fc.record({ kind: fc.constant('walk' as const), stopAfter: fc.nat({ max: 10 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 50, maxLength: 400, size: 'max' }), (ops) => {
+        const sorter = new DrfSorter();
+        sorter.addTotal('s1', r('cpus:10000'));
+        const active = new Set(names);
+        const counts = new Map(names.map((n) => [n, 0]));
+        for (const n of names) {
+          sorter.add(n);
+          sorter.activate(n);
+        }
+        for (const o of ops) {
+          const name = o.kind === 'walk' ? '' : (names[o.i] as string);
+          if (o.kind === 'alloc') {
+            sorter.allocated(name, 's1', Resources.fromScalars({ cpus: o.cpus }));
+            counts.set(name, counts.get(name)! + 1);
+          } else if (o.kind === 'free') sorter.unallocated(name, 's1', Resources.fromScalars({ cpus: o.cpus }));
+          else if (o.kind === 'toggle') {
+            if (active.delete(name)) sorter.deactivate(name);
+            else {
+              active.add(name);
+              sorter.activate(name);
+            }
+          } else {
+            let seen = 0;
+            sorter.walk(() => ++seen < o.stopAfter);
+          }
+        }
+        const fresh = [...active].sort(
+          (x, y) => sorter.share(x) - sorter.share(y) || counts.get(x)! - counts.get(y)! || (x < y ? -1 : x > y ? 1 : 0),
+        );
+        expect([...sorter.sort()]).toEqual(fresh);
+        const walked: string[] = [];
+        sorter.walk((c) => walked.push(c) > 0);
+        expect(walked).toEqual(fresh);
+      }),
+      { numRuns: 100 },
     );
   });
 });

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { Resources, type ResourceWire } from '../../protocol/resources.js';
+import { Resources, type ResourceEntry, type ResourceWire } from '../../protocol/resources.js';
 import { ResourceArithmeticError, ResourceParseError } from '../../protocol/resource-errors.js';
 
 const r = (text: string): Resources => Resources.parse(text);
@@ -259,6 +259,82 @@ describe('Resources wire form', () => {
   });
 });
 
+describe('Resources reservations and volumes', () => {
+  it('parses static and dynamic reservations with labels, and prints them canonically', () => {
+    const res = r('cpus(eng):1;cpus(eng,dynamic):2;cpus(eng, dynamic, team=web, env=prod):3;cpus:4');
+    // four keys: unreserved, static eng, dynamic eng, dynamic eng labelled {env, team}
+    expect(res.toString()).toBe('cpus:4;cpus(eng):1;cpus(eng,dynamic):2;cpus(eng,dynamic,env=prod,team=web):3');
+    expect(res.scalar('cpus', 'eng')).toBe(6);
+    expect(res.dynamicallyReserved().toString()).toBe('cpus(eng,dynamic):2;cpus(eng,dynamic,env=prod,team=web):3');
+    expect(res.reserved().scalar('cpus')).toBe(6);
+    expect(res.entries()[3]).toEqual({ name: 'cpus', role: 'eng', kind: 'scalar', value: 3, labels: { env: 'prod', team: 'web' } });
+  });
+
+  it('keeps reservations with different labels apart in arithmetic', () => {
+    const a = r('cpus(eng,dynamic,team=a):2');
+    const b = r('cpus(eng,dynamic,team=b):2');
+    // 2 + 2 under two keys, not 4 under one
+    expect(a.add(b).toString()).toBe('cpus(eng,dynamic,team=a):2;cpus(eng,dynamic,team=b):2');
+    expect(a.add(b).subtract(a).equals(b)).toBe(true);
+    expect(a.contains(b)).toBe(false);
+    expect(r('cpus(eng):2').contains(a)).toBe(false); // static is not dynamic
+  });
+
+  it('parses persistent volumes on reserved disk', () => {
+    const res = r('disk(eng,dynamic)[data1:var/data]:512;disk(eng,dynamic):100;disk(ops)[logs]:10');
+    expect(res.toString()).toBe('disk(eng,dynamic):100;disk(eng,dynamic)[data1:var/data]:512;disk(ops)[logs]:10');
+    expect(res.volumes().toString()).toBe('disk(eng,dynamic)[data1:var/data]:512;disk(ops)[logs]:10');
+    expect(res.withoutVolumes().toString()).toBe('disk(eng,dynamic):612;disk(ops):10');
+    expect(res.entries()[1]).toMatchObject({ volume: { id: 'data1', path: 'var/data' }, labels: {} });
+  });
+
+  it('converts between reserved, unreserved and volume forms', () => {
+    const plain = r('cpus:2;disk:100');
+    const dyn = plain.reservedFor({ role: 'eng', labels: { team: 'web' } });
+    expect(dyn.toString()).toBe('cpus(eng,dynamic,team=web):2;disk(eng,dynamic,team=web):100');
+    expect(plain.reservedFor({ role: 'eng' }).toString()).toBe('cpus(eng):2;disk(eng):100');
+    expect(dyn.toUnreserved().equals(plain)).toBe(true);
+    const vol = dyn.forRole('eng').scalars().subtract(r('cpus(eng,dynamic,team=web):2')).asVolume({ id: 'v1' });
+    expect(vol.toString()).toBe('disk(eng,dynamic,team=web)[v1]:100');
+    expect(vol.withoutVolumes().toString()).toBe('disk(eng,dynamic,team=web):100');
+    expect(() => plain.asVolume({ id: 'v1' })).toThrow(ResourceArithmeticError);
+    expect(() => plain.reservedFor({ role: '*' })).toThrow(ResourceArithmeticError);
+  });
+
+  it('carries reservations and volumes on the wire', () => {
+    const res = r('cpus(eng,dynamic,team=web):2;disk(eng,dynamic)[v1:data]:10;mem(ops):5');
+    expect(res.toWire()).toEqual([
+      { name: 'cpus', role: 'eng', dynamic: true, labels: { team: 'web' }, scalar: 2 },
+      { name: 'disk', role: 'eng', dynamic: true, volume: { id: 'v1', path: 'data' }, scalar: 10 },
+      { name: 'mem', role: 'ops', scalar: 5 },
+    ]);
+    expect(Resources.fromWire(res.toWire()).equals(res)).toBe(true);
+  });
+
+  it.each([
+    ['cpus(*,dynamic):1', 'cannot carry a dynamic reservation'],
+    ['cpus(eng,static):1', 'expected "dynamic" after the role'],
+    ['cpus(eng,dynamic,team):1', 'label "team" must be key=value'],
+    ['cpus(eng,dynamic,a=1,a=2):1', 'label "a" is given twice'],
+    ['cpus(eng,dynamic,a=x y):1', 'label value "x y"'],
+    ['disk[v1]:1', 'a persistent volume needs reserved disk'],
+    ['cpus(eng)[v1]:1', 'a persistent volume must be a disk scalar'],
+    ['disk(eng)[bad id]:1', 'volume id "bad id"'],
+  ])('rejects %s', (text, reason) => {
+    expect(parseErrorOf(() => r(text)).message).toContain(reason);
+  });
+
+  it.each<[string, unknown, string]>([
+    ['labels without dynamic', { name: 'cpus', role: 'eng', labels: { a: 'b' }, scalar: 1 }, 'need dynamic: true'],
+    ['dynamic unreserved', { name: 'cpus', dynamic: true, scalar: 1 }, 'cannot carry a dynamic reservation'],
+    ['volume on cpus', { name: 'cpus', role: 'eng', volume: { id: 'v' }, scalar: 1 }, 'must be a disk scalar'],
+    ['bad volume', { name: 'disk', role: 'eng', volume: { id: 7 }, scalar: 1 }, 'volume id "7"'],
+    ['non-boolean dynamic', { name: 'cpus', role: 'eng', dynamic: 'yes', scalar: 1 }, 'dynamic must be a boolean'],
+  ])('rejects on the wire: %s', (_label, wire, reason) => {
+    expect(parseErrorOf(() => Resources.fromWire([wire as ResourceWire])).message).toContain(reason);
+  });
+});
+
 describe('resource errors', () => {
   it('carry their name and cause', () => {
     const cause = new Error('root');
@@ -277,11 +353,28 @@ describe('resource errors', () => {
 // Names are tied to one kind so that generated values never clash; roles include a nested one.
 const ROLES = ['*', 'analytics', 'eng', 'eng/web'] as const;
 const role = fc.constantFrom(...ROLES);
-const scalarWire = fc.record({
+const plainScalarWire = fc.record({
   name: fc.constantFrom('cpus', 'mem', 'disk', 'gpus'),
   role,
   scalar: fc.integer({ min: 0, max: 10_000_000 }).map((milli) => milli / 1000),
 });
+// Dynamic reservations (labelled or not) and persistent volumes on reserved disk.
+const reservedScalarWire = fc
+  .record({
+    name: fc.constantFrom('cpus', 'disk'),
+    role: fc.constantFrom('analytics', 'eng/web'),
+    scalar: fc.integer({ min: 0, max: 10_000_000 }).map((milli) => milli / 1000),
+    labels: fc.constantFrom<Record<string, string> | undefined>(undefined, {}, { team: 'a' }, { team: 'b', env: 'x' }),
+    volume: fc.constantFrom(undefined, { id: 'v1' }, { id: 'v2', path: 'data' }),
+  })
+  .map(({ name, role, scalar, labels, volume }): ResourceWire => ({
+    name,
+    role,
+    scalar,
+    ...(labels !== undefined && { dynamic: true, labels }),
+    ...(volume !== undefined && name === 'disk' && { volume }),
+  }));
+const scalarWire = fc.oneof(plainScalarWire, reservedScalarWire);
 const rangesWire = fc.record({
   name: fc.constantFrom('ports', 'ephemeral_ports'),
   role,
@@ -299,6 +392,13 @@ const RUNS = { numRuns: 300 };
 function expectSame(actual: Resources, expected: Resources): void {
   expect(actual.toString()).toBe(expected.toString());
   expect(actual.equals(expected)).toBe(true);
+}
+
+/** The scalar of `res` under the same key as `like` (name, role, labels, volume), 0 if absent. */
+function scalarOfKey(res: Resources, like: ResourceEntry): number {
+  const id = (e: ResourceEntry): string => JSON.stringify([e.name, e.role, e.labels, e.volume]);
+  const found = res.entries().find((e) => id(e) === id(like));
+  return found?.kind === 'scalar' ? found.value : 0;
 }
 
 /** The non-scalar part of `r`: what add unites rather than sums. */
@@ -374,9 +474,11 @@ describe('Resources properties', () => {
           if (entry.kind === 'scalar') expect(entry.value).toBeGreaterThan(0);
           else expect(entry.value.length).toBeGreaterThan(0);
         }
-        for (const name of a.scalarNames()) {
-          // per role: max(0, a - b)
-          for (const ro of ROLES) expect(diff.scalar(name, ro)).toBe(Math.max(0, Math.round((a.scalar(name, ro) - b.scalar(name, ro)) * 1000)) / 1000);
+        // per key (name, role, reservation, volume): max(0, a - b)
+        for (const entry of a.entries()) {
+          if (entry.kind !== 'scalar') continue;
+          const expected = Math.max(0, Math.round((entry.value - scalarOfKey(b, entry)) * 1000)) / 1000;
+          expect(scalarOfKey(diff, entry)).toBe(expected);
         }
       }),
       RUNS,
