@@ -5,6 +5,7 @@
 // already waiting), as Mesos's `allocationCandidates`. A timer requests a run every
 // `allocationIntervalMs` too. Offers leave through `onOffers`, as data. A bad call is logged
 // and counted; it never stops the actor.
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Resources } from '../../protocol/resources.js';
 import type { Rng } from '../runtime/rng.js';
@@ -47,6 +48,8 @@ export class AllocatorActor {
   private stopped = false;
   private runCount = 0;
   private failureCount = 0;
+  private runSecondsTotal = 0;
+  private runSecondsLast = 0;
 
   constructor(options: AllocatorActorOptions) {
     this.core = new AllocatorCore({
@@ -63,6 +66,16 @@ export class AllocatorActor {
   /** Allocation runs performed so far. */
   get runs(): number {
     return this.runCount;
+  }
+
+  /** Time spent in allocation runs so far, in seconds. */
+  get secondsTotal(): number {
+    return this.runSecondsTotal;
+  }
+
+  /** Duration of the latest allocation run, in seconds. */
+  get lastSeconds(): number {
+    return this.runSecondsLast;
   }
 
   /** Operations that failed (logged and skipped) so far. */
@@ -186,12 +199,16 @@ export class AllocatorActor {
     this.runPending = false;
     this.runCount += 1;
     let decisions: OfferDecision[];
+    const started = performance.now();
     try {
       decisions = this.core.allocate(this.clock(), this.rng);
     } catch (err) {
       this.failureCount += 1;
       this.logger?.error({ err }, 'allocation run failed');
       return;
+    } finally {
+      this.runSecondsLast = (performance.now() - started) / 1000;
+      this.runSecondsTotal += this.runSecondsLast;
     }
     this.logger?.debug({ run: this.runCount, offers: decisions.length }, 'allocation run');
     if (decisions.length === 0) return;
