@@ -20,7 +20,7 @@ export type OperatorCall = z.infer<typeof OperatorCall.schema>;
 export const AgentView = z.object({
   id: Id,
   hostname: z.string(),
-  status: z.enum(['active', 'unreachable', 'recovering']),
+  status: z.enum(['active', 'unreachable', 'recovering', 'gone']),
   resources: z.string(),
   available: z.string(),
   attributes: Attributes,

@@ -22,6 +22,7 @@ export const RejectionCode = z.enum([
   'STALE_EPOCH',
   'NOT_LEADER',
   'INTERNAL',
+  'AGENT_GONE',
 ]);
 /** Why a request was refused. */
 export type RejectionCode = z.infer<typeof RejectionCode>;

@@ -6,6 +6,7 @@
 // `allocationIntervalMs` too. Offers leave through `onOffers`, as data; with an offer timeout,
 // offers outstanding too long leave through `onExpired` after each run. A bad call is logged
 // and counted; it never stops the actor (operations, whose caller must know, reject instead).
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Resources } from '../../protocol/resources.js';
 import type { Rng } from '../runtime/rng.js';
@@ -56,6 +57,8 @@ export class AllocatorActor {
   private stopped = false;
   private runCount = 0;
   private failureCount = 0;
+  private runSecondsTotal = 0;
+  private runSecondsLast = 0;
 
   constructor(options: AllocatorActorOptions) {
     this.core = new AllocatorCore({
@@ -74,6 +77,16 @@ export class AllocatorActor {
   /** Allocation runs performed so far. */
   get runs(): number {
     return this.runCount;
+  }
+
+  /** Time spent in allocation runs so far, in seconds. */
+  get secondsTotal(): number {
+    return this.runSecondsTotal;
+  }
+
+  /** Duration of the latest allocation run, in seconds. */
+  get lastSeconds(): number {
+    return this.runSecondsLast;
   }
 
   /** Operations that failed (logged and skipped) so far. */
@@ -240,12 +253,16 @@ export class AllocatorActor {
     this.runPending = false;
     this.runCount += 1;
     let decisions: OfferDecision[];
+    const started = performance.now();
     try {
       decisions = this.core.allocate(this.clock(), this.rng);
     } catch (err) {
       this.failureCount += 1;
       this.logger?.error({ err }, 'allocation run failed');
       return;
+    } finally {
+      this.runSecondsLast = (performance.now() - started) / 1000;
+      this.runSecondsTotal += this.runSecondsLast;
     }
     this.logger?.debug({ run: this.runCount, offers: decisions.length }, 'allocation run');
     if (decisions.length > 0) this.deliver('onOffers', () => this.onOffers(decisions));

@@ -76,6 +76,7 @@ export function statusOfRejection(code: RejectionCode): number {
       return 404;
     case 'NOT_SUBSCRIBED':
     case 'STALE_EPOCH':
+    case 'AGENT_GONE':
       return 409;
     case 'NOT_LEADER':
       return 503;

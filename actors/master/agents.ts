@@ -12,7 +12,7 @@ import type { Step } from './context.js';
 import { rescindOffer } from './offers.js';
 import { isPartitionAware, setTaskState } from './tasks.js';
 import type { RegistryAgent } from './registry.js';
-import { taskKey, type AgentRecord, type TaskRecord } from './state.js';
+import { inAllocator, taskKey, type AgentRecord, type TaskRecord } from './state.js';
 
 /** REGISTER_AGENT: admit a new agent or readmit a known one with the tasks it reports. */
 export function onRegisterAgent(step: Step, msg: z.infer<typeof RegisterAgent>, principal: string): ReplyMessage {
@@ -27,9 +27,12 @@ export function onRegisterAgent(step: Step, msg: z.infer<typeof RegisterAgent>, 
     throw new Rejection('INVALID', `agent resources: ${e instanceof Error ? e.message : String(e)}`);
   }
   const known = step.state.agents.get(info.id);
+  if (known?.status === 'gone') {
+    throw new Rejection('AGENT_GONE', `agent ${info.id} was marked gone by an operator and may not register again; start it with a new work dir (a new id)`);
+  }
   if (known !== undefined) {
     for (const offerId of [...known.offers]) rescindOffer(step, offerId, false);
-    if (known.status === 'active') step.allocator({ op: 'removeAgent', agentId: info.id });
+    if (inAllocator(known)) step.allocator({ op: 'removeAgent', agentId: info.id });
   }
   if (known === undefined || known.status !== 'active' || JSON.stringify(known.info) !== JSON.stringify(info)) {
     step.registry({ op: 'put-agent', agent: { info, admittedAt: known?.registeredAtMs ?? step.now } });
@@ -45,10 +48,14 @@ export function onRegisterAgent(step: Step, msg: z.infer<typeof RegisterAgent>, 
     registeredAtMs: known?.registeredAtMs ?? step.now,
     tasks: known?.tasks ?? new Set(),
     offers: new Set(),
+    ...(known?.deactivated === true && { deactivated: true }),
+    ...(known?.draining === true && { draining: true }),
+    ...(known?.goneWhenDrained === true && { goneWhenDrained: true }),
   };
   step.state.agents.set(agent.id, agent);
   reconcileReportedTasks(step, agent, msg.tasks, known !== undefined && known.status !== 'recovering');
-  step.allocator({ op: 'addAgent', agentId: agent.id, total, used: usedByFramework(step, agent) });
+  const used = usedByFramework(step, agent);
+  if (inAllocator(agent)) step.allocator({ op: 'addAgent', agentId: agent.id, total, used });
   return {
     type: 'AGENT_REGISTERED',
     epoch: step.config.epoch,
@@ -170,7 +177,7 @@ export function onExecutorToFramework(step: Step, msg: z.infer<typeof ExecutorTo
  * gets FAILURE for the agent.
  */
 export function markUnreachable(step: Step, agent: AgentRecord, why: string): void {
-  const wasActive = agent.status === 'active';
+  const wasActive = inAllocator(agent);
   agent.status = 'unreachable';
   agent.reregisterDeadlineMs = undefined;
   step.registry({ op: 'put-agent', agent: { info: agent.info, admittedAt: agent.registeredAtMs, unreachableSince: step.now } });
@@ -215,16 +222,18 @@ export function recoverAgent(step: Step, record: RegistryAgent): void {
     return; // a record this version cannot read: the agent registers afresh
   }
   const unreachable = record.unreachableSince !== undefined;
+  const gone = record.goneSince !== undefined;
   step.state.agents.set(record.info.id, {
     id: record.info.id,
     hostname: record.info.hostname,
     info: record.info,
     total,
     attributes: record.info.attributes,
-    status: unreachable ? 'unreachable' : 'recovering',
+    status: gone ? 'gone' : unreachable ? 'unreachable' : 'recovering',
+    ...(record.deactivated === true && { deactivated: true }),
     lastSeenMs: step.now,
     registeredAtMs: record.admittedAt,
-    ...(!unreachable && { reregisterDeadlineMs: step.now + step.config.agentReregisterTimeoutMs }),
+    ...(!unreachable && !gone && { reregisterDeadlineMs: step.now + step.config.agentReregisterTimeoutMs }),
     tasks: new Set(),
     offers: new Set(),
   });

@@ -5,6 +5,7 @@
  * through the generator it is given.
  */
 import type { AgentToMaster } from '../../protocol/agent.js';
+import type { OperatorApiCall } from '../../protocol/operator-api.js';
 import type { SchedulerCall } from '../../protocol/scheduler.js';
 import type { ReplyMessage } from '../runtime/actor.js';
 import { checkAgentHealth, markUnreachable, onAgentHeartbeat, onExecutorToFramework, onExitedExecutor, onRegisterAgent, recoverAgent } from './agents.js';
@@ -22,6 +23,7 @@ import {
   removeFramework,
 } from './frameworks.js';
 import { makeOffers, onAccept, onDecline, type Allocation } from './offers.js';
+import { deactivateAgent, drainAgent, finishDrains, killTask, markAgentGone, reactivateAgent, teardownFramework } from './operator.js';
 import type { RegistryContents } from './registry.js';
 import { emptyState, type MasterState } from './state.js';
 import { onAcknowledge, onKill, onReconcile, onStatusUpdate } from './tasks.js';
@@ -152,12 +154,45 @@ export class MasterCore {
     return step.effects;
   }
 
-  /** Time passed: silent agents become unreachable, heartbeats are due, failover timeouts end. */
+  /** Time passed: silent agents become unreachable, heartbeats are due, failover timeouts end, drains finish. */
   onTick(now: number): MasterEffect[] {
     const step = this.step(now);
     checkAgentHealth(step);
     checkFrameworks(step);
+    finishDrains(step);
     return step.effects;
+  }
+
+  /**
+   * An operator call that changes the cluster (TEARDOWN, KILL_TASK, DEACTIVATE_AGENT,
+   * REACTIVATE_AGENT, DRAIN_AGENT, MARK_AGENT_GONE). Throws `Rejection` to refuse; answers
+   * UNKNOWN_TYPE for calls this master does not implement.
+   */
+  onOperatorCall(call: OperatorApiCall, now: number): StepResult {
+    const step = this.step(now);
+    switch (call.type) {
+      case 'TEARDOWN':
+        teardownFramework(step, call.frameworkId);
+        break;
+      case 'KILL_TASK':
+        killTask(step, call);
+        break;
+      case 'DEACTIVATE_AGENT':
+        deactivateAgent(step, call.agentId);
+        break;
+      case 'REACTIVATE_AGENT':
+        reactivateAgent(step, call.agentId);
+        break;
+      case 'DRAIN_AGENT':
+        drainAgent(step, call);
+        break;
+      case 'MARK_AGENT_GONE':
+        markAgentGone(step, call.agentId);
+        break;
+      default:
+        return { reply: { type: 'REJECTED', code: 'UNKNOWN_TYPE', reason: `${call.type} is not supported by this master yet`, epoch: this.config.epoch }, effects: [] };
+    }
+    return { reply: OK(this.config.epoch), effects: step.effects };
   }
 
   /** Marks an agent unreachable now (an operator action, and a seam for tests). */

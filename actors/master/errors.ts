@@ -7,3 +7,11 @@ export class RegistryError extends Error {
     this.name = 'RegistryError';
   }
 }
+
+/** A leader-only request reached a master that does not lead. */
+export class NotLeaderError extends Error {
+  constructor(masterId: string, options?: { cause?: unknown }) {
+    super(`master ${masterId} does not lead: ask the leader (GET /redirect)`, options);
+    this.name = 'NotLeaderError';
+  }
+}

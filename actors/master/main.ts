@@ -10,6 +10,24 @@ import { DEFAULT_MASTER_CONFIG, type MasterConfig } from './context.js';
 import { DEFAULT_ELECTION_CONFIG, type ElectionConfig } from './election/core.js';
 import { ElectionShell } from './election/shell.js';
 import { MasterShell } from './shell.js';
+import { masterOperatorSource, startOperatorHttp, type MasterMetrics, type OperatorHttpServer } from '../http/index.js';
+import type { OperatorApiReply } from '../../protocol/operator-api.js';
+import { NotLeaderError } from './errors.js';
+
+const EMPTY_METRICS: MasterMetrics = {
+  messagesReceived: 0,
+  messagesSent: 0,
+  decodeErrors: 0,
+  callsRejected: 0,
+  leaderChanges: 0,
+  allocationRuns: 0,
+  allocationSecondsTotal: 0,
+  lastAllocationSeconds: 0,
+};
+
+function notLeader(masterId: string): OperatorApiReply {
+  return { type: 'REJECTED', code: 'NOT_LEADER', reason: `master ${masterId} does not lead: ask the leader (GET /redirect)` };
+}
 
 /** Options of `startMaster`; everything but the connection has a default. */
 export interface StartMasterOptions {
@@ -26,6 +44,12 @@ export interface StartMasterOptions {
   allocationIntervalMs?: number;
   /** Seed of the allocator's agent order (default random). */
   seed?: number;
+  /** Serve HTTP (API, metrics, web UI) on this port (0: any free one); undefined: no HTTP. */
+  httpPort?: number;
+  /** Address HTTP listens on (default 127.0.0.1). */
+  httpHost?: string;
+  /** HTTP base URLs of the other masters, for the web UI to find a new leader. */
+  peers?: string[];
 }
 
 /** A running master process. */
@@ -35,6 +59,8 @@ export interface MasterHandle {
   readonly leader: MasterShell | undefined;
   /** The election. */
   election: ElectionShell;
+  /** The HTTP server, when serving one. */
+  http: OperatorHttpServer | undefined;
   stop(): Promise<void>;
 }
 
@@ -43,6 +69,28 @@ export async function startMaster(options: StartMasterOptions): Promise<MasterHa
   const masterId = options.masterId ?? `master-${randomBytes(4).toString('hex')}`;
   const log = options.logger.child({ actor: 'master', id: masterId });
   let leader: MasterShell | undefined;
+  let leaderChanges = 0;
+  let lastLeader: string | undefined;
+  const http = options.httpPort === undefined ? undefined : await startOperatorHttp({
+    port: options.httpPort,
+    ...(options.httpHost !== undefined && { host: options.httpHost }),
+    logger: log,
+    source: masterOperatorSource({
+      nc: options.nc,
+      cluster: options.cluster,
+      role: () => {
+        const known = election.core.leader;
+        if (known !== undefined && `${known.masterId}/${known.epoch}` !== lastLeader) {
+          if (lastLeader !== undefined) leaderChanges += 1;
+          lastLeader = `${known.masterId}/${known.epoch}`;
+        }
+        return { masterId, leading: leader !== undefined && election.mayAct(), ...(known !== undefined && { leader: known }), ...(options.peers !== undefined && { peers: options.peers }) };
+      },
+      snapshot: () => (leader === undefined ? Promise.reject(new NotLeaderError(masterId)) : leader.clusterState()),
+      call: (call) => (leader === undefined ? Promise.resolve(notLeader(masterId)) : leader.operatorCall(call)),
+      metrics: () => ({ ...(leader?.metrics() ?? EMPTY_METRICS), leaderChanges }),
+    }),
+  });
 
   const lead = async (epoch: number): Promise<void> => {
     const config: MasterConfig = { ...DEFAULT_MASTER_CONFIG, ...options.config, masterId, epoch };
@@ -55,6 +103,7 @@ export async function startMaster(options: StartMasterOptions): Promise<MasterHa
       seed: options.seed ?? randomBytes(4).readUInt32LE(0),
       newId: (prefix) => `${prefix}-${randomUUID()}`,
       mayAct: () => election.mayAct(),
+      ...(http !== undefined && { url: http.url }),
       ...(options.allocationIntervalMs !== undefined && { allocationIntervalMs: options.allocationIntervalMs }),
     });
     await leader.start();
@@ -64,6 +113,7 @@ export async function startMaster(options: StartMasterOptions): Promise<MasterHa
   const stepDown = async (reason: string): Promise<void> => {
     const stopping = leader;
     leader = undefined;
+    http?.endStreams();
     if (stopping !== undefined) await stopping.stop();
     log.warn({ reason }, 'no longer leading');
   };
@@ -72,7 +122,7 @@ export async function startMaster(options: StartMasterOptions): Promise<MasterHa
     nc: options.nc,
     cluster: options.cluster,
     logger: log,
-    config: { ...DEFAULT_ELECTION_CONFIG, ...options.election, masterId },
+    config: { ...DEFAULT_ELECTION_CONFIG, ...options.election, masterId, ...(http !== undefined && { url: http.url }) },
     onLead: lead,
     onStepDown: stepDown,
   });
@@ -84,9 +134,11 @@ export async function startMaster(options: StartMasterOptions): Promise<MasterHa
       return leader;
     },
     election,
+    http,
     stop: async () => {
       await election.stop();
       await stepDown('the master is stopping');
+      await http?.close();
     },
   };
   return handle;

@@ -10,7 +10,7 @@ import type { Offer, TaskInfo } from '../../protocol/schema.js';
 import { TaskReason, TaskState } from '../../protocol/task-state.js';
 import type { Step } from './context.js';
 import { isPartitionAware, masterStatus } from './tasks.js';
-import { taskKey, type FrameworkRecord, type OfferRecord, type TaskRecord } from './state.js';
+import { inAllocator, taskKey, type FrameworkRecord, type OfferRecord, type TaskRecord } from './state.js';
 
 /** One decision of the allocator: these resources of this agent go to this framework. */
 export interface Allocation {
@@ -28,8 +28,8 @@ export function makeOffers(step: Step, decisions: readonly Allocation[]): void {
   for (const d of decisions) {
     const agent = step.state.agents.get(d.agentId);
     const framework = step.state.frameworks.get(d.frameworkId);
-    if (agent === undefined || agent.status !== 'active' || framework === undefined || !framework.connected || framework.suppressed) {
-      if (agent?.status === 'active') {
+    if (!inAllocator(agent) || framework === undefined || !framework.connected || framework.suppressed) {
+      if (inAllocator(agent)) {
         step.allocator({ op: 'recoverResources', frameworkId: d.frameworkId, agentId: d.agentId, resources: d.resources, refuseSeconds: undefined });
       }
       continue;

@@ -21,6 +21,10 @@ export const RegistryAgent = z.object({
   admittedAt: z.number().nonnegative(),
   /** Set while the agent is unreachable (ms since the epoch it was marked). */
   unreachableSince: z.number().nonnegative().optional(),
+  /** Set once an operator marked the agent gone: it may never register again. */
+  goneSince: z.number().nonnegative().optional(),
+  /** An operator deactivated it (or drains it): no offers. */
+  deactivated: z.boolean().optional(),
 });
 /** An admitted agent as the registry keeps it. */
 export type RegistryAgent = z.infer<typeof RegistryAgent>;

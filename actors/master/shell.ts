@@ -6,14 +6,15 @@
  */
 import { AgentToMaster } from '../../protocol/agent.js';
 import { encode } from '../../protocol/codec.js';
-import { OperatorCall } from '../../protocol/operator.js';
+import { OperatorApiCall, type ClusterState, type LeaderView, type OperatorApiReply } from '../../protocol/operator-api.js';
 import { SchedulerCall } from '../../protocol/scheduler.js';
 import { AllocatorActor } from '../allocator/actor.js';
-import { Actor, type ActorOptions } from '../runtime/actor.js';
+import { Actor, Rejection, type ActorOptions, type ReplyMessage } from '../runtime/actor.js';
 import { createRng } from '../runtime/rng.js';
 import type { MasterConfig } from './context.js';
 import { MasterCore } from './core.js';
 import { RegistryStore } from './registry-store.js';
+import type { MasterMetrics } from '../http/types.js';
 import type { AllocatorOp, MasterEffect } from './effects.js';
 import { snapshot } from './snapshot.js';
 
@@ -32,6 +33,8 @@ export interface MasterShellOptions extends Omit<ActorOptions, 'kind' | 'id'> {
   tickIntervalMs?: number;
   /** True while this master may act as leader; nothing is handled or sent otherwise (default: always). */
   mayAct?: () => boolean;
+  /** This master's HTTP base URL, if it serves HTTP. */
+  url?: string;
 }
 
 /** The running master. */
@@ -46,6 +49,7 @@ export class MasterShell extends Actor {
   private readonly tickIntervalMs: number;
   private ticker: ReturnType<typeof setInterval> | undefined;
   private registry: RegistryStore | undefined;
+  private readonly url: string | undefined;
 
   constructor(options: MasterShellOptions) {
     super({ ...options, kind: 'master', id: options.config.masterId, epoch: options.config.epoch, ...(options.mayAct !== undefined && { gate: options.mayAct }) });
@@ -53,6 +57,7 @@ export class MasterShell extends Actor {
     this.cluster = options.cluster;
     this.startedAt = options.clock();
     this.tickIntervalMs = options.tickIntervalMs ?? 100;
+    this.url = options.url;
     this.core = new MasterCore(options.config, options.newId);
     this.allocator = new AllocatorActor({
       clock: options.clock,
@@ -82,21 +87,78 @@ export class MasterShell extends Actor {
       this.perform(effects);
       return reply;
     });
-    this.serve(this.subjects.operatorCallsWildcard(), OperatorCall, async () => {
-      const ids = [...this.core.state.frameworks.keys()];
-      const shares = await this.allocator.read((core) => new Map(ids.map((id) => [id, core.frameworkIds().includes(id) ? core.frameworkShare(id) : 0])));
-      const state = snapshot(this.core.state, {
-        masterId: this.core.config.masterId,
-        epoch: this.core.config.epoch,
-        cluster: this.cluster,
-        startedAt: this.startedAt,
-        shareOf: (id) => shares.get(id) ?? 0,
-      });
-      return { type: 'STATE', epoch: this.core.config.epoch, state };
-    });
+    this.serve(this.subjects.operatorCallsWildcard(), OperatorApiCall, (call) => this.answerOperatorCall(call));
     this.allocator.start();
     this.ticker = setInterval(() => this.mailbox.post(() => this.perform(this.core.onTick(this.clock()))), this.tickIntervalMs);
     this.log.info({ epoch: this.core.config.epoch, cluster: this.cluster }, 'master started');
+  }
+
+  /** The cluster state now (the master's registry, shares from the allocator, the leader). */
+  async clusterState(): Promise<ClusterState> {
+    const ids = [...this.core.state.frameworks.keys()];
+    const shares = await this.allocator.read((core) => new Map(ids.map((id) => [id, core.frameworkIds().includes(id) ? core.frameworkShare(id) : 0])));
+    return snapshot(this.core.state, {
+      masterId: this.core.config.masterId,
+      epoch: this.core.config.epoch,
+      cluster: this.cluster,
+      startedAt: this.startedAt,
+      shareOf: (id) => shares.get(id) ?? 0,
+      leader: this.leaderView(),
+    });
+  }
+
+  /** Answers an operator call (NATS or HTTP) in the mailbox, in order with everything else. */
+  operatorCall(call: OperatorApiCall): Promise<OperatorApiReply> {
+    return this.mailbox.run(async () => {
+      if (!this.open('operator call')) return { type: 'REJECTED', code: 'NOT_LEADER', reason: 'this master no longer leads: ask the leader (GET /redirect)' } as OperatorApiReply;
+      try {
+        return (await this.answerOperatorCall(call)) as OperatorApiReply;
+      } catch (e) {
+        if (e instanceof Rejection) return { type: 'REJECTED', code: e.code, reason: e.message, epoch: this.core.config.epoch };
+        throw e;
+      }
+    });
+  }
+
+  /** Counters for /metrics (the leader changes are counted by the process). */
+  metrics(): MasterMetrics {
+    return {
+      messagesReceived: this.counters.received,
+      messagesSent: this.counters.sent,
+      decodeErrors: this.counters.decodeErrors,
+      callsRejected: this.counters.rejected,
+      leaderChanges: 0,
+      allocationRuns: this.allocator.runs,
+      allocationSecondsTotal: this.allocator.secondsTotal,
+      lastAllocationSeconds: this.allocator.lastSeconds,
+    };
+  }
+
+  private leaderView(): LeaderView {
+    return { masterId: this.core.config.masterId, epoch: this.core.config.epoch, ...(this.url !== undefined && { url: this.url }) };
+  }
+
+  private async answerOperatorCall(call: OperatorApiCall): Promise<ReplyMessage> {
+    const epoch = this.core.config.epoch;
+    switch (call.type) {
+      case 'GET_STATE':
+        return { type: 'STATE', epoch, state: await this.clusterState() };
+      case 'GET_AGENTS':
+        return { type: 'AGENTS', epoch, agents: (await this.clusterState()).agents };
+      case 'GET_FRAMEWORKS':
+        return { type: 'FRAMEWORKS', epoch, frameworks: (await this.clusterState()).frameworks };
+      case 'GET_TASKS': {
+        const state = await this.clusterState();
+        return { type: 'TASKS', epoch, tasks: state.tasks, completedTasks: state.completedTasks };
+      }
+      case 'GET_MASTER':
+        return { type: 'MASTER', epoch, masterId: this.core.config.masterId, leading: true, leader: this.leaderView(), startedAt: this.startedAt };
+      default: {
+        const { reply, effects } = this.core.onOperatorCall(call, this.clock());
+        this.perform(effects);
+        return reply;
+      }
+    }
   }
 
   /** Stops ticking, allocating and serving. */

@@ -1,4 +1,5 @@
 /** The master's registry as plain JSON, for GET_STATE (and later /state). */
+import type { ClusterState, LeaderView } from '../../protocol/operator-api.js';
 import type { MasterSnapshot } from '../../protocol/operator.js';
 import { Resources } from '../../protocol/resources.js';
 import { isTerminal } from '../../protocol/task-state.js';
@@ -12,6 +13,8 @@ export interface SnapshotExtras {
   startedAt: number;
   /** The DRF share of a framework, from the allocator. */
   shareOf: (frameworkId: string) => number;
+  /** The leader (this master). */
+  leader?: LeaderView;
 }
 
 function taskView(task: TaskRecord): MasterSnapshot['tasks'][number] {
@@ -27,7 +30,7 @@ function taskView(task: TaskRecord): MasterSnapshot['tasks'][number] {
 }
 
 /** Builds the JSON view of the registry. */
-export function snapshot(state: MasterState, extras: SnapshotExtras): MasterSnapshot {
+export function snapshot(state: MasterState, extras: SnapshotExtras): ClusterState {
   const usedOn = new Map<string, Resources>();
   const allocatedTo = new Map<string, Resources>();
   const add = (map: Map<string, Resources>, key: string, r: Resources) => map.set(key, (map.get(key) ?? Resources.empty()).add(r));
@@ -45,6 +48,7 @@ export function snapshot(state: MasterState, extras: SnapshotExtras): MasterSnap
     epoch: extras.epoch,
     cluster: extras.cluster,
     startedAt: extras.startedAt,
+    ...(extras.leader !== undefined && { leader: extras.leader }),
     agents: [...state.agents.values()].map((a) => ({
       id: a.id,
       hostname: a.hostname,
@@ -56,6 +60,8 @@ export function snapshot(state: MasterState, extras: SnapshotExtras): MasterSnap
       lastSeenAt: a.lastSeenMs,
       tasks: a.tasks.size,
       offers: a.offers.size,
+      ...(a.deactivated === true && { deactivated: true }),
+      ...(a.draining === true && { draining: true }),
     })),
     frameworks: [...state.frameworks.values()].map((f) => ({
       id: f.id,

@@ -8,9 +8,10 @@ import type { TaskState } from '../../protocol/task-state.js';
 
 /**
  * Whether the master can talk to an agent: `recovering` agents come from the registry after
- * a failover and have until `reregisterDeadlineMs` to register again.
+ * a failover and have until `reregisterDeadlineMs` to register again; `gone` agents were
+ * marked gone by an operator and may never register again.
  */
-export type AgentStatus = 'active' | 'unreachable' | 'recovering';
+export type AgentStatus = 'active' | 'unreachable' | 'recovering' | 'gone';
 
 /** An admitted agent. */
 export interface AgentRecord {
@@ -30,6 +31,17 @@ export interface AgentRecord {
   tasks: Set<string>;
   /** Ids of outstanding offers of this agent's resources. */
   offers: Set<string>;
+  /** An operator deactivated (or is draining) it: no offers, its tasks keep running. */
+  deactivated?: boolean;
+  /** An operator is draining it: its tasks are being killed. */
+  draining?: boolean;
+  /** Mark it gone once drained. */
+  goneWhenDrained?: boolean;
+}
+
+/** True when the allocator counts the agent: active, and not deactivated by an operator. */
+export function inAllocator(agent: AgentRecord | undefined): agent is AgentRecord {
+  return agent !== undefined && agent.status === 'active' && agent.deactivated !== true;
 }
 
 /** A subscribed framework. */

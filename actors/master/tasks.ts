@@ -10,7 +10,7 @@ import { canTransition } from '../../protocol/task-lifecycle.js';
 import { TaskReason, TaskSource, TaskState, isTerminal } from '../../protocol/task-state.js';
 import type { z } from 'zod';
 import type { Step } from './context.js';
-import { taskKey, type FrameworkRecord, type TaskRecord } from './state.js';
+import { inAllocator, taskKey, type FrameworkRecord, type TaskRecord } from './state.js';
 
 /** True when the framework declared PARTITION_AWARE. */
 export function isPartitionAware(framework: FrameworkRecord | undefined): boolean {
@@ -48,7 +48,7 @@ export function recoverTaskResources(step: Step, task: TaskRecord): void {
   if (task.resourcesRecovered) return;
   task.resourcesRecovered = true;
   const agent = step.state.agents.get(task.agentId);
-  if (agent === undefined || agent.status !== 'active') return; // the allocator no longer counts this agent
+  if (!inAllocator(agent)) return; // the allocator no longer counts this agent
   step.allocator({
     op: 'recoverResources',
     frameworkId: task.frameworkId,
@@ -162,6 +162,7 @@ export function onReconcile(step: Step, framework: FrameworkRecord, call: z.infe
     let state: TaskState = TaskState.UNKNOWN;
     if (agent?.status === 'active') state = TaskState.GONE;
     else if (agent?.status === 'unreachable') state = TaskState.UNREACHABLE;
+    else if (agent?.status === 'gone') state = TaskState.GONE_BY_OPERATOR;
     send(taskId, agentId, aware ? state : TaskState.LOST, 'reconciliation: task unknown to the master');
   }
 }

@@ -39,7 +39,7 @@ export class BenchCluster {
 
   /** Starts a master process with `id`. */
   startMaster(id: string, extra: string[] = []): Child {
-    const child = this.supervisor.start(id, process.execPath, [NESOS_BIN, 'master', '--id', id, ...this.common, ...extra], join(this.dir, `${id}.log`));
+    const child = this.supervisor.start(id, process.execPath, [NESOS_BIN, 'master', '--id', id, '--http-port', '0', ...this.common, ...extra], join(this.dir, `${id}.log`));
     this.masters.set(id, child);
     return child;
   }

@@ -18,6 +18,10 @@ interface MasterFlags extends ClusterOptions {
   agentReregisterTimeout: number;
   frameworkReregisterTimeout: number;
   takeoverAfterNoResponders: number;
+  httpPort: number;
+  httpHost: string;
+  http: boolean;
+  peers?: string;
 }
 
 /** The `master` command. */
@@ -32,6 +36,10 @@ export function masterCommand(): Command {
     .option('--lease-ms <ms>', 'leader lease: a leader that cannot renew for this long is replaced', intFlag('--lease-ms', 100), DEFAULT_ELECTION_CONFIG.leaseMs)
     .option('--renew-interval-ms <ms>', 'how often the leader renews its lease', intFlag('--renew-interval-ms', 10), DEFAULT_ELECTION_CONFIG.renewIntervalMs)
     .option('--takeover-after-no-responders <n>', 'standbys take over at once after this many pings of the leader find nobody (0: only when the lease runs out)', intFlag('--takeover-after-no-responders', 0, 1000), DEFAULT_ELECTION_CONFIG.noRespondersToTakeOver)
+    .option('--http-port <port>', 'port of the HTTP API, metrics and web UI (0: any free port)', intFlag('--http-port', 0, 65535), 5050)
+    .option('--http-host <address>', 'address the HTTP server listens on', '127.0.0.1')
+    .option('--no-http', 'serve no HTTP at all')
+    .option('--peers <urls>', "the other masters' HTTP URLs, comma-separated (the web UI looks for a new leader there)")
     .option('--agent-reregister-timeout <ms>', 'after a failover, how long agents have to register again', intFlag('--agent-reregister-timeout', 1), DEFAULT_MASTER_CONFIG.agentReregisterTimeoutMs)
     .option('--framework-reregister-timeout <ms>', 'after a failover, the least time frameworks have to subscribe again', intFlag('--framework-reregister-timeout', 1), DEFAULT_MASTER_CONFIG.frameworkReregisterTimeoutMs)
     .action(async (flags: MasterFlags) => {
@@ -46,6 +54,8 @@ export function masterCommand(): Command {
           logger,
           ...(flags.id !== undefined && { masterId: flags.id }),
           allocationIntervalMs: flags.allocationInterval,
+          ...(flags.http && { httpPort: flags.httpPort, httpHost: flags.httpHost }),
+          ...(flags.peers !== undefined && { peers: parsePeers(flags.peers) }),
           election: {
             leaseMs: flags.leaseMs,
             renewIntervalMs: flags.renewIntervalMs,
@@ -62,4 +72,13 @@ export function masterCommand(): Command {
         }),
       );
     });
+}
+
+/** Parses --peers; throws UsageError naming the flag. */
+function parsePeers(value: string): string[] {
+  const urls = value.split(',').map((u) => u.trim()).filter((u) => u !== '');
+  for (const url of urls) {
+    if (!/^https?:\/\/[^\s/]+\/?$/.test(url)) throw new UsageError(`--peers "${url}" is not an HTTP base URL: give one like http://127.0.0.1:5051`);
+  }
+  return urls;
 }

@@ -67,7 +67,7 @@ export function exitCodeOf(status: TaskStatus): number {
 
 async function run(command: string, o: ClusterOptions, flags: RunFlags): Promise<number> {
   const env = parseEnv(flags.env);
-  const logger: Logger = createRootLogger({ level: o.logLevel === 'info' ? 'warn' : (o.logLevel as 'debug') });
+  const logger: Logger = createRootLogger({ level: o.logLevel === 'info' ? 'error' : (o.logLevel as 'debug') });
   const needs = `cpus:${flags.cpus};mem:${flags.mem}${flags.disk ? `;disk:${flags.disk}` : ''}`;
   const say = (line: string) => process.stderr.write(`${line}\n`);
 

@@ -6,7 +6,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
-import { connectNats } from '../../actors/runtime/nats.js';
+import { connectNats, type NatsConnection } from '../../actors/runtime/nats.js';
+import { request } from '../../actors/runtime/request.js';
+import { OperatorApiReply } from '../../protocol/operator-api.js';
+import { Subjects } from '../../protocol/subjects.js';
 import { MissingProgramError, UsageError } from '../errors.js';
 import { checkClusterOptions, intFlag, withClusterOptions, type ClusterOptions } from '../options.js';
 import { NATS_CONF, NESOS_BIN } from '../paths.js';
@@ -19,6 +22,7 @@ interface UpFlags extends ClusterOptions {
   agents: number;
   masters: number;
   agentResources?: string;
+  httpPort: number;
 }
 
 /** The `up` command. */
@@ -29,6 +33,7 @@ export function upCommand(): Command {
     .option('--data-dir <dir>', 'where logs, the JetStream store and agent work dirs go (default .nesos/<cluster>)')
     .option('--agents <n>', 'number of agents', intFlag('--agents', 0, 64), 2)
     .option('--masters <n>', 'number of masters (one leads, the others stand by)', intFlag('--masters', 1, 9), 3)
+    .option('--http-port <port>', 'HTTP port of the first master (the web UI); the others use the next ports (0: any free ports)', intFlag('--http-port', 0, 65535 - 9), 5050)
     .option('--agent-resources <resources>', 'resources of each agent in Mesos syntax, e.g. "cpus:2;mem:2048" (default: detected)')
     .action(async (flags: UpFlags) => {
       const o = checkClusterOptions(flags);
@@ -78,8 +83,12 @@ async function up(o: ClusterOptions, flags: UpFlags): Promise<void> {
       NESOS_NATS_STORE_DIR: join(dataDir, 'nats'),
     });
     await waitForPort('127.0.0.1', flags.port, 10_000);
+    const urls = flags.httpPort === 0 ? [] : Array.from({ length: flags.masters }, (_, i) => `http://127.0.0.1:${flags.httpPort + i}`);
     for (let i = 1; i <= flags.masters; i++) {
-      supervisor.start(`master-${i}`, process.execPath, [NESOS_BIN, 'master', '--id', `master-${i}`, ...common], join(dataDir, 'logs', `master-${i}.log`));
+      const peers = urls.filter((_, j) => j !== i - 1);
+      const port = flags.httpPort === 0 ? 0 : flags.httpPort + i - 1;
+      const http = ['--http-port', String(port), ...(peers.length > 0 ? ['--peers', peers.join(',')] : [])];
+      supervisor.start(`master-${i}`, process.execPath, [NESOS_BIN, 'master', '--id', `master-${i}`, ...http, ...common], join(dataDir, 'logs', `master-${i}.log`));
     }
     for (let i = 1; i <= flags.agents; i++) {
       const args = [NESOS_BIN, 'agent', '--id', `agent-${i}`, '--work-dir', join(dataDir, `agent-${i}`), ...common];
@@ -89,7 +98,7 @@ async function up(o: ClusterOptions, flags: UpFlags): Promise<void> {
     const nc = await connectNats({ servers: natsUrl, name: 'nesos-up' });
     try {
       const state = await waitForState(nc, o.cluster, (s) => s.agents.filter((a) => a.status === 'active').length >= flags.agents, 20_000);
-      printSummary(o.cluster, natsUrl, dataDir, supervisor, state.agents.map((a) => `${a.id} (${a.resources})`), `${state.masterId} (epoch ${state.epoch})`);
+      printSummary(o.cluster, natsUrl, dataDir, supervisor, state.agents.map((a) => `${a.id} (${a.resources})`), `${state.masterId} (epoch ${state.epoch})`, (await leaderUrl(nc, o.cluster)) ?? urls[0] ?? '');
     } finally {
       await nc.close();
     }
@@ -100,13 +109,14 @@ async function up(o: ClusterOptions, flags: UpFlags): Promise<void> {
   await stopped;
 }
 
-function printSummary(cluster: string, natsUrl: string, dataDir: string, supervisor: Supervisor, agents: string[], leader: string): void {
+function printSummary(cluster: string, natsUrl: string, dataDir: string, supervisor: Supervisor, agents: string[], leader: string, webUi: string): void {
   const lines = [
     `Nesos cluster "${cluster}" is up.`,
     `  NATS:     ${natsUrl}`,
     `  data:     ${dataDir}`,
     ...supervisor.list().map((c) => `  ${c.name.padEnd(12)} pid ${String(c.process.pid).padEnd(8)} log ${c.logFile}`),
     `  leader:   ${leader}`,
+    `  web UI:   ${webUi}  (every master serves it; standbys redirect to the leader)`,
     `  agents:   ${agents.join(', ')}`,
     '',
     'Try, in another shell:',
@@ -116,4 +126,14 @@ function printSummary(cluster: string, natsUrl: string, dataDir: string, supervi
     'Press Ctrl-C to stop the cluster.',
   ];
   process.stdout.write(lines.join('\n') + '\n');
+}
+
+/** The leader's HTTP URL, from GET_MASTER (undefined when it serves no HTTP or does not answer). */
+async function leaderUrl(nc: NatsConnection, cluster: string): Promise<string | undefined> {
+  try {
+    const reply = await request(nc, new Subjects(cluster).operatorCall('nesos-cli'), { type: 'GET_MASTER' }, OperatorApiReply, { timeoutMs: 2000 });
+    return reply.type === 'MASTER' ? reply.leader?.url : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -83,7 +83,7 @@ export class TestCluster {
 
   /** Starts a master process. */
   startMaster(extra: string[] = [], id = 'master-1'): TestProcess {
-    const p = this.track(startProcess(id, process.execPath, [NESOS_BIN, 'master', '--id', id, ...this.commonArgs, ...extra], join(this.dir, `${id}.log`)));
+    const p = this.track(startProcess(id, process.execPath, [NESOS_BIN, 'master', '--id', id, '--http-port', '0', ...this.commonArgs, ...extra], join(this.dir, `${id}.log`)));
     this.master ??= p;
     this.masters.push(p);
     return p;

@@ -39,7 +39,7 @@ beforeAll(async () => {
   up = startProcess(
     'nesos-up',
     process.execPath,
-    [NESOS_BIN, 'up', '--port', String(port), '--cluster', cluster, '--data-dir', join(dir, 'data'), '--agents', '2', '--agent-resources', 'cpus:2;mem:512;disk:512;ports:[31000-31010]'],
+    [NESOS_BIN, 'up', '--port', String(port), '--cluster', cluster, '--data-dir', join(dir, 'data'), '--agents', '2', '--http-port', '0', '--agent-resources', 'cpus:2;mem:512;disk:512;ports:[31000-31010]'],
     join(dir, 'up.log'),
   );
   started.push(up);
@@ -60,6 +60,7 @@ describe('nesos up and nesos run', () => {
     expect(out).toContain(`nats://127.0.0.1:${port}`);
     for (const name of ['nats-server', 'master-1', 'master-2', 'master-3', 'agent-1', 'agent-2']) expect(out).toMatch(new RegExp(`${name}\\s+pid \\d+`));
     expect(out).toMatch(/leader:\s+master-\d \(epoch \d+\)/);
+    expect(out).toMatch(/web UI:\s+http:\/\/127\.0\.0\.1:\d+/);
   });
 
   it('`nesos run -- echo hello` prints the states and the output, and exits 0', async () => {

@@ -131,8 +131,8 @@ describe('master failover', () => {
       const runs = runsByTask(cluster.dir, sched.frameworkId);
       expect([...runs.values()].filter((n) => n > 1)).toEqual([]);
       expect(runs.size).toBeGreaterThanOrEqual(JOBS);
-      // The SDK followed the new leader.
-      expect(sched.masterId).toBe(next.masterId);
+      // The SDK followed the leader (on a loaded machine a short lease may change hands again).
+      expect(sched.masterId).toBe((await cluster.state()).masterId);
     } finally {
       await sched.teardown().catch(() => undefined);
       await sched.close();
