@@ -194,6 +194,13 @@ export const KillTask = message('KILL_TASK', {
   gracePeriodMs: z.number().int().nonnegative().max(3_600_000).optional(),
 });
 
+/**
+ * EXPLAIN_OFFERS: why a framework is not offered resources (for `role`, default each of its
+ * roles), optionally for a task needing `resources`: named reasons (no agent with enough,
+ * filtered, suppressed, quota limit reached, held for others' guarantees). Answered EXPLANATION.
+ */
+export const ExplainOffers = message('EXPLAIN_OFFERS', { frameworkId: Id, role: RoleName.optional(), resources: ResourceText.optional() });
+
 /** Every operator call of the API (GET_STATE included). */
 export const OperatorApiCall = defineUnion('OperatorApiCall', [
   GetState,
@@ -219,6 +226,7 @@ export const OperatorApiCall = defineUnion('OperatorApiCall', [
   MarkAgentGone,
   Teardown,
   KillTask,
+  ExplainOffers,
 ]);
 /** Every operator call of the API. */
 export type OperatorApiCall = z.infer<typeof OperatorApiCall.schema>;
@@ -255,6 +263,22 @@ export const MaintenanceStatusReply = message('MAINTENANCE_STATUS', {
   agents: z.array(z.object({ agentId: Id, mode: MaintenanceMode })),
 });
 
+/** One answer of EXPLAIN_OFFERS: for one role, whether the next run may offer something, and why not. */
+export const Explanation = z.object({
+  frameworkId: Id,
+  role: RoleName,
+  offerable: z.boolean(),
+  /** Reason names, most fundamental first (e.g. NO_AGENT_WITH_ENOUGH, FILTERED, ROLE_SUPPRESSED, QUOTA_LIMIT_REACHED). */
+  reasons: z.array(z.string().max(64)),
+  /** How many active agents got each verdict (NOT_ENOUGH, QUOTA_LIMIT, HEADROOM, FILTERED, OFFERABLE). */
+  agents: z.record(z.string().max(64), z.number().int().nonnegative()),
+});
+/** One answer of EXPLAIN_OFFERS. */
+export type Explanation = z.infer<typeof Explanation>;
+
+/** EXPLANATION: reply to EXPLAIN_OFFERS. */
+export const ExplanationReply = message('EXPLANATION', { epoch: Epoch, explanations: z.array(Explanation) });
+
 /** Every reply to an operator API call (STATE, OK and REJECTED included). */
 export const OperatorApiReply = defineUnion('OperatorApiReply', [
   StateReply,
@@ -267,6 +291,7 @@ export const OperatorApiReply = defineUnion('OperatorApiReply', [
   QuotaReply,
   MaintenanceScheduleReply,
   MaintenanceStatusReply,
+  ExplanationReply,
   OkReply,
   RejectedReply,
 ]);
@@ -298,4 +323,5 @@ export const REPLY_OF: Readonly<Record<OperatorApiCallType, OperatorApiReply['ty
   MARK_AGENT_GONE: 'OK',
   TEARDOWN: 'OK',
   KILL_TASK: 'OK',
+  EXPLAIN_OFFERS: 'EXPLANATION',
 };

@@ -8,16 +8,27 @@
  */
 import { z } from 'zod';
 import { defineUnion, message } from './union.js';
-import { Data, Epoch, FrameworkInfo, Id, Offer, TaskInfo, TaskStatus, Text } from './schema.js';
+import { Data, Epoch, FrameworkInfo, Id, Offer, ResourcesWire, TaskInfo, TaskStatus, Text } from './schema.js';
 
 /** Offer filters: how long the declined or unused resources are not offered again. */
 export const Filters = z.object({ refuseSeconds: z.number().nonnegative().max(365 * 24 * 3600) });
 /** Offer filters. */
 export type Filters = z.infer<typeof Filters>;
 
-/** An operation of an ACCEPT call. LAUNCH runs tasks on the offers' agent. */
+/**
+ * An operation of an ACCEPT call, applied in order to the offers' resources. LAUNCH runs
+ * tasks on the offers' agent; RESERVE reserves offered unreserved resources for the offer's
+ * role (given in reserved form, e.g. `cpus(eng,dynamic):1`); UNRESERVE gives dynamically
+ * reserved resources back; CREATE makes persistent volumes on reserved disk; DESTROY
+ * removes them. Reservations and volumes outlive tasks and come back in later offers to
+ * the role.
+ */
 export const OfferOperation = z.discriminatedUnion('type', [
   z.object({ type: z.literal('LAUNCH'), tasks: z.array(TaskInfo).min(1).max(1024) }),
+  z.object({ type: z.literal('RESERVE'), resources: ResourcesWire }),
+  z.object({ type: z.literal('UNRESERVE'), resources: ResourcesWire }),
+  z.object({ type: z.literal('CREATE'), volumes: ResourcesWire }),
+  z.object({ type: z.literal('DESTROY'), volumes: ResourcesWire }),
 ]);
 /** An operation of an ACCEPT call. */
 export type OfferOperation = z.infer<typeof OfferOperation>;

@@ -20,6 +20,12 @@ export const ResourceWireSchema = z
   .object({
     name: z.string().min(1).max(64),
     role: z.string().min(1).max(256).optional(),
+    /** True for a dynamic reservation (RESERVE); absent for static reservations and unreserved. */
+    dynamic: z.boolean().optional(),
+    /** Labels of a dynamic reservation. */
+    labels: z.record(z.string().max(128), z.string().max(1024)).optional(),
+    /** The persistent volume this reserved disk holds. */
+    volume: z.object({ id: z.string().regex(/^[A-Za-z0-9_.~-]{1,128}$/), path: z.string().max(1024).optional() }).optional(),
     scalar: z.number().finite().nonnegative().optional(),
     ranges: z.array(z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()])).max(4096).optional(),
     set: z.array(z.string().max(256)).max(4096).optional(),
@@ -117,6 +123,8 @@ export const Offer = z.object({
   id: Id,
   frameworkId: Id,
   agentId: Id,
+  /** The role the resources are allocated to (Mesos's allocation_info.role); tasks launched on it run in it. */
+  role: z.string().min(1).max(256).optional(),
   hostname: z.string().max(256),
   resources: ResourcesWire,
   attributes: Attributes,

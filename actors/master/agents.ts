@@ -12,6 +12,7 @@ import type { Step } from './context.js';
 import { rescindOffer } from './offers.js';
 import { isPartitionAware, setTaskState } from './tasks.js';
 import type { RegistryAgent } from './registry.js';
+import { withCheckpointed } from './reservations.js';
 import { inAllocator, taskKey, type AgentRecord, type TaskRecord } from './state.js';
 
 /** REGISTER_AGENT: admit a new agent or readmit a known one with the tasks it reports. */
@@ -20,13 +21,16 @@ export function onRegisterAgent(step: Step, msg: z.infer<typeof RegisterAgent>, 
   if (info.id !== principal) {
     throw new Rejection('WRONG_PRINCIPAL', `agent ${info.id} must register on its own subject, not as ${principal}`);
   }
-  let total: Resources;
+  let staticTotal: Resources;
   try {
-    total = Resources.fromWire(info.resources);
+    staticTotal = Resources.fromWire(info.resources);
   } catch (e) {
     throw new Rejection('INVALID', `agent resources: ${e instanceof Error ? e.message : String(e)}`);
   }
   const known = step.state.agents.get(info.id);
+  const kept = withCheckpointed(staticTotal, known?.checkpointed ?? Resources.empty());
+  const total = kept.total;
+  const checkpointed = kept.dropped ? Resources.empty() : (known?.checkpointed ?? Resources.empty());
   if (known?.status === 'gone') {
     throw new Rejection('AGENT_GONE', `agent ${info.id} was marked gone by an operator and may not register again; start it with a new work dir (a new id)`);
   }
@@ -34,14 +38,15 @@ export function onRegisterAgent(step: Step, msg: z.infer<typeof RegisterAgent>, 
     for (const offerId of [...known.offers]) rescindOffer(step, offerId, false);
     if (inAllocator(known)) step.allocator({ op: 'removeAgent', agentId: info.id });
   }
-  if (known === undefined || known.status !== 'active' || JSON.stringify(known.info) !== JSON.stringify(info)) {
-    step.registry({ op: 'put-agent', agent: { info, admittedAt: known?.registeredAtMs ?? step.now } });
+  if (known === undefined || known.status !== 'active' || kept.dropped || JSON.stringify(known.info) !== JSON.stringify(info)) {
+    step.registry({ op: 'put-agent', agent: agentEntry(info, known?.registeredAtMs ?? step.now, checkpointed, known?.deactivated === true) });
   }
   const agent: AgentRecord = {
     id: info.id,
     hostname: info.hostname,
     info,
     total,
+    checkpointed,
     attributes: info.attributes,
     status: 'active',
     lastSeenMs: step.now,
@@ -180,7 +185,7 @@ export function markUnreachable(step: Step, agent: AgentRecord, why: string): vo
   const wasActive = inAllocator(agent);
   agent.status = 'unreachable';
   agent.reregisterDeadlineMs = undefined;
-  step.registry({ op: 'put-agent', agent: { info: agent.info, admittedAt: agent.registeredAtMs, unreachableSince: step.now } });
+  step.registry({ op: 'put-agent', agent: { ...agentEntry(agent.info, agent.registeredAtMs, agent.checkpointed, agent.deactivated === true), unreachableSince: step.now } });
   for (const offerId of [...agent.offers]) rescindOffer(step, offerId, false);
   if (wasActive) step.allocator({ op: 'removeAgent', agentId: agent.id });
   for (const key of [...agent.tasks]) {
@@ -216,8 +221,10 @@ export function checkAgentHealth(step: Step): void {
  */
 export function recoverAgent(step: Step, record: RegistryAgent): void {
   let total: Resources;
+  let checkpointed: Resources;
   try {
-    total = Resources.fromWire(record.info.resources);
+    checkpointed = Resources.fromWire(record.checkpointed ?? []);
+    total = withCheckpointed(Resources.fromWire(record.info.resources), checkpointed).total;
   } catch {
     return; // a record this version cannot read: the agent registers afresh
   }
@@ -228,6 +235,7 @@ export function recoverAgent(step: Step, record: RegistryAgent): void {
     hostname: record.info.hostname,
     info: record.info,
     total,
+    checkpointed,
     attributes: record.info.attributes,
     status: gone ? 'gone' : unreachable ? 'unreachable' : 'recovering',
     ...(record.deactivated === true && { deactivated: true }),
@@ -237,4 +245,14 @@ export function recoverAgent(step: Step, record: RegistryAgent): void {
     tasks: new Set(),
     offers: new Set(),
   });
+}
+
+/** An agent's registry record (without the unreachable and gone marks). */
+export function agentEntry(info: AgentRecord['info'], admittedAt: number, checkpointed: Resources, deactivated: boolean): RegistryAgent {
+  return {
+    info,
+    admittedAt,
+    ...(!checkpointed.isEmpty() && { checkpointed: checkpointed.toWire() }),
+    ...(deactivated && { deactivated: true }),
+  };
 }

@@ -82,6 +82,11 @@ export class Step {
     this.effects.push({ kind: 'allocator', call });
   }
 
+  /** Queues a log line for the shell. */
+  log(level: 'info' | 'warn', msg: string, data?: Record<string, unknown>): void {
+    this.effects.push({ kind: 'log', level, msg, ...(data !== undefined && { data }) });
+  }
+
   /** Queues a registry write. */
   registry(op: RegistryOp): void {
     this.effects.push({ kind: 'registry', op });

@@ -25,6 +25,8 @@ import {
 import { makeOffers, onAccept, onDecline, type Allocation } from './offers.js';
 import { deactivateAgent, drainAgent, finishDrains, killTask, markAgentGone, reactivateAgent, teardownFramework } from './operator.js';
 import type { RegistryContents } from './registry.js';
+import { prepareReservation, recoverRoles, reservationApplied, updateQuota, updateWeights } from './roles.js';
+import type { Conversion, ResourceOperation } from '../allocator/operations.js';
 import { emptyState, type MasterState } from './state.js';
 import { onAcknowledge, onKill, onReconcile, onStatusUpdate } from './tasks.js';
 
@@ -60,6 +62,7 @@ export class MasterCore {
    */
   recover(contents: RegistryContents, now: number): MasterEffect[] {
     const step = this.step(now);
+    recoverRoles(step, contents.roles ?? []);
     for (const framework of contents.frameworks) recoverFramework(step, framework.info, framework.registeredAt);
     for (const agent of contents.agents) recoverAgent(step, agent);
     return step.effects;
@@ -119,10 +122,10 @@ export class MasterCore {
         onDecline(step, framework, call);
         break;
       case 'REVIVE':
-        onRevive(step, framework);
+        onRevive(step, framework, call.roles);
         break;
       case 'SUPPRESS':
-        onSuppress(step, framework);
+        onSuppress(step, framework, call.roles);
         break;
       case 'KILL':
         onKill(step, framework, call);
@@ -164,9 +167,27 @@ export class MasterCore {
   }
 
   /**
+   * An operator's RESERVE_RESOURCES / UNRESERVE_RESOURCES, first half: checked, and the
+   * agent's offers rescinded. The shell has the allocator apply `operation`, then calls
+   * `onReservationApplied`. Throws `Rejection` to refuse.
+   */
+  prepareReservation(type: 'RESERVE' | 'UNRESERVE', agentId: string, resources: string, now: number): { operation: ResourceOperation; conversion: Conversion; effects: MasterEffect[] } {
+    const step = this.step(now);
+    const { operation, conversion } = prepareReservation(step, type, agentId, resources);
+    return { operation, conversion, effects: step.effects };
+  }
+
+  /** The allocator applied an operator's reservation: the agent's total and the registry follow. */
+  onReservationApplied(agentId: string, conversion: Conversion, now: number): MasterEffect[] {
+    const step = this.step(now);
+    reservationApplied(step, agentId, conversion);
+    return step.effects;
+  }
+
+  /**
    * An operator call that changes the cluster (TEARDOWN, KILL_TASK, DEACTIVATE_AGENT,
-   * REACTIVATE_AGENT, DRAIN_AGENT, MARK_AGENT_GONE). Throws `Rejection` to refuse; answers
-   * UNKNOWN_TYPE for calls this master does not implement.
+   * REACTIVATE_AGENT, DRAIN_AGENT, MARK_AGENT_GONE, UPDATE_WEIGHTS, UPDATE_QUOTA). Throws
+   * `Rejection` to refuse; answers UNKNOWN_TYPE for calls this master does not implement.
    */
   onOperatorCall(call: OperatorApiCall, now: number): StepResult {
     const step = this.step(now);
@@ -188,6 +209,12 @@ export class MasterCore {
         break;
       case 'MARK_AGENT_GONE':
         markAgentGone(step, call.agentId);
+        break;
+      case 'UPDATE_WEIGHTS':
+        updateWeights(step, call.weights);
+        break;
+      case 'UPDATE_QUOTA':
+        updateQuota(step, call.quotas);
         break;
       default:
         return { reply: { type: 'REJECTED', code: 'UNKNOWN_TYPE', reason: `${call.type} is not supported by this master yet`, epoch: this.config.epoch }, effects: [] };

@@ -6,6 +6,8 @@ import type { MasterToAgent } from '../../protocol/agent.js';
 import type { Resources } from '../../protocol/resources.js';
 import type { SchedulerEvent } from '../../protocol/scheduler.js';
 import type { RegistryOp } from './registry.js';
+import type { ResourceOperation } from '../allocator/operations.js';
+import type { Quota } from '../allocator/quota.js';
 
 /** A call on the allocator, performed by the shell through the allocator actor. */
 export type AllocatorOp =
@@ -13,11 +15,17 @@ export type AllocatorOp =
   | { op: 'removeAgent'; agentId: string }
   | { op: 'addFramework'; frameworkId: string; roles: string[]; suppressed: boolean; used: Map<string, Resources> }
   | { op: 'removeFramework'; frameworkId: string }
+  | { op: 'updateFramework'; frameworkId: string; roles: string[] }
   | { op: 'activateFramework'; frameworkId: string }
   | { op: 'deactivateFramework'; frameworkId: string }
-  | { op: 'recoverResources'; frameworkId: string; agentId: string; resources: Resources; refuseSeconds: number | undefined }
-  | { op: 'suppress'; frameworkId: string }
-  | { op: 'revive'; frameworkId: string };
+  | { op: 'recoverResources'; frameworkId: string; agentId: string; resources: Resources; refuseSeconds: number | undefined; role?: string }
+  | { op: 'offerAccepted'; frameworkId: string; agentId: string; resources: Resources; role: string }
+  | { op: 'applyOperation'; agentId: string; operation: ResourceOperation; frameworkId?: string; role?: string }
+  | { op: 'suppress'; frameworkId: string; roles?: string[] }
+  | { op: 'revive'; frameworkId: string; roles?: string[] }
+  | { op: 'setWeight'; role: string; weight: number }
+  | { op: 'setQuota'; role: string; quota: Quota }
+  | { op: 'removeQuota'; role: string };
 
 /** One thing for the shell to do. */
 export type MasterEffect =
@@ -30,4 +38,6 @@ export type MasterEffect =
   /** Call the allocator. */
   | { kind: 'allocator'; call: AllocatorOp }
   /** Write to the registry (in order with the writes before). */
-  | { kind: 'registry'; op: RegistryOp };
+  | { kind: 'registry'; op: RegistryOp }
+  /** A line for the master's log. */
+  | { kind: 'log'; level: 'info' | 'warn'; msg: string; data?: Record<string, unknown> };

@@ -42,6 +42,9 @@ export function onSubscribe(step: Step, call: z.infer<typeof SubscribeCall>, pri
       throw new Rejection('WRONG_PRINCIPAL', `framework ${info.id} belongs to principal ${known.info.principal}`);
     }
     if (!sameInfo(known.info, info)) step.registry({ op: 'put-framework', framework: { info, registeredAt: known.registeredAtMs } });
+    if (JSON.stringify(known.info.roles) !== JSON.stringify(info.roles)) {
+      step.allocator({ op: 'updateFramework', frameworkId: known.id, roles: info.roles });
+    }
     known.info = info;
     for (const offerId of [...known.offers]) {
       const offer = step.state.offers.get(offerId);
@@ -64,6 +67,7 @@ export function onSubscribe(step: Step, call: z.infer<typeof SubscribeCall>, pri
       lastHeartbeatMs: step.now,
       registeredAtMs: step.now,
       suppressed: false,
+      suppressedRoles: new Set(),
       tasks: new Set(),
       offers: new Set(),
     };
@@ -137,6 +141,7 @@ export function recoverFramework(step: Step, info: FrameworkInfo, registeredAt: 
     lastHeartbeatMs: step.now,
     registeredAtMs: registeredAt,
     suppressed: false,
+    suppressedRoles: new Set(),
     tasks: new Set(),
     offers: new Set(),
   });
@@ -185,16 +190,29 @@ export function checkFrameworks(step: Step): void {
   }
 }
 
-/** SUPPRESS: no offers until REVIVE. */
-export function onSuppress(step: Step, framework: FrameworkRecord): void {
-  framework.suppressed = true;
-  step.allocator({ op: 'suppress', frameworkId: framework.id });
+/** SUPPRESS: no offers (for `roles`, default all of the framework's) until REVIVE. */
+export function onSuppress(step: Step, framework: FrameworkRecord, roles?: string[]): void {
+  checkRoles(framework, roles);
+  if (roles === undefined || roles.length === 0) framework.suppressed = true;
+  else for (const role of roles) framework.suppressedRoles.add(role);
+  step.allocator({ op: 'suppress', frameworkId: framework.id, ...(roles !== undefined && roles.length > 0 && { roles }) });
 }
 
-/** REVIVE: offers resume and filters are cleared. */
-export function onRevive(step: Step, framework: FrameworkRecord): void {
-  framework.suppressed = false;
-  step.allocator({ op: 'revive', frameworkId: framework.id });
+/** REVIVE: offers resume (for `roles`, default all) and the framework's filters are cleared. */
+export function onRevive(step: Step, framework: FrameworkRecord, roles?: string[]): void {
+  checkRoles(framework, roles);
+  if (roles === undefined || roles.length === 0) {
+    framework.suppressed = false;
+    framework.suppressedRoles.clear();
+  } else for (const role of roles) framework.suppressedRoles.delete(role);
+  step.allocator({ op: 'revive', frameworkId: framework.id, ...(roles !== undefined && roles.length > 0 && { roles }) });
+}
+
+function checkRoles(framework: FrameworkRecord, roles: string[] | undefined): void {
+  const unknown = (roles ?? []).filter((r) => !framework.info.roles.includes(r));
+  if (unknown.length > 0) {
+    throw new Rejection('INVALID', `framework ${framework.id} did not subscribe with role(s) ${unknown.join(', ')}; its roles are ${framework.info.roles.join(', ')}`);
+  }
 }
 
 /** MESSAGE: bytes for one of the framework's executors, through its agent. */

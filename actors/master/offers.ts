@@ -8,14 +8,19 @@ import { Resources } from '../../protocol/resources.js';
 import type { AcceptCall, DeclineCall } from '../../protocol/scheduler.js';
 import type { Offer, TaskInfo } from '../../protocol/schema.js';
 import { TaskReason, TaskState } from '../../protocol/task-state.js';
+import { conversionOf, type Conversion, type ResourceOperation } from '../allocator/operations.js';
+import { agentEntry } from './agents.js';
 import type { Step } from './context.js';
+import { applyConversion } from './reservations.js';
 import { isPartitionAware, masterStatus } from './tasks.js';
 import { inAllocator, taskKey, type FrameworkRecord, type OfferRecord, type TaskRecord } from './state.js';
 
-/** One decision of the allocator: these resources of this agent go to this framework. */
+/** One decision of the allocator: these resources of this agent go to this framework, for `role`. */
 export interface Allocation {
   frameworkId: string;
   agentId: string;
+  /** The role they are allocated to (default `*`). */
+  role?: string;
   resources: Resources;
 }
 
@@ -28,18 +33,19 @@ export function makeOffers(step: Step, decisions: readonly Allocation[]): void {
   for (const d of decisions) {
     const agent = step.state.agents.get(d.agentId);
     const framework = step.state.frameworks.get(d.frameworkId);
-    if (!inAllocator(agent) || framework === undefined || !framework.connected || framework.suppressed) {
+    const role = d.role ?? '*';
+    if (!inAllocator(agent) || framework === undefined || !framework.connected || isSuppressed(framework, role)) {
       if (inAllocator(agent)) {
-        step.allocator({ op: 'recoverResources', frameworkId: d.frameworkId, agentId: d.agentId, resources: d.resources, refuseSeconds: undefined });
+        step.allocator({ op: 'recoverResources', frameworkId: d.frameworkId, agentId: d.agentId, resources: d.resources, refuseSeconds: undefined, role });
       }
       continue;
     }
-    const offer: OfferRecord = { id: step.newId('offer'), frameworkId: d.frameworkId, agentId: d.agentId, resources: d.resources, createdAtMs: step.now };
+    const offer: OfferRecord = { id: step.newId('offer'), frameworkId: d.frameworkId, agentId: d.agentId, role, resources: d.resources, createdAtMs: step.now };
     step.state.offers.set(offer.id, offer);
     agent.offers.add(offer.id);
     framework.offers.add(offer.id);
     const list = byFramework.get(d.frameworkId) ?? [];
-    list.push({ id: offer.id, frameworkId: d.frameworkId, agentId: d.agentId, hostname: agent.hostname, resources: d.resources.toWire(), attributes: agent.attributes });
+    list.push({ id: offer.id, frameworkId: d.frameworkId, agentId: d.agentId, role, hostname: agent.hostname, resources: d.resources.toWire(), attributes: agent.attributes });
     byFramework.set(d.frameworkId, list);
   }
   for (const [frameworkId, offers] of byFramework) step.toFramework(frameworkId, { type: 'OFFERS', offers });
@@ -51,7 +57,7 @@ export function removeOffer(step: Step, offer: OfferRecord, recover: boolean, re
   step.state.agents.get(offer.agentId)?.offers.delete(offer.id);
   step.state.frameworks.get(offer.frameworkId)?.offers.delete(offer.id);
   if (recover) {
-    step.allocator({ op: 'recoverResources', frameworkId: offer.frameworkId, agentId: offer.agentId, resources: offer.resources, refuseSeconds });
+    step.allocator({ op: 'recoverResources', frameworkId: offer.frameworkId, agentId: offer.agentId, resources: offer.resources, refuseSeconds, role: offer.role });
   }
 }
 
@@ -95,8 +101,8 @@ export function onAccept(step: Step, framework: FrameworkRecord, call: z.infer<t
     else if (offer.frameworkId !== framework.id) invalid = `offer ${id} belongs to another framework`;
     else offers.push(offer);
   }
-  const agentIds = new Set(offers.map((o) => o.agentId));
-  if (invalid === undefined && agentIds.size > 1) invalid = 'offers of several agents cannot be accepted together';
+  if (invalid === undefined && new Set(offers.map((o) => o.agentId)).size > 1) invalid = 'offers of several agents cannot be accepted together';
+  if (invalid === undefined && new Set(offers.map((o) => o.role)).size > 1) invalid = 'offers for several roles cannot be accepted together';
 
   if (invalid !== undefined) {
     for (const offer of offers) removeOffer(step, offer, true);
@@ -107,25 +113,35 @@ export function onAccept(step: Step, framework: FrameworkRecord, call: z.infer<t
 
   const [first] = offers;
   if (first === undefined) return;
-  const agentId = first.agentId;
+  const { agentId, role } = first;
   let remaining = Resources.empty();
   for (const offer of offers) {
     remaining = remaining.add(offer.resources);
     removeOffer(step, offer, false);
   }
 
+  // Operations apply in order, each to what the ones before left.
   const idsInCall = new Set<string>();
-  for (const task of tasks) {
-    const checked = validateTask(step, framework, task, agentId, remaining, idsInCall);
-    idsInCall.add(task.taskId);
-    if (typeof checked === 'string') {
-      refuseTask(step, framework, task, TaskState.ERROR, TaskReason.TASK_INVALID, checked);
+  let used = Resources.empty();
+  for (const op of call.operations) {
+    if (op.type !== 'LAUNCH') {
+      remaining = applyOfferOperation(step, framework, agentId, role, remaining, op);
       continue;
     }
-    remaining = remaining.subtract(checked);
-    launch(step, framework, task, checked);
+    for (const task of op.tasks) {
+      const checked = validateTask(step, framework, task, agentId, remaining, idsInCall);
+      idsInCall.add(task.taskId);
+      if (typeof checked === 'string') {
+        refuseTask(step, framework, task, TaskState.ERROR, TaskReason.TASK_INVALID, checked);
+        continue;
+      }
+      remaining = remaining.subtract(checked);
+      used = used.add(checked);
+      launch(step, framework, task, checked, role);
+    }
   }
 
+  if (!used.isEmpty()) step.allocator({ op: 'offerAccepted', frameworkId: framework.id, agentId, resources: used, role });
   if (!remaining.isEmpty()) {
     step.allocator({
       op: 'recoverResources',
@@ -133,8 +149,55 @@ export function onAccept(step: Step, framework: FrameworkRecord, call: z.infer<t
       agentId,
       resources: remaining,
       refuseSeconds: call.filters?.refuseSeconds ?? step.config.defaultRefuseSeconds,
+      role,
     });
   }
+}
+
+/**
+ * RESERVE / UNRESERVE / CREATE / DESTROY of an ACCEPT: checked against what the offers have
+ * left and the offer's role, applied to the agent's total (and the registry) and to the
+ * allocator. A refused operation changes nothing and is told to the framework as an ERROR-free
+ * log line (Mesos drops it too); returns what is left afterwards.
+ */
+function applyOfferOperation(
+  step: Step,
+  framework: FrameworkRecord,
+  agentId: string,
+  role: string,
+  remaining: Resources,
+  op: Exclude<z.infer<typeof AcceptCall>['operations'][number], { type: 'LAUNCH' }>,
+): Resources {
+  const agent = step.state.agents.get(agentId);
+  if (agent === undefined) return remaining;
+  let operation: ResourceOperation;
+  let conversion: Conversion;
+  try {
+    operation = op.type === 'RESERVE' || op.type === 'UNRESERVE' ? { type: op.type, resources: Resources.fromWire(op.resources) } : { type: op.type, volumes: Resources.fromWire(op.volumes) };
+    conversion = conversionOf(operation);
+  } catch (e) {
+    step.log('warn', `refused ${op.type} of framework ${framework.id}: ${e instanceof Error ? e.message : String(e)}`);
+    return remaining;
+  }
+  const foreignRole = conversion.to.roles().concat(conversion.from.roles()).find((r) => r !== '*' && r !== role && !role.startsWith(`${r}/`));
+  if (foreignRole !== undefined) {
+    step.log('warn', `refused ${op.type} of framework ${framework.id}: role ${foreignRole} is not the offer's role ${role}`);
+    return remaining;
+  }
+  if (!remaining.contains(conversion.from)) {
+    step.log('warn', `refused ${op.type} of framework ${framework.id}: the offers do not hold ${conversion.from.toString()}`);
+    return remaining;
+  }
+  const checkpointed = applyConversion(agent, conversion);
+  agent.checkpointed = checkpointed;
+  step.registry({ op: 'put-agent', agent: agentEntry(agent.info, agent.registeredAtMs, checkpointed, agent.deactivated === true) });
+  step.allocator({ op: 'applyOperation', agentId, operation, frameworkId: framework.id, role });
+  return remaining.subtract(conversion.from).add(conversion.to);
+}
+
+/** True when the framework suppressed offers for `role` (or for all its roles). */
+function isSuppressed(framework: FrameworkRecord, role: string): boolean {
+  return framework.suppressed || framework.suppressedRoles.has(role);
 }
 
 /** Checks one task of an ACCEPT; returns its resources, or why it is invalid. */
@@ -165,7 +228,7 @@ function validateTask(
 }
 
 /** Records a valid task as STAGING and sends it to its agent. */
-function launch(step: Step, framework: FrameworkRecord, info: TaskInfo, resources: Resources): void {
+function launch(step: Step, framework: FrameworkRecord, info: TaskInfo, resources: Resources, role: string): void {
   const key = taskKey(framework.id, info.taskId);
   const task: TaskRecord = {
     frameworkId: framework.id,
@@ -175,6 +238,7 @@ function launch(step: Step, framework: FrameworkRecord, info: TaskInfo, resource
     state: TaskState.STAGING,
     status: undefined,
     resourcesRecovered: false,
+    role,
   };
   step.state.tasks.set(key, task);
   framework.tasks.add(key);

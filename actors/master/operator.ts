@@ -11,6 +11,7 @@ import type { Resources } from '../../protocol/resources.js';
 import { TaskReason, TaskState, isTerminal } from '../../protocol/task-state.js';
 import { Rejection } from '../runtime/actor.js';
 import type { Step } from './context.js';
+import { agentEntry } from './agents.js';
 import { removeFramework } from './frameworks.js';
 import { rescindOffer } from './offers.js';
 import { inAllocator, type AgentRecord, type TaskRecord } from './state.js';
@@ -34,10 +35,8 @@ function registryPut(step: Step, agent: AgentRecord, extra: { goneSince?: number
   step.registry({
     op: 'put-agent',
     agent: {
-      info: agent.info,
-      admittedAt: agent.registeredAtMs,
+      ...agentEntry(agent.info, agent.registeredAtMs, agent.checkpointed, agent.deactivated === true),
       ...(agent.status === 'unreachable' && { unreachableSince: step.now }),
-      ...(agent.deactivated === true && { deactivated: true }),
       ...extra,
     },
   });

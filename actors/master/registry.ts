@@ -7,11 +7,12 @@
  * |---|---|
  * | `agents.<agentId>` | `RegistryAgent`: the agent's info, when it was admitted, whether it is unreachable |
  * | `frameworks.<frameworkId>` | `RegistryFramework`: the framework's info (with its failover timeout) |
+ * | `roles.<hex of the role>` | `RegistryRole`: a role's weight and quota |
  *
  * Pure: record schemas, key encoding, and the operations the master core emits as effects.
  */
 import { z } from 'zod';
-import { AgentInfo, FrameworkInfo } from '../../protocol/schema.js';
+import { AgentInfo, FrameworkInfo, ResourcesWire } from '../../protocol/schema.js';
 import { defineUnion, message } from '../../protocol/union.js';
 
 /** An admitted agent as the registry keeps it. */
@@ -25,6 +26,8 @@ export const RegistryAgent = z.object({
   goneSince: z.number().nonnegative().optional(),
   /** An operator deactivated it (or drains it): no offers. */
   deactivated: z.boolean().optional(),
+  /** What RESERVE and CREATE made of its static resources (dynamic reservations, volumes). */
+  checkpointed: ResourcesWire.optional(),
 });
 /** An admitted agent as the registry keeps it. */
 export type RegistryAgent = z.infer<typeof RegistryAgent>;
@@ -38,10 +41,21 @@ export const RegistryFramework = z.object({
 /** A subscribed framework as the registry keeps it. */
 export type RegistryFramework = z.infer<typeof RegistryFramework>;
 
+/** A role's settings as the registry keeps them (quota in resource text, as the operator API). */
+export const RegistryRole = z.object({
+  role: z.string().min(1).max(256),
+  weight: z.number().positive().optional(),
+  guarantee: z.string().max(4096).optional(),
+  limit: z.string().max(4096).optional(),
+});
+/** A role's settings as the registry keeps them. */
+export type RegistryRole = z.infer<typeof RegistryRole>;
+
 /** How registry values are stored: one msgpack message per key, validated when loaded. */
 export const RegistryEntry = defineUnion('RegistryEntry', [
   message('AGENT', { agent: RegistryAgent }),
   message('FRAMEWORK', { framework: RegistryFramework }),
+  message('ROLE', { role: RegistryRole }),
 ]);
 /** A registry value. */
 export type RegistryEntry = z.infer<typeof RegistryEntry.schema>;
@@ -50,6 +64,8 @@ export type RegistryEntry = z.infer<typeof RegistryEntry.schema>;
 export interface RegistryContents {
   agents: RegistryAgent[];
   frameworks: RegistryFramework[];
+  /** Roles with a weight or quota; absent in contents written before roles were kept. */
+  roles?: RegistryRole[];
 }
 
 /** A change to the registry, emitted by the master core and written in order by the shell. */
@@ -57,11 +73,18 @@ export type RegistryOp =
   | { op: 'put-agent'; agent: RegistryAgent }
   | { op: 'delete-agent'; agentId: string }
   | { op: 'put-framework'; framework: RegistryFramework }
-  | { op: 'delete-framework'; frameworkId: string };
+  | { op: 'delete-framework'; frameworkId: string }
+  | { op: 'put-role'; role: RegistryRole }
+  | { op: 'delete-role'; role: string };
 
 /** KV keys allow `-/_=.` and alphanumerics: ids' `~` is written `=7E`. */
 function keyToken(id: string): string {
   return id.replaceAll('~', '=7E');
+}
+
+/** The key of a role's record (role names may hold '/' and '*': hex keeps any name a valid key). */
+export function roleKey(role: string): string {
+  return `roles.${Buffer.from(role, 'utf8').toString('hex')}`;
 }
 
 /** The key of an agent's record. */
@@ -85,15 +108,20 @@ export function registryWrite(op: RegistryOp): { key: string; value: RegistryEnt
       return { key: frameworkKey(op.framework.info.id), value: { type: 'FRAMEWORK', framework: op.framework } };
     case 'delete-framework':
       return { key: frameworkKey(op.frameworkId), value: undefined };
+    case 'put-role':
+      return { key: roleKey(op.role.role), value: { type: 'ROLE', role: op.role } };
+    case 'delete-role':
+      return { key: roleKey(op.role), value: undefined };
   }
 }
 
 /** Sorts loaded entries into the registry's contents. */
 export function contentsOf(entries: Iterable<RegistryEntry>): RegistryContents {
-  const contents: RegistryContents = { agents: [], frameworks: [] };
+  const contents: RegistryContents = { agents: [], frameworks: [], roles: [] };
   for (const e of entries) {
     if (e.type === 'AGENT') contents.agents.push(e.agent);
-    else contents.frameworks.push(e.framework);
+    else if (e.type === 'FRAMEWORK') contents.frameworks.push(e.framework);
+    else contents.roles?.push(e.role);
   }
   return contents;
 }

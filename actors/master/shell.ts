@@ -6,7 +6,10 @@
  */
 import { AgentToMaster } from '../../protocol/agent.js';
 import { encode } from '../../protocol/codec.js';
-import { OperatorApiCall, type ClusterState, type LeaderView, type OperatorApiReply } from '../../protocol/operator-api.js';
+import { OperatorApiCall, type ClusterState, type Explanation, type LeaderView, type OperatorApiReply, type RoleView } from '../../protocol/operator-api.js';
+import { Resources } from '../../protocol/resources.js';
+import { quantitiesText } from '../allocator/views.js';
+import { quotasOf, weightsOf } from './role-views.js';
 import { SchedulerCall } from '../../protocol/scheduler.js';
 import { AllocatorActor } from '../allocator/actor.js';
 import { Actor, Rejection, type ActorOptions, type ReplyMessage } from '../runtime/actor.js';
@@ -97,7 +100,7 @@ export class MasterShell extends Actor {
   async clusterState(): Promise<ClusterState> {
     const ids = [...this.core.state.frameworks.keys()];
     const shares = await this.allocator.read((core) => new Map(ids.map((id) => [id, core.frameworkIds().includes(id) ? core.frameworkShare(id) : 0])));
-    return snapshot(this.core.state, {
+    const state = snapshot(this.core.state, {
       masterId: this.core.config.masterId,
       epoch: this.core.config.epoch,
       cluster: this.cluster,
@@ -105,6 +108,7 @@ export class MasterShell extends Actor {
       shareOf: (id) => shares.get(id) ?? 0,
       leader: this.leaderView(),
     });
+    return { ...state, roles: await this.roleViews(), weights: weightsOf(this.core.state.roles), quotas: quotasOf(this.core.state.roles) };
   }
 
   /** Answers an operator call (NATS or HTTP) in the mailbox, in order with everything else. */
@@ -134,6 +138,39 @@ export class MasterShell extends Actor {
     };
   }
 
+  private async roleViews(): Promise<RoleView[]> {
+    const views = await this.allocator.read((core) => core.roles());
+    const frameworksOf = (role: string) => [...this.core.state.frameworks.values()].filter((f) => f.info.roles.includes(role)).map((f) => f.id);
+    return views.map((v) => {
+      const settings = this.core.state.roles.get(v.role);
+      return {
+        name: v.role,
+        weight: v.weight,
+        ...(settings?.guarantee !== undefined || settings?.limit !== undefined
+          ? { quota: { role: v.role, ...(settings.guarantee !== undefined && { guarantee: settings.guarantee }), ...(settings.limit !== undefined && { limit: settings.limit }) } }
+          : {}),
+        frameworks: frameworksOf(v.role),
+        allocated: quantitiesText(v.allocated),
+        offered: quantitiesText(v.offered),
+        reserved: quantitiesText(v.reserved),
+        share: v.share,
+      };
+    });
+  }
+
+  private async explain(frameworkId: string, role: string | undefined, resources: string | undefined): Promise<Explanation[]> {
+    if (!this.core.state.frameworks.has(frameworkId)) throw new Rejection('NOT_FOUND', `no framework ${frameworkId} is known: list them with \`nesos frameworks\``);
+    let request: Resources | undefined;
+    if (resources !== undefined) {
+      const parsed = Resources.tryParse(resources);
+      if (!parsed.ok) throw new Rejection('INVALID', `resources "${resources}": ${parsed.error.message}`);
+      request = parsed.value;
+    }
+    const now = this.clock();
+    const found = await this.allocator.read((core) => core.explain(frameworkId, now, { ...(role !== undefined && { role }), ...(request !== undefined && { request }) }));
+    return found.map((e) => ({ frameworkId: e.frameworkId, role: e.role, offerable: e.offerable, reasons: [...e.reasons], agents: { ...e.agents } }));
+  }
+
   private leaderView(): LeaderView {
     return { masterId: this.core.config.masterId, epoch: this.core.config.epoch, ...(this.url !== undefined && { url: this.url }) };
   }
@@ -153,6 +190,27 @@ export class MasterShell extends Actor {
       }
       case 'GET_MASTER':
         return { type: 'MASTER', epoch, masterId: this.core.config.masterId, leading: true, leader: this.leaderView(), startedAt: this.startedAt };
+      case 'GET_ROLES':
+        return { type: 'ROLES', epoch, roles: await this.roleViews() };
+      case 'GET_WEIGHTS':
+        return { type: 'WEIGHTS', epoch, weights: weightsOf(this.core.state.roles) };
+      case 'GET_QUOTA':
+        return { type: 'QUOTA', epoch, quotas: quotasOf(this.core.state.roles) };
+      case 'RESERVE_RESOURCES':
+      case 'UNRESERVE_RESOURCES': {
+        const kind = call.type === 'RESERVE_RESOURCES' ? 'RESERVE' : 'UNRESERVE';
+        const prepared = this.core.prepareReservation(kind, call.agentId, call.resources, this.clock());
+        this.perform(prepared.effects);
+        try {
+          await this.allocator.applyOperation(call.agentId, prepared.operation);
+        } catch (e) {
+          throw new Rejection('INVALID', `${kind} refused: ${e instanceof Error ? e.message : String(e)}`);
+        }
+        this.perform(this.core.onReservationApplied(call.agentId, prepared.conversion, this.clock()));
+        return { type: 'OK', epoch };
+      }
+      case 'EXPLAIN_OFFERS':
+        return { type: 'EXPLANATION', epoch, explanations: await this.explain(call.frameworkId, call.role, call.resources) };
       default: {
         const { reply, effects } = this.core.onOperatorCall(call, this.clock());
         this.perform(effects);
@@ -184,10 +242,13 @@ export class MasterShell extends Actor {
           void this.heartbeat(effect.frameworkId, effect.message);
           break;
         case 'allocator':
-          void this.callAllocator(effect.call);
+          this.callAllocator(effect.call).catch((err: unknown) => this.log.error({ err, op: effect.call.op }, 'the allocator refused a call'));
           break;
         case 'registry':
           this.registry?.write([effect.op]);
+          break;
+        case 'log':
+          this.log[effect.level](effect.data ?? {}, effect.msg);
           break;
       }
     }
@@ -215,16 +276,31 @@ export class MasterShell extends Actor {
         return a.addFramework(call.frameworkId, { roles: call.roles, suppressed: call.suppressed }, call.used);
       case 'removeFramework':
         return a.removeFramework(call.frameworkId);
+      case 'updateFramework':
+        return a.updateFramework(call.frameworkId, { roles: call.roles });
       case 'activateFramework':
         return a.activateFramework(call.frameworkId);
       case 'deactivateFramework':
         return a.deactivateFramework(call.frameworkId);
       case 'recoverResources':
-        return a.recoverResources(call.frameworkId, call.agentId, call.resources, call.refuseSeconds);
+        return a.recoverResources(call.frameworkId, call.agentId, call.resources, call.refuseSeconds, call.role);
+      case 'offerAccepted':
+        return a.offerAccepted(call.frameworkId, call.agentId, call.resources, call.role);
+      case 'applyOperation':
+        return a.applyOperation(call.agentId, call.operation, {
+          ...(call.frameworkId !== undefined && { frameworkId: call.frameworkId }),
+          ...(call.role !== undefined && { role: call.role }),
+        });
       case 'suppress':
-        return a.suppress(call.frameworkId);
+        return a.suppress(call.frameworkId, call.roles);
       case 'revive':
-        return a.revive(call.frameworkId);
+        return a.revive(call.frameworkId, call.roles);
+      case 'setWeight':
+        return a.setWeight(call.role, call.weight);
+      case 'setQuota':
+        return a.setQuota(call.role, call.quota);
+      case 'removeQuota':
+        return a.removeQuota(call.role);
     }
   }
 }

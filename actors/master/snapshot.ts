@@ -1,6 +1,5 @@
 /** The master's registry as plain JSON, for GET_STATE (and later /state). */
 import type { ClusterState, LeaderView } from '../../protocol/operator-api.js';
-import type { MasterSnapshot } from '../../protocol/operator.js';
 import { Resources } from '../../protocol/resources.js';
 import { isTerminal } from '../../protocol/task-state.js';
 import type { MasterState, TaskRecord } from './state.js';
@@ -17,8 +16,9 @@ export interface SnapshotExtras {
   leader?: LeaderView;
 }
 
-function taskView(task: TaskRecord): MasterSnapshot['tasks'][number] {
+function taskView(task: TaskRecord): ClusterState['tasks'][number] {
   return {
+    ...(task.role !== undefined && { role: task.role }),
     taskId: task.info.taskId,
     name: task.info.name,
     frameworkId: task.frameworkId,

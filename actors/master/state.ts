@@ -18,8 +18,10 @@ export interface AgentRecord {
   id: string;
   hostname: string;
   info: AgentInfo;
-  /** Everything the agent advertises. */
+  /** Everything the agent has: its static resources with `checkpointed` applied. */
   total: Resources;
+  /** What RESERVE and CREATE made of its static resources (kept in the registry). */
+  checkpointed: Resources;
   attributes: Attributes;
   status: AgentStatus;
   /** When the master last heard from the agent (its clock, ms). */
@@ -59,7 +61,10 @@ export interface FrameworkRecord {
   /** When the last HEARTBEAT event was sent. */
   lastHeartbeatMs: number;
   registeredAtMs: number;
+  /** SUPPRESS without roles: no offers at all until REVIVE. */
   suppressed: boolean;
+  /** Roles suppressed one by one (SUPPRESS with roles). */
+  suppressedRoles: Set<string>;
   /** Keys of the framework's tasks the master still tracks. */
   tasks: Set<string>;
   /** Ids of the framework's outstanding offers. */
@@ -77,6 +82,8 @@ export interface TaskRecord {
   status: TaskStatus | undefined;
   /** Whether the resources have gone back to the allocator (task terminal or agent gone). */
   resourcesRecovered: boolean;
+  /** The role its resources are allocated to (its offer's); absent for tasks an agent reported. */
+  role?: string;
 }
 
 /** An outstanding offer. */
@@ -84,12 +91,23 @@ export interface OfferRecord {
   id: string;
   frameworkId: string;
   agentId: string;
+  /** The role the resources are allocated to. */
+  role: string;
   resources: Resources;
   createdAtMs: number;
 }
 
+/** A role's settings an operator gave: weight, quota (resource text). */
+export interface RoleSettings {
+  weight?: number;
+  guarantee?: string;
+  limit?: string;
+}
+
 /** The master's registry. */
 export interface MasterState {
+  /** Roles with a weight or quota set. */
+  roles: Map<string, RoleSettings>;
   agents: Map<string, AgentRecord>;
   frameworks: Map<string, FrameworkRecord>;
   tasks: Map<string, TaskRecord>;
@@ -100,7 +118,7 @@ export interface MasterState {
 
 /** Creates an empty registry. */
 export function emptyState(): MasterState {
-  return { agents: new Map(), frameworks: new Map(), tasks: new Map(), offers: new Map(), completedTasks: new Map() };
+  return { roles: new Map(), agents: new Map(), frameworks: new Map(), tasks: new Map(), offers: new Map(), completedTasks: new Map() };
 }
 
 /** A task's key in the registry: task ids are unique within a framework, as in Mesos. */

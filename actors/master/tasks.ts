@@ -55,6 +55,7 @@ export function recoverTaskResources(step: Step, task: TaskRecord): void {
     agentId: task.agentId,
     resources: task.resources,
     refuseSeconds: undefined,
+    ...(task.role !== undefined && { role: task.role }),
   });
 }
 

@@ -187,26 +187,22 @@ describe.skipIf(!hasChromium)('web UI', () => {
     await page.close();
   });
 
-  it('stays responsive with 10,000 tasks: first paint, filtering, rendering only the rows in view', async () => {
+  // How fast is measured by `npm run bench:state`, not here (tests assert behaviour only).
+  it('handles 10,000 tasks: the overview counts them, the list renders only the rows in view, filters and live updates work', async () => {
     const src = cluster();
     for (let i = 0; i < 10_000; i++) {
       src.state.tasks.push({ taskId: `bulk-${i}`, name: 'bulk', frameworkId: 'fw-1', agentId: i % 2 === 0 ? 'agent-1' : 'agent-2', state: i % 3 === 0 ? 'TASK_FINISHED' : 'TASK_RUNNING', resources: 'cpus:0.001;mem:1' });
     }
     const server = await serve(src);
     const page = await browser.page();
-    const started = Date.now();
     await page.goto(`${server.url}/`);
     await page.locator('[data-testid=task-count-TASK_RUNNING][data-count="6667"]').waitFor();
-    const firstPaintMs = Date.now() - started;
-    process.stdout.write(`overview with 10,001 tasks painted in ${firstPaintMs} ms\n`);
-    expect(firstPaintMs).toBeLessThan(5000);
     await page.goto(`${server.url}/#/tasks`);
     await page.locator('[data-testid=task-total]', { hasText: '10001 of 10001' }).waitFor();
     expect(await page.locator('[data-testid=task-row]').count()).toBeLessThan(80);
-    const t0 = Date.now();
     await page.getByTestId('filter-state').selectOption('TASK_FINISHED');
     await page.locator('[data-testid=task-total]', { hasText: '3334 of 10001' }).waitFor();
-    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(await page.locator('[data-testid=task-row]').count()).toBeLessThan(80);
     // a live update among 10,000 rows still shows
     src.launchTask('late-1', 'fw-1', 'agent-1');
     src.updateTask('late-1', 'TASK_FINISHED');

@@ -184,9 +184,11 @@ describe('master core: offers and ACCEPT', () => {
     const { h, offerId } = withOffer();
     const { effects } = h.launch('f1', offerId, { taskId: 't1', agentId: 'a1' });
     expect(toAgent(effects, 'a1')[0]).toMatchObject({ type: 'RUN_TASK', frameworkId: 'f1', task: { taskId: 't1' }, epoch: EPOCH });
-    // offered cpus:4;mem:4096, task uses cpus:1;mem:128 → cpus:3;mem:3968 back
-    const [rest] = allocatorCalls(effects);
-    expect(rest).toMatchObject({ op: 'recoverResources', refuseSeconds: 5 });
+    // offered cpus:4;mem:4096, task uses cpus:1;mem:128 (accepted, in role *) → cpus:3;mem:3968 back
+    const [accepted, rest] = allocatorCalls(effects);
+    expect(accepted).toMatchObject({ op: 'offerAccepted', role: '*' });
+    expect(accepted?.op === 'offerAccepted' && accepted.resources.toString()).toBe('cpus:1;mem:128');
+    expect(rest).toMatchObject({ op: 'recoverResources', refuseSeconds: 5, role: '*' });
     expect(rest?.op === 'recoverResources' && rest.resources.toString()).toBe('cpus:3;mem:3968');
     expect(h.core.state.tasks.get('f1/t1')?.state).toBe(S.STAGING);
   });
@@ -194,7 +196,7 @@ describe('master core: offers and ACCEPT', () => {
   it('uses the filter given with ACCEPT for the unused rest', () => {
     const { h, offerId } = withOffer();
     const { effects } = h.launch('f1', offerId, { taskId: 't1', agentId: 'a1' }, 30);
-    expect(allocatorCalls(effects)[0]).toMatchObject({ refuseSeconds: 30 });
+    expect(allocatorCalls(effects).find((c) => c.op === 'recoverResources')).toMatchObject({ refuseSeconds: 30 });
   });
 
   it('drops tasks on an unknown or used offer (LOST when not partition-aware)', () => {
