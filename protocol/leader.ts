@@ -28,6 +28,12 @@ export const LeaderRecord = z.object({
   url: z.string().max(512).optional(),
   /** The leader's wall clock at this write (ms), for people; never used for timing. */
   renewedAt: z.number().nonnegative(),
+  /**
+   * True once the leader serves calls (registry loaded, subscriptions made). Agents and
+   * frameworks register with a new term only then; a term's first write says false.
+   * Absent (older records): ready.
+   */
+  ready: z.boolean().optional(),
 });
 /** The value of the leader key. */
 export type LeaderRecord = z.infer<typeof LeaderRecord>;

@@ -26,7 +26,7 @@ import { OkReply, RejectedReply } from './replies.js';
 import { Resources } from './resources.js';
 import { Epoch, Id, TaskStatus } from './schema.js';
 import * as state from './operator.js';
-import { GetState, MasterSnapshot, StateReply } from './operator.js';
+import { GetState, MasterSnapshot } from './operator.js';
 
 /** An agent as the master sees it (from operator.ts, with its type). */
 export const AgentView = state.AgentView;
@@ -279,9 +279,12 @@ export type Explanation = z.infer<typeof Explanation>;
 /** EXPLANATION: reply to EXPLAIN_OFFERS. */
 export const ExplanationReply = message('EXPLANATION', { epoch: Epoch, explanations: z.array(Explanation) });
 
+/** STATE: reply to GET_STATE, with the whole cluster state (leader, roles, weights, quota, …). */
+export const ClusterStateReply = message('STATE', { epoch: Epoch, state: ClusterState });
+
 /** Every reply to an operator API call (STATE, OK and REJECTED included). */
 export const OperatorApiReply = defineUnion('OperatorApiReply', [
-  StateReply,
+  ClusterStateReply,
   AgentsReply,
   FrameworksReply,
   TasksReply,

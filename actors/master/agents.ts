@@ -239,6 +239,8 @@ export function recoverAgent(step: Step, record: RegistryAgent): void {
     attributes: record.info.attributes,
     status: gone ? 'gone' : unreachable ? 'unreachable' : 'recovering',
     ...(record.deactivated === true && { deactivated: true }),
+    ...(record.draining === true && { draining: true }),
+    ...(record.goneWhenDrained === true && { goneWhenDrained: true }),
     lastSeenMs: step.now,
     registeredAtMs: record.admittedAt,
     ...(!unreachable && !gone && { reregisterDeadlineMs: step.now + step.config.agentReregisterTimeoutMs }),
@@ -248,11 +250,19 @@ export function recoverAgent(step: Step, record: RegistryAgent): void {
 }
 
 /** An agent's registry record (without the unreachable and gone marks). */
-export function agentEntry(info: AgentRecord['info'], admittedAt: number, checkpointed: Resources, deactivated: boolean): RegistryAgent {
+export function agentEntry(
+  info: AgentRecord['info'],
+  admittedAt: number,
+  checkpointed: Resources,
+  deactivated: boolean,
+  drain: { draining?: boolean; goneWhenDrained?: boolean } = {},
+): RegistryAgent {
   return {
     info,
     admittedAt,
     ...(!checkpointed.isEmpty() && { checkpointed: checkpointed.toWire() }),
     ...(deactivated && { deactivated: true }),
+    ...(drain.draining === true && { draining: true }),
+    ...(drain.goneWhenDrained === true && { goneWhenDrained: true }),
   };
 }

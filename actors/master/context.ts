@@ -30,6 +30,8 @@ export interface MasterConfig {
   agentReregisterTimeoutMs: number;
   /** After a failover, the least time frameworks from the registry have to resubscribe (their failover timeout counts if longer). */
   frameworkReregisterTimeoutMs: number;
+  /** Offers outstanding this long are rescinded and their resources offered again (0: never). */
+  offerTimeoutMs: number;
 }
 
 /** Defaults for everything but the id and epoch. */
@@ -42,6 +44,7 @@ export const DEFAULT_MASTER_CONFIG: Omit<MasterConfig, 'masterId' | 'epoch'> = {
   maxCompletedTasks: 1000,
   agentReregisterTimeoutMs: 10_000,
   frameworkReregisterTimeoutMs: 10_000,
+  offerTimeoutMs: 0,
 };
 
 /** A message type without its `epoch` (the step adds the master's own), distributed over unions. */

@@ -22,7 +22,7 @@ import {
   recoverFramework,
   removeFramework,
 } from './frameworks.js';
-import { makeOffers, onAccept, onDecline, type Allocation } from './offers.js';
+import { expireOffers, makeOffers, onAccept, onDecline, type Allocation } from './offers.js';
 import { deactivateAgent, drainAgent, finishDrains, killTask, markAgentGone, reactivateAgent, teardownFramework } from './operator.js';
 import type { RegistryContents } from './registry.js';
 import { prepareReservation, recoverRoles, reservationApplied, updateQuota, updateWeights } from './roles.js';
@@ -163,6 +163,7 @@ export class MasterCore {
     checkAgentHealth(step);
     checkFrameworks(step);
     finishDrains(step);
+    expireOffers(step);
     return step.effects;
   }
 

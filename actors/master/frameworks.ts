@@ -8,6 +8,7 @@ import { Resources } from '../../protocol/resources.js';
 import type { MessageCall, SubscribeCall } from '../../protocol/scheduler.js';
 import type { FrameworkInfo } from '../../protocol/schema.js';
 import { TaskReason, TaskState, isTerminal } from '../../protocol/task-state.js';
+import { validateRole } from '../allocator/roles.js';
 import { Rejection } from '../runtime/actor.js';
 import type { Step } from './context.js';
 import { removeOffer } from './offers.js';
@@ -35,6 +36,16 @@ export function onSubscribe(step: Step, call: z.infer<typeof SubscribeCall>, pri
   const info = call.framework;
   if (info.principal !== principal) {
     throw new Rejection('WRONG_PRINCIPAL', `framework declares principal ${info.principal} but calls as ${principal}`);
+  }
+  for (const role of info.roles) {
+    try {
+      validateRole(role);
+    } catch (e) {
+      throw new Rejection('INVALID', e instanceof Error ? e.message : String(e));
+    }
+  }
+  if (info.roles.length > 1 && !info.capabilities.includes('MULTI_ROLE')) {
+    throw new Rejection('INVALID', `framework subscribes with ${info.roles.length} roles: declare the MULTI_ROLE capability`);
   }
   const known = step.state.frameworks.get(info.id);
   if (known !== undefined) {

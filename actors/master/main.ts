@@ -6,6 +6,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
+import type { Resources } from '../../protocol/resources.js';
 import { DEFAULT_MASTER_CONFIG, type MasterConfig } from './context.js';
 import { DEFAULT_ELECTION_CONFIG, type ElectionConfig } from './election/core.js';
 import { ElectionShell } from './election/shell.js';
@@ -44,6 +45,10 @@ export interface StartMasterOptions {
   allocationIntervalMs?: number;
   /** Seed of the allocator's agent order (default random). */
   seed?: number;
+  /** The allocator's fairness policy (default drf). */
+  sorter?: 'drf' | 'random';
+  /** The allocator's minimum offer, e.g. from `parseMinAllocatable('cpus:0.01|mem:32')`. */
+  minAllocatable?: Resources[];
   /** Serve HTTP (API, metrics, web UI) on this port (0: any free one); undefined: no HTTP. */
   httpPort?: number;
   /** Address HTTP listens on (default 127.0.0.1). */
@@ -103,10 +108,13 @@ export async function startMaster(options: StartMasterOptions): Promise<MasterHa
       seed: options.seed ?? randomBytes(4).readUInt32LE(0),
       newId: (prefix) => `${prefix}-${randomUUID()}`,
       mayAct: () => election.mayAct(),
+      ...(options.sorter !== undefined && { sorter: options.sorter }),
+      ...(options.minAllocatable !== undefined && { minAllocatable: options.minAllocatable }),
       ...(http !== undefined && { url: http.url }),
       ...(options.allocationIntervalMs !== undefined && { allocationIntervalMs: options.allocationIntervalMs }),
     });
     await leader.start();
+    election.markReady();
     log.info({ epoch }, 'leading');
   };
 

@@ -8,7 +8,7 @@ import { Resources } from '../../protocol/resources.js';
 import type { AcceptCall, DeclineCall } from '../../protocol/scheduler.js';
 import type { Offer, TaskInfo } from '../../protocol/schema.js';
 import { TaskReason, TaskState } from '../../protocol/task-state.js';
-import { conversionOf, type Conversion, type ResourceOperation } from '../allocator/operations.js';
+import { conversionOf, volumeIds, type Conversion, type ResourceOperation } from '../allocator/operations.js';
 import { agentEntry } from './agents.js';
 import type { Step } from './context.js';
 import { applyConversion } from './reservations.js';
@@ -67,6 +67,15 @@ export function rescindOffer(step: Step, offerId: string, recover: boolean): voi
   if (offer === undefined) return;
   removeOffer(step, offer, recover);
   step.toFramework(offer.frameworkId, { type: 'RESCIND', offerId });
+}
+
+/** Rescinds the offers outstanding longer than the offer timeout; their resources are offered again (no filter). */
+export function expireOffers(step: Step): void {
+  const timeout = step.config.offerTimeoutMs;
+  if (timeout <= 0) return;
+  for (const offer of [...step.state.offers.values()]) {
+    if (step.now - offer.createdAtMs >= timeout) rescindOffer(step, offer.id, true);
+  }
 }
 
 /** DECLINE: the offers' resources go back with a filter (default 5 s). Unknown offers are ignored. */
@@ -157,8 +166,8 @@ export function onAccept(step: Step, framework: FrameworkRecord, call: z.infer<t
 /**
  * RESERVE / UNRESERVE / CREATE / DESTROY of an ACCEPT: checked against what the offers have
  * left and the offer's role, applied to the agent's total (and the registry) and to the
- * allocator. A refused operation changes nothing and is told to the framework as an ERROR-free
- * log line (Mesos drops it too); returns what is left afterwards.
+ * allocator. A refused operation changes nothing; the master logs why (Mesos drops it too).
+ * Returns what is left afterwards.
  */
 function applyOfferOperation(
   step: Step,
@@ -187,6 +196,14 @@ function applyOfferOperation(
   if (!remaining.contains(conversion.from)) {
     step.log('warn', `refused ${op.type} of framework ${framework.id}: the offers do not hold ${conversion.from.toString()}`);
     return remaining;
+  }
+  if (operation.type === 'CREATE') {
+    const ids = volumeIds(operation.volumes);
+    const taken = new Set(volumeIds(agent.total));
+    if (new Set(ids).size !== ids.length || ids.some((id) => taken.has(id))) {
+      step.log('warn', `refused CREATE of framework ${framework.id}: volume ids ${ids.join(', ')} are not distinct and new on agent ${agentId}`);
+      return remaining;
+    }
   }
   const checkpointed = applyConversion(agent, conversion);
   agent.checkpointed = checkpointed;

@@ -35,7 +35,7 @@ function registryPut(step: Step, agent: AgentRecord, extra: { goneSince?: number
   step.registry({
     op: 'put-agent',
     agent: {
-      ...agentEntry(agent.info, agent.registeredAtMs, agent.checkpointed, agent.deactivated === true),
+      ...agentEntry(agent.info, agent.registeredAtMs, agent.checkpointed, agent.deactivated === true, agent),
       ...(agent.status === 'unreachable' && { unreachableSince: step.now }),
       ...extra,
     },
@@ -99,6 +99,7 @@ export function drainAgent(step: Step, call: z.infer<typeof DrainAgent>): void {
   deactivateAgent(step, agent.id);
   agent.draining = true;
   agent.goneWhenDrained = call.markGone === true;
+  registryPut(step, agent);
   for (const task of liveTasks(step, agent)) {
     const own = task.info.killPolicy?.gracePeriodMs;
     const grace = call.maxGracePeriodMs === undefined ? own : Math.min(own ?? call.maxGracePeriodMs, call.maxGracePeriodMs);

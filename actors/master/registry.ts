@@ -26,6 +26,10 @@ export const RegistryAgent = z.object({
   goneSince: z.number().nonnegative().optional(),
   /** An operator deactivated it (or drains it): no offers. */
   deactivated: z.boolean().optional(),
+  /** An operator is draining it; with `goneWhenDrained`, it is marked gone once drained. */
+  draining: z.boolean().optional(),
+  /** Mark it gone once drained. */
+  goneWhenDrained: z.boolean().optional(),
   /** What RESERVE and CREATE made of its static resources (dynamic reservations, volumes). */
   checkpointed: ResourcesWire.optional(),
 });

@@ -12,6 +12,7 @@ import { quantitiesText } from '../allocator/views.js';
 import { quotasOf, weightsOf } from './role-views.js';
 import { SchedulerCall } from '../../protocol/scheduler.js';
 import { AllocatorActor } from '../allocator/actor.js';
+import { RandomSorter } from '../allocator/random-sorter.js';
 import { Actor, Rejection, type ActorOptions, type ReplyMessage } from '../runtime/actor.js';
 import { createRng } from '../runtime/rng.js';
 import type { MasterConfig } from './context.js';
@@ -36,6 +37,10 @@ export interface MasterShellOptions extends Omit<ActorOptions, 'kind' | 'id'> {
   tickIntervalMs?: number;
   /** True while this master may act as leader; nothing is handled or sent otherwise (default: always). */
   mayAct?: () => boolean;
+  /** The allocator's fairness policy: DRF (default) or weighted random. */
+  sorter?: 'drf' | 'random';
+  /** The allocator's minimum offer (Mesos's --min_allocatable_resources), e.g. `cpus:0.01|mem:32`. */
+  minAllocatable?: Resources[];
   /** This master's HTTP base URL, if it serves HTTP. */
   url?: string;
 }
@@ -62,11 +67,14 @@ export class MasterShell extends Actor {
     this.tickIntervalMs = options.tickIntervalMs ?? 100;
     this.url = options.url;
     this.core = new MasterCore(options.config, options.newId);
+    const sorterRng = createRng(options.seed ^ 0x5eed);
     this.allocator = new AllocatorActor({
       clock: options.clock,
       rng: createRng(options.seed),
       allocationIntervalMs: options.allocationIntervalMs ?? 1000,
       logger: this.log,
+      ...(options.sorter === 'random' && { sorterFactory: () => new RandomSorter(sorterRng) }),
+      ...(options.minAllocatable !== undefined && { minAllocatable: options.minAllocatable }),
       onOffers: (decisions) => this.mailbox.post(() => this.perform(this.core.onAllocations(decisions, this.clock()))),
     });
   }

@@ -50,7 +50,9 @@ export function followLeader(options: FollowLeaderOptions): LeaderFollower {
       const kv = await openLeaderBucket(options.nc, options.cluster);
       if (stopped) return;
       watch = await watchLeader(kv, (change) => {
-        if (change.kind !== 'record' || (newest !== undefined && change.epoch <= newest.epoch)) return;
+        // A new term counts once its leader serves calls (`ready`): registering earlier would
+        // reach nobody, or a hung old leader that never answers.
+        if (change.kind !== 'record' || change.record.ready === false || (newest !== undefined && change.epoch <= newest.epoch)) return;
         const term = { masterId: change.record.masterId, epoch: change.epoch };
         newest = term;
         const pause = Math.floor(random() * (options.jitterMs ?? 0));

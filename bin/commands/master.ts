@@ -3,6 +3,8 @@ import { Command } from 'commander';
 import { DEFAULT_MASTER_CONFIG } from '../../actors/master/context.js';
 import { DEFAULT_ELECTION_CONFIG } from '../../actors/master/election/core.js';
 import { startMaster } from '../../actors/master/main.js';
+import { parseMinAllocatable } from '../../actors/allocator/quantities.js';
+import type { Resources } from '../../protocol/resources.js';
 import { UsageError } from '../errors.js';
 import { checkClusterOptions, intFlag, numberFlag, withClusterOptions, type ClusterOptions } from '../options.js';
 import { runProcess } from '../process.js';
@@ -22,6 +24,9 @@ interface MasterFlags extends ClusterOptions {
   httpHost: string;
   http: boolean;
   peers?: string;
+  offerTimeout: number;
+  minAllocatableResources?: string;
+  sorter: string;
 }
 
 /** The `master` command. */
@@ -40,12 +45,24 @@ export function masterCommand(): Command {
     .option('--http-host <address>', 'address the HTTP server listens on', '127.0.0.1')
     .option('--no-http', 'serve no HTTP at all')
     .option('--peers <urls>', "the other masters' HTTP URLs, comma-separated (the web UI looks for a new leader there)")
+    .option('--offer-timeout <ms>', 'rescind offers outstanding this long and offer their resources again (0: never)', intFlag('--offer-timeout', 0), 0)
+    .option('--min-allocatable-resources <resources>', "smallest offer, alternatives separated by '|' (Mesos's default: cpus:0.01|mem:32)")
+    .option('--sorter <policy>', 'fairness policy of the allocator: drf or random (weighted random)', 'drf')
     .option('--agent-reregister-timeout <ms>', 'after a failover, how long agents have to register again', intFlag('--agent-reregister-timeout', 1), DEFAULT_MASTER_CONFIG.agentReregisterTimeoutMs)
     .option('--framework-reregister-timeout <ms>', 'after a failover, the least time frameworks have to subscribe again', intFlag('--framework-reregister-timeout', 1), DEFAULT_MASTER_CONFIG.frameworkReregisterTimeoutMs)
     .action(async (flags: MasterFlags) => {
       const o = checkClusterOptions(flags);
       if (flags.renewIntervalMs * 2 > flags.leaseMs) {
         throw new UsageError(`--renew-interval-ms ${flags.renewIntervalMs} must be at most half of --lease-ms ${flags.leaseMs}, so that a leader renews several times per lease`);
+      }
+      if (flags.sorter !== 'drf' && flags.sorter !== 'random') throw new UsageError(`--sorter "${flags.sorter}" is unknown: use drf or random`);
+      let minAllocatable: Resources[] | undefined;
+      if (flags.minAllocatableResources !== undefined) {
+        try {
+          minAllocatable = parseMinAllocatable(flags.minAllocatableResources);
+        } catch (e) {
+          throw new UsageError(`--min-allocatable-resources "${flags.minAllocatableResources}" is not valid: ${e instanceof Error ? e.message : String(e)} (e.g. cpus:0.01|mem:32)`);
+        }
       }
       await runProcess(`nesos-master`, o, (nc, logger) =>
         startMaster({
@@ -54,6 +71,8 @@ export function masterCommand(): Command {
           logger,
           ...(flags.id !== undefined && { masterId: flags.id }),
           allocationIntervalMs: flags.allocationInterval,
+          sorter: flags.sorter as 'drf' | 'random',
+          ...(minAllocatable !== undefined && { minAllocatable }),
           ...(flags.http && { httpPort: flags.httpPort, httpHost: flags.httpHost }),
           ...(flags.peers !== undefined && { peers: parsePeers(flags.peers) }),
           election: {
@@ -68,6 +87,7 @@ export function masterCommand(): Command {
             frameworkHeartbeatIntervalSeconds: flags.frameworkHeartbeatInterval,
             agentReregisterTimeoutMs: flags.agentReregisterTimeout,
             frameworkReregisterTimeoutMs: flags.frameworkReregisterTimeout,
+            offerTimeoutMs: flags.offerTimeout,
           },
         }),
       );

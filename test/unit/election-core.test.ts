@@ -49,9 +49,9 @@ describe('election core: acquiring and renewing', () => {
     expect(create?.record).toMatchObject({ masterId: 'm1', epoch: 0 }); // epoch 0: "the revision of this write"
     const won = c.onWriteResult({ kind: 'ok', revision: 7 }, 10);
     expect(find(won, 'lead')?.epoch).toBe(7);
-    // The first renewal goes out at once and writes the epoch into the record.
+    // The first renewal goes out at once and writes the epoch into the record (not ready yet).
     const renewal = find(won, 'update');
-    expect(renewal).toMatchObject({ revision: 7, record: { masterId: 'm1', epoch: 7 } });
+    expect(renewal).toMatchObject({ revision: 7, record: { masterId: 'm1', epoch: 7, ready: false } });
     expect(c.state).toBe('leading');
     expect(c.epoch).toBe(7);
   });
@@ -103,6 +103,17 @@ describe('election core: acquiring and renewing', () => {
     expect(kinds(c.observe(seen('m1', 8, 7), 10))).toEqual([]); // its own renewal
     expect(kinds(c.observe(seen('m2', 6), 10))).toEqual([]); // an older view
     expect(kinds(c.observe(seen('m2', 9), 20))).toEqual(['step-down']);
+  });
+
+  it('announces readiness: records say ready only after markReady, which renews at once', () => {
+    const c = core();
+    const won = c.onWriteResult({ kind: 'ok', revision: 7 }, 0); // (not through leading(): read/create skipped)
+    expect(won).toEqual([]); // no write was pending: nothing happens
+    leading(c, 7, 0);
+    c.onWriteResult({ kind: 'ok', revision: 8 }, 1); // the first renewal, not ready yet
+    const ready = find(c.markReady(5), 'update');
+    expect(ready).toMatchObject({ revision: 8, record: { masterId: 'm1', epoch: 7, ready: true } });
+    expect(c.markReady(6)).toEqual([]); // once
   });
 
   it('goes back to standby once the shell has stopped the leader, and may lead again', () => {

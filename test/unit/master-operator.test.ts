@@ -125,3 +125,32 @@ describe('operator calls on the master core', () => {
     expect(reply).toMatchObject({ type: 'REJECTED', code: 'UNKNOWN_TYPE' });
   });
 });
+
+describe('offer timeout', () => {
+  it('rescinds offers outstanding longer than --offer-timeout and gives their resources back', () => {
+    const h = new MasterHarness();
+    (h.core.config as { offerTimeoutMs: number }).offerTimeoutMs = 3_000; // within the agent's 5 s heartbeat timeout
+    h.registerAgent('a1');
+    h.subscribe('f1');
+    const { offerId } = h.offer('f1', 'a1');
+    h.now += 2_999;
+    expect(events(h.core.onTick(h.now), 'f1').filter((e) => e.type === 'RESCIND')).toEqual([]);
+    h.now += 1;
+    const effects = h.core.onTick(h.now);
+    expect(events(effects, 'f1')).toContainEqual({ type: 'RESCIND', offerId, epoch: EPOCH });
+    // Back to the allocator with no filter, in the offer's role.
+    expect(allocatorCalls(effects)).toContainEqual(expect.objectContaining({ op: 'recoverResources', agentId: 'a1', role: '*', refuseSeconds: undefined }));
+  });
+});
+
+describe('drain across failover', () => {
+  it('keeps a drain (and mark-gone-when-drained) in the registry, and resumes it after a failover', () => {
+    const h = withTask();
+    const { effects } = h.core.onOperatorCall({ type: 'DRAIN_AGENT', agentId: 'a1', markGone: true }, h.now);
+    const put = registryOps(effects).filter((o) => o.op === 'put-agent').at(-1);
+    expect(put?.op === 'put-agent' && put.agent).toMatchObject({ deactivated: true, draining: true, goneWhenDrained: true });
+    const next = new MasterHarness();
+    next.core.recover({ agents: [put?.op === 'put-agent' ? put.agent : (undefined as never)], frameworks: [] }, next.now);
+    expect(next.core.state.agents.get('a1')).toMatchObject({ status: 'recovering', deactivated: true, draining: true, goneWhenDrained: true });
+  });
+});

@@ -103,6 +103,8 @@ export class ElectionCore {
   private renewedSentAt = Number.NEGATIVE_INFINITY;
   private lastRenewAttemptAt = Number.NEGATIVE_INFINITY;
   private needRead = true;
+  /** Leader only: the master serves calls (announced in the record). */
+  private ready = false;
 
   constructor(config: ElectionConfig) {
     this.config = config;
@@ -171,6 +173,17 @@ export class ElectionCore {
       return this.depose(`master ${observation.record.masterId} took over (revision ${observation.revision})`);
     }
     return [];
+  }
+
+  /**
+   * The leader now serves calls: the next renewal, sent at once, says so in the record, and
+   * agents and frameworks register with this term.
+   */
+  markReady(now: number): ElectionEffect[] {
+    if (this.state !== 'leading' || this.ready) return [];
+    this.ready = true;
+    this.lastRenewAttemptAt = Number.NEGATIVE_INFINITY;
+    return this.tickLeading(now);
   }
 
   /** The `read` asked for failed: read again on the next tick. */
@@ -286,11 +299,12 @@ export class ElectionCore {
   private depose(reason: string): ElectionEffect[] {
     if (!this.move({ type: 'DEPOSED', reason })) return [];
     this.pendingWrite = undefined;
+    this.ready = false;
     return [{ kind: 'log', level: 'warn', msg: `stepping down: ${reason}` }, { kind: 'step-down', reason }];
   }
 
   private record(epoch: number): LeaderRecord {
-    return { masterId: this.config.masterId, epoch, renewedAt: 0, ...(this.config.url !== undefined && { url: this.config.url }) };
+    return { masterId: this.config.masterId, epoch, renewedAt: 0, ready: this.ready && epoch > 0, ...(this.config.url !== undefined && { url: this.config.url }) };
   }
 
   private move(event: LifecycleEvent): boolean {

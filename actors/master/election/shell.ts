@@ -57,6 +57,11 @@ export class ElectionShell {
     return this.core.mayAct(this.clock());
   }
 
+  /** The leader serves calls now: announce it in the leader record (agents and frameworks then register). */
+  markReady(): void {
+    this.perform(this.core.markReady(this.clock()));
+  }
+
   /** Opens the bucket, answers pings, watches the key and starts ticking. */
   async start(): Promise<void> {
     this.pingSub = this.options.nc.subscribe(this.subjects.masterPing(this.options.config.masterId), {
