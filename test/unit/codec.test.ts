@@ -12,6 +12,7 @@ import { AgentToMaster, MasterToAgent } from '../../protocol/agent.js';
 import { ExecutorCall, ExecutorEvent } from '../../protocol/executor.js';
 import { SchedulerCall, SchedulerEvent } from '../../protocol/scheduler.js';
 import { TaskSource, TaskState } from '../../protocol/task-state.js';
+import { UpdateRecord } from '../../protocol/updates.js';
 
 const launch = {
   type: 'ACCEPT',
@@ -62,6 +63,14 @@ describe('codec', () => {
     expect(k.ok).toBe(true);
     const l = decode(ExecutorEvent, encode({ type: 'KILL', taskId: 't', gracePeriodMs: 10 }));
     expect(l.ok).toBe(true);
+  });
+
+  it('stores status updates in the updates stream only with a uuid', () => {
+    const status = { taskId: 't', state: TaskState.FINISHED, source: TaskSource.MASTER, timestamp: 2 };
+    const ok = decode(UpdateRecord, encode({ type: 'STATUS_UPDATE', frameworkId: 'f', status: { ...status, uuid: 'u-9' } }));
+    expect(ok.ok && ok.value.status.uuid).toBe('u-9');
+    const none = decode(UpdateRecord, encode({ type: 'STATUS_UPDATE', frameworkId: 'f', status }));
+    expect(!none.ok && none.error).toBeInstanceOf(InvalidMessageError);
   });
 
   it('rejects malformed bytes', () => {
