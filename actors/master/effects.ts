@@ -1,10 +1,12 @@
 /**
  * What the master core asks its shell to do. The core returns these as data; the shell
- * publishes messages and calls the allocator.
+ * publishes messages, publishes status updates to the updates stream, manages framework
+ * consumers and calls the allocator.
  */
 import type { MasterToAgent } from '../../protocol/agent.js';
 import type { Resources } from '../../protocol/resources.js';
 import type { SchedulerEvent } from '../../protocol/scheduler.js';
+import type { StoredStatus } from '../../protocol/updates.js';
 import type { RegistryOp } from './registry.js';
 
 /** A call on the allocator, performed by the shell through the allocator actor. */
@@ -30,4 +32,11 @@ export type MasterEffect =
   /** Call the allocator. */
   | { kind: 'allocator'; call: AllocatorOp }
   /** Write to the registry (in order with the writes before). */
-  | { kind: 'registry'; op: RegistryOp };
+  | { kind: 'registry'; op: RegistryOp }
+  /** Publish a status update the master made to the updates stream (in order with those before). */
+  | { kind: 'publish-update'; frameworkId: string; status: StoredStatus }
+  /**
+   * Create a framework's consumer of the updates stream (at SUBSCRIBE), or delete it (when
+   * the framework is removed); in order with the consumer operations before.
+   */
+  | { kind: 'framework-consumer'; op: 'ensure' | 'delete'; frameworkId: string };

@@ -26,6 +26,8 @@ export interface StartMasterOptions {
   allocationIntervalMs?: number;
   /** Seed of the allocator's agent order (default random). */
   seed?: number;
+  /** Maximum age of the updates stream, set by whichever master leads (default 7 days). */
+  updatesMaxAgeMs?: number;
 }
 
 /** A running master process. */
@@ -56,6 +58,7 @@ export async function startMaster(options: StartMasterOptions): Promise<MasterHa
       newId: (prefix) => `${prefix}-${randomUUID()}`,
       mayAct: () => election.mayAct(),
       ...(options.allocationIntervalMs !== undefined && { allocationIntervalMs: options.allocationIntervalMs }),
+      ...(options.updatesMaxAgeMs !== undefined && { updatesMaxAgeMs: options.updatesMaxAgeMs }),
     });
     await leader.start();
     log.info({ epoch }, 'leading');

@@ -1,5 +1,6 @@
 /**
- * The master's NATS shell: serves scheduler, agent and operator calls, runs the allocator
+ * The master's NATS shell: serves scheduler, agent and operator calls, reads status updates
+ * from the updates stream (applied in the mailbox, then acknowledged), runs the allocator
  * actor inside the process, ticks the core, sends framework heartbeats as requests (a
  * dead framework's subscription vanishes, so "no responders" tells us at once), and
  * performs the core's effects.
@@ -16,6 +17,8 @@ import { MasterCore } from './core.js';
 import { RegistryStore } from './registry-store.js';
 import type { AllocatorOp, MasterEffect } from './effects.js';
 import { snapshot } from './snapshot.js';
+import { MasterUpdates } from './updates.js';
+import type { DeliveredUpdate } from '../runtime/update-feed.js';
 
 /** Options of the master shell. */
 export interface MasterShellOptions extends Omit<ActorOptions, 'kind' | 'id'> {
@@ -32,6 +35,8 @@ export interface MasterShellOptions extends Omit<ActorOptions, 'kind' | 'id'> {
   tickIntervalMs?: number;
   /** True while this master may act as leader; nothing is handled or sent otherwise (default: always). */
   mayAct?: () => boolean;
+  /** Maximum age of the updates stream (default 7 days). */
+  updatesMaxAgeMs?: number;
 }
 
 /** The running master. */
@@ -46,6 +51,7 @@ export class MasterShell extends Actor {
   private readonly tickIntervalMs: number;
   private ticker: ReturnType<typeof setInterval> | undefined;
   private registry: RegistryStore | undefined;
+  private readonly updates: MasterUpdates;
 
   constructor(options: MasterShellOptions) {
     super({ ...options, kind: 'master', id: options.config.masterId, ...(options.mayAct !== undefined && { gate: options.mayAct }) });
@@ -60,6 +66,15 @@ export class MasterShell extends Actor {
       allocationIntervalMs: options.allocationIntervalMs ?? 1000,
       logger: this.log,
       onOffers: (decisions) => this.mailbox.post(() => this.perform(this.core.onAllocations(decisions, this.clock()))),
+    });
+    const mayAct = options.mayAct ?? (() => true);
+    this.updates = new MasterUpdates({
+      nc: options.nc,
+      cluster: options.cluster,
+      logger: this.log,
+      mayAct,
+      onUpdate: (update) => this.mailbox.post(() => this.applyUpdate(update)),
+      ...(options.updatesMaxAgeMs !== undefined && { maxAgeMs: options.updatesMaxAgeMs }),
     });
   }
 
@@ -95,15 +110,18 @@ export class MasterShell extends Actor {
       return { type: 'STATE', epoch: this.core.config.epoch, state };
     });
     this.allocator.start();
+    await this.updates.start(); // after the registry and the agents' subjects: updates apply to a term under way
     this.ticker = setInterval(() => this.mailbox.post(() => this.perform(this.core.onTick(this.clock()))), this.tickIntervalMs);
     this.log.info({ epoch: this.core.config.epoch, cluster: this.cluster }, 'master started');
   }
 
-  /** Stops ticking, allocating and serving. */
+  /** Stops ticking, reading updates, allocating and serving. */
   override async stop(): Promise<void> {
     if (this.ticker !== undefined) clearInterval(this.ticker);
     await this.allocator.stop();
+    await this.updates.stopReading(); // updates already in the mailbox are still applied (or given back)
     await super.stop();
+    await this.updates.stop();
     await this.registry?.flush();
     this.log.info('master stopped');
   }
@@ -127,8 +145,27 @@ export class MasterShell extends Actor {
         case 'registry':
           this.registry?.write([effect.op]);
           break;
+        case 'publish-update':
+          this.updates.publish(effect.frameworkId, effect.status);
+          break;
+        case 'framework-consumer':
+          this.updates.frameworkConsumer(effect.op, effect.frameworkId);
+          break;
       }
     }
+  }
+
+  /**
+   * One update from the master's consumer, in the mailbox: applied, then acknowledged. A
+   * master that may no longer act gives it back at once, for the new leader.
+   */
+  private applyUpdate(update: DeliveredUpdate): void {
+    if (!this.open('status update')) {
+      update.nak();
+      return;
+    }
+    this.perform(this.core.onStatusUpdate(update.record.frameworkId, update.record.status, update.seq, this.clock()));
+    update.ack();
   }
 
   private async heartbeat(frameworkId: string, message: object): Promise<void> {

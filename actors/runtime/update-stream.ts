@@ -26,6 +26,7 @@ import {
   StorageType,
   jetstreamManager,
   type ConsumerConfig,
+  type ConsumerInfo,
   type JetStreamClient,
   type JetStreamManager,
   type StreamConfig,
@@ -51,7 +52,7 @@ export interface UpdateStreamSettings {
   duplicateWindowMs: number;
   /** The master's consumer redelivers an update not acknowledged within this (default 5 s). */
   masterAckWaitMs: number;
-  /** A framework's consumer redelivers an update not acknowledged within this (default 10 s, Mesos's first resend). */
+  /** A framework's consumer redelivers an update not acknowledged within this (default 10 s, Mesos's first resend; a framework may choose its own). */
   frameworkAckWaitMs: number;
   /** Updates the master may hold unacknowledged before the server stops sending more (default 1000). */
   masterMaxAckPending: number;
@@ -88,10 +89,10 @@ export function masterConsumerConfig(cluster: string, settings: UpdateStreamSett
   return pullConsumer(new Buckets(cluster).masterUpdatesConsumer(), new Subjects(cluster).statusUpdatesWildcard(), settings.masterAckWaitMs, settings.masterMaxAckPending);
 }
 
-/** A framework's durable consumer: that framework's updates. */
-export function frameworkConsumerConfig(cluster: string, frameworkId: string, settings: UpdateStreamSettings = DEFAULT_UPDATE_STREAM_SETTINGS): Partial<ConsumerConfig> {
+/** A framework's durable consumer: that framework's updates, redelivered after `ackWaitMs` (default the settings'). */
+export function frameworkConsumerConfig(cluster: string, frameworkId: string, ackWaitMs?: number, settings: UpdateStreamSettings = DEFAULT_UPDATE_STREAM_SETTINGS): Partial<ConsumerConfig> {
   const name = new Buckets(cluster).frameworkUpdatesConsumer(frameworkId);
-  return pullConsumer(name, new Subjects(cluster).frameworkStatusUpdates(frameworkId), settings.frameworkAckWaitMs, settings.frameworkMaxAckPending);
+  return pullConsumer(name, new Subjects(cluster).frameworkStatusUpdates(frameworkId), ackWaitMs ?? settings.frameworkAckWaitMs, settings.frameworkMaxAckPending);
 }
 
 function pullConsumer(name: string, filter: string, ackWaitMs: number, maxAckPending: number): Partial<ConsumerConfig> {
@@ -140,11 +141,32 @@ export async function ensureUpdateStream(nc: NatsConnection, cluster: string, op
   });
 }
 
-/** Creates (or finds) a framework's consumer. Throws UpdateStreamError (retryable). */
-export async function ensureFrameworkConsumer(nc: NatsConnection, cluster: string, frameworkId: string, timeoutMs?: number): Promise<void> {
-  const stream = new Buckets(cluster).updates();
-  await wrap(`cannot create the updates consumer of framework ${frameworkId}`, async () => {
-    await (await manager(nc, timeoutMs)).consumers.add(stream, frameworkConsumerConfig(cluster, frameworkId));
+/** Options of `ensureFrameworkConsumer`. */
+export interface FrameworkConsumerOptions {
+  /** The consumer's ack wait: an update not acknowledged within it is delivered again (default 10 s). */
+  ackWaitMs?: number;
+  /** Leave an existing consumer as it is (the master: the framework chose its settings). Default false. */
+  createOnly?: boolean;
+  /** Timeout of each JetStream API request (default 2000 ms). */
+  timeoutMs?: number;
+}
+
+/**
+ * Creates a framework's consumer, or brings an existing one to these settings (unless
+ * `createOnly`); resolves with its state. Throws UpdateStreamError (retryable).
+ */
+export async function ensureFrameworkConsumer(nc: NatsConnection, cluster: string, frameworkId: string, options: FrameworkConsumerOptions = {}): Promise<ConsumerInfo> {
+  const b = new Buckets(cluster);
+  return wrap(`cannot create the updates consumer of framework ${frameworkId}`, async () => {
+    const jsm = await manager(nc, options.timeoutMs);
+    if (options.createOnly === true) {
+      try {
+        return await jsm.consumers.info(b.updates(), b.frameworkUpdatesConsumer(frameworkId));
+      } catch (e) {
+        if (!(e instanceof JetStreamApiError && e.code === CONSUMER_NOT_FOUND)) throw e;
+      }
+    }
+    return jsm.consumers.add(b.updates(), frameworkConsumerConfig(cluster, frameworkId, options.ackWaitMs));
   });
 }
 

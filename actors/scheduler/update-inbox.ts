@@ -10,8 +10,12 @@
  * the framework has been given it and has not acknowledged it (at-least-once); a redelivered
  * waiting update just replaces its copy. An update older than one already handed over for
  * its task, or already acknowledged, is acknowledged and dropped: handing it over would
- * break the task's order (this happens when a restarted framework gets, after its consumer's
- * ack wait, updates an earlier process received and never acknowledged).
+ * break the task's order.
+ *
+ * A framework's new process may find updates that an earlier one received and never
+ * acknowledged; the stream redelivers those only after their ack wait, after newer ones.
+ * `holdFor` makes the inbox hand nothing over until they are all in (or `release` is
+ * called when the wait is over), so that they come first, in order.
  */
 import type { StoredStatus } from '../../protocol/updates.js';
 import { isTerminal } from '../../protocol/task-state.js';
@@ -65,6 +69,8 @@ export class UpdateInbox {
   private readonly ended = new Map<string, number>();
   /** The task of each head, by uuid. */
   private readonly heads = new Map<string, string>();
+  /** While set: hand nothing over until `count` distinct updates with sequence ≤ `upTo` have arrived. */
+  private hold: { count: number; upTo: number; seen: Set<number> } | undefined;
   private readonly options: UpdateInboxOptions;
 
   constructor(options: UpdateInboxOptions) {
@@ -78,6 +84,29 @@ export class UpdateInbox {
     return n;
   }
 
+  /** True while updates are held back for an earlier process's unacknowledged ones (`holdFor`). */
+  get holding(): boolean {
+    return this.hold !== undefined;
+  }
+
+  /**
+   * Hands nothing over until `count` updates with a stream sequence up to `upTo` have arrived
+   * (those delivered to an earlier process and not acknowledged), then each task's oldest.
+   */
+  holdFor(count: number, upTo: number): void {
+    this.hold = count > 0 ? { count, upTo, seen: new Set() } : undefined;
+  }
+
+  /** Ends a `holdFor` wait: each task's oldest held update is handed over. */
+  release(): void {
+    if (this.hold === undefined) return;
+    this.hold = undefined;
+    for (const [taskId, line] of this.lines) {
+      const next = line.head === undefined ? line.waiting.shift() : undefined;
+      if (next !== undefined) this.handOver(taskId, line, next);
+    }
+  }
+
   /** Takes one delivery from the consumer. */
   receive(update: InboxUpdate): ReceiveOutcome {
     const taskId = update.status.taskId;
@@ -87,6 +116,12 @@ export class UpdateInbox {
       return 'duplicate';
     }
     this.lines.set(taskId, line);
+    if (this.hold !== undefined) {
+      if (update.seq <= this.hold.upTo) this.hold.seen.add(update.seq);
+      const outcome = this.wait(line, update);
+      if (this.hold.seen.size >= this.hold.count) this.release();
+      return outcome;
+    }
     const head = line.head;
     if (head === undefined) {
       this.handOver(taskId, line, update);
@@ -103,6 +138,11 @@ export class UpdateInbox {
       update.ack();
       return 'stale';
     }
+    return this.wait(line, update);
+  }
+
+  /** Puts an update among its task's waiting ones, in sequence order (a copy replaces its twin). */
+  private wait(line: Line, update: InboxUpdate): 'queued' | 'copy' {
     const i = line.waiting.findIndex((w) => w.seq >= update.seq);
     if (i >= 0 && line.waiting[i]!.seq === update.seq) {
       line.waiting[i] = update;
@@ -141,18 +181,6 @@ export class UpdateInbox {
     }
     if (isTerminal(head.status.state)) this.forget(taskId, line.acked);
     return true;
-  }
-
-  /** Gives back everything held (the process is closing), in stream order, so that the next process gets it at once. */
-  release(): void {
-    const all: InboxUpdate[] = [];
-    for (const line of this.lines.values()) {
-      if (line.head !== undefined) all.push(line.head.update);
-      all.push(...line.waiting);
-    }
-    this.lines.clear();
-    this.heads.clear();
-    for (const update of all.sort((a, b) => a.seq - b.seq)) update.nak();
   }
 
   private handOver(taskId: string, line: Line, update: InboxUpdate): void {

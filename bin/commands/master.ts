@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { DEFAULT_MASTER_CONFIG } from '../../actors/master/context.js';
 import { DEFAULT_ELECTION_CONFIG } from '../../actors/master/election/core.js';
 import { startMaster } from '../../actors/master/main.js';
+import { DEFAULT_UPDATE_STREAM_SETTINGS } from '../../actors/runtime/update-stream.js';
 import { UsageError } from '../errors.js';
 import { checkClusterOptions, intFlag, numberFlag, withClusterOptions, type ClusterOptions } from '../options.js';
 import { runProcess } from '../process.js';
@@ -17,6 +18,7 @@ interface MasterFlags extends ClusterOptions {
   renewIntervalMs: number;
   agentReregisterTimeout: number;
   frameworkReregisterTimeout: number;
+  updatesMaxAge: number;
 }
 
 /** The `master` command. */
@@ -32,6 +34,7 @@ export function masterCommand(): Command {
     .option('--renew-interval-ms <ms>', 'how often the leader renews its lease', intFlag('--renew-interval-ms', 10), DEFAULT_ELECTION_CONFIG.renewIntervalMs)
     .option('--agent-reregister-timeout <ms>', 'after a failover, how long agents have to register again', intFlag('--agent-reregister-timeout', 1), DEFAULT_MASTER_CONFIG.agentReregisterTimeoutMs)
     .option('--framework-reregister-timeout <ms>', 'after a failover, the least time frameworks have to subscribe again', intFlag('--framework-reregister-timeout', 1), DEFAULT_MASTER_CONFIG.frameworkReregisterTimeoutMs)
+    .option('--updates-max-age <s>', 'longest time a status update stays in the updates stream, acknowledged or not (set by the leader)', intFlag('--updates-max-age', 60), DEFAULT_UPDATE_STREAM_SETTINGS.maxAgeMs / 1000)
     .action(async (flags: MasterFlags) => {
       const o = checkClusterOptions(flags);
       if (flags.renewIntervalMs * 2 > flags.leaseMs) {
@@ -44,6 +47,7 @@ export function masterCommand(): Command {
           logger,
           ...(flags.id !== undefined && { masterId: flags.id }),
           allocationIntervalMs: flags.allocationInterval,
+          updatesMaxAgeMs: flags.updatesMaxAge * 1000,
           election: { leaseMs: flags.leaseMs, renewIntervalMs: flags.renewIntervalMs, safetyMarginMs: Math.min(DEFAULT_ELECTION_CONFIG.safetyMarginMs, Math.floor(flags.leaseMs / 4)) },
           config: {
             agentHeartbeatIntervalMs: flags.agentHeartbeatInterval,

@@ -114,16 +114,35 @@ describe('UpdateInbox', () => {
     expect(handed).toEqual(['u1', 'u2', 'u3', 'u1']);
   });
 
-  it('gives back everything it holds in stream order when released', () => {
-    const { inbox, settled, update } = harness();
-    inbox.receive(update('t2', 4));
-    inbox.receive(update('t1', 3));
-    inbox.receive(update('t1', 1)); // stale behind 3: acknowledged
-    inbox.receive(update('t2', 7));
-    inbox.receive(update('t1', 5));
+  it('after a restart, holds everything back until the updates an earlier process left unacknowledged are in, then hands over in order', () => {
+    const { inbox, handed, settled, update } = harness();
+    // the consumer says: 2 updates delivered before and not acknowledged, all at sequence ≤ 5
+    inbox.holdFor(2, 5);
+    expect(inbox.receive(update('t1', 7))).toBe('queued'); // newer, delivered at once
+    expect(inbox.receive(update('t2', 8))).toBe('queued');
+    expect(inbox.receive(update('t1', 2))).toBe('queued'); // a redelivery, after the ack wait
+    expect(inbox.receive(update('t1', 2))).toBe('copy'); // counted once
+    expect(handed).toEqual([]);
+    expect(inbox.holding).toBe(true);
+    inbox.receive(update('t1', 4));
+    expect(inbox.holding).toBe(false);
+    expect(handed).toEqual(['u2', 'u8']);
+    inbox.acknowledge('u2');
+    inbox.acknowledge('u4');
+    expect(handed).toEqual(['u2', 'u8', 'u4', 'u7']);
+    expect(settled).toEqual(['ack 2', 'ack 4']); // nothing dropped
+  });
+
+  it('stops holding back when released (the ack wait is over), and does not hold for nothing', () => {
+    const { inbox, handed, update } = harness();
+    inbox.holdFor(3, 5);
+    inbox.receive(update('t1', 9));
     inbox.release();
-    expect(settled).toEqual(['ack 1', 'nak 3', 'nak 4', 'nak 5', 'nak 7']);
-    expect(inbox.held).toBe(0);
+    expect(handed).toEqual(['u9']);
+    inbox.holdFor(0, 5);
+    expect(inbox.holding).toBe(false);
+    inbox.receive(update('t2', 10));
+    expect(handed).toEqual(['u9', 'u10']);
   });
 
   it('hands each task’s updates over in increasing stream order and loses none but older ones, whatever the deliveries (property)', () => {
