@@ -240,7 +240,6 @@ export class Scheduler extends Actor {
   async acknowledge(status: TaskStatus): Promise<void> {
     if (this.current === 'closed') throw new SchedulerClosedError('close() was called before acknowledge');
     this.statusUpdates.acknowledge(status);
-    return Promise.resolve();
   }
 
   /** Asks for the state of the listed tasks, or of all the framework's tasks when none are listed. */
