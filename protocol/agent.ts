@@ -4,11 +4,14 @@
  * Agent → master: requests on `nesos.<c>.master.agent.<agentId>`; the body's `agentId`
  * must equal the subject's last token. Master → agent: `nesos.<c>.agent.<agentId>.master`,
  * each carrying the master's `epoch`; an agent drops messages from an older epoch.
+ *
+ * Status updates do not travel here: the agent publishes them to the cluster's updates
+ * stream (`updates.ts`), which the master and the frameworks read.
  */
 import { z } from 'zod';
 import { defineUnion, message } from './union.js';
 import { OkReply, RejectedReply } from './replies.js';
-import { AgentInfo, Data, Epoch, FrameworkInfo, Id, TaskInfo, TaskStatus } from './schema.js';
+import { AgentInfo, Data, Epoch, FrameworkInfo, Id, TaskInfo } from './schema.js';
 import { ALL_TASK_STATES, type TaskState } from './task-state.js';
 
 /** A task an agent runs, as it reports it when (re)registering. */
@@ -25,7 +28,8 @@ export type TaskOnAgent = z.infer<typeof TaskOnAgent>;
 
 /**
  * REGISTER_AGENT: admit the agent (first time) or readmit it (after a master or agent
- * restart, with the tasks it still runs). Answered AGENT_REGISTERED.
+ * restart, with the tasks it still runs, and the last ones that ended, in a terminal
+ * state). Answered AGENT_REGISTERED.
  */
 export const RegisterAgent = message('REGISTER_AGENT', {
   agent: AgentInfo,
@@ -34,13 +38,6 @@ export const RegisterAgent = message('REGISTER_AGENT', {
 
 /** HEARTBEAT: the agent is alive. Answered OK, or REJECTED UNKNOWN_AGENT: register again. */
 export const AgentHeartbeat = message('HEARTBEAT', { agentId: Id });
-
-/**
- * STATUS_UPDATE: a task's new status, with a `uuid`. The agent resends it until the master
- * forwards the framework's acknowledgement (STATUS_UPDATE_ACKNOWLEDGEMENT); it sends a
- * task's next update only after that, so updates arrive in order per task.
- */
-export const StatusUpdate = message('STATUS_UPDATE', { agentId: Id, frameworkId: Id, status: TaskStatus });
 
 /** EXITED_EXECUTOR: an executor process ended (`exitCode` or `signal`). */
 export const ExitedExecutor = message('EXITED_EXECUTOR', {
@@ -63,7 +60,6 @@ export const ExecutorToFramework = message('EXECUTOR_TO_FRAMEWORK', {
 export const AgentToMaster = defineUnion('AgentToMaster', [
   RegisterAgent,
   AgentHeartbeat,
-  StatusUpdate,
   ExitedExecutor,
   ExecutorToFramework,
 ]);
@@ -96,14 +92,6 @@ export const KillTask = message('KILL_TASK', {
   gracePeriodMs: z.number().int().nonnegative().optional(),
 });
 
-/** STATUS_UPDATE_ACKNOWLEDGEMENT: the framework acknowledged update `uuid` of `taskId`. */
-export const StatusUpdateAcknowledgement = message('STATUS_UPDATE_ACKNOWLEDGEMENT', {
-  epoch: Epoch,
-  frameworkId: Id,
-  taskId: Id,
-  uuid: Id,
-});
-
 /** SHUTDOWN_FRAMEWORK: kill every task of the framework (torn down or failed over too long). */
 export const ShutdownFramework = message('SHUTDOWN_FRAMEWORK', { epoch: Epoch, frameworkId: Id });
 
@@ -119,7 +107,6 @@ export const FrameworkToExecutor = message('FRAMEWORK_TO_EXECUTOR', {
 export const MasterToAgent = defineUnion('MasterToAgent', [
   RunTask,
   KillTask,
-  StatusUpdateAcknowledgement,
   ShutdownFramework,
   FrameworkToExecutor,
 ]);

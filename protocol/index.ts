@@ -16,3 +16,4 @@ export * from './resource-errors.js';
 export * from './operator.js';
 export * from './leader.js';
 export * from './buckets.js';
+export * from './updates.js';

@@ -5,6 +5,10 @@
  * Calls travel on `nesos.<c>.master.scheduler.<principal>` as requests; the master
  * answers each with a `CallReply` (OK, or REJECTED with a code). Events travel on
  * `nesos.<c>.framework.<frameworkId>.events`; every event carries the master's `epoch`.
+ *
+ * Status updates are not events: a framework reads them from its consumer of the cluster's
+ * updates stream (`updates.ts`) and acknowledges them there. Mesos's ACKNOWLEDGE call has no
+ * counterpart: the acknowledgement is the consumer's ack.
  */
 import { z } from 'zod';
 import { defineUnion, message } from './union.js';
@@ -42,7 +46,7 @@ export type OfferOperation = z.infer<typeof OfferOperation>;
  */
 export const SubscribeCall = message('SUBSCRIBE', { framework: FrameworkInfo });
 
-/** TEARDOWN: end the framework; all its tasks are killed and its offers rescinded. */
+/** TEARDOWN: end the framework; all its tasks are killed, its offers rescinded, and its consumer of the updates stream deleted. */
 export const TeardownCall = message('TEARDOWN', { frameworkId: Id });
 
 /**
@@ -78,9 +82,6 @@ export const KillCall = message('KILL', {
   gracePeriodMs: z.number().int().nonnegative().max(3_600_000).optional(),
 });
 
-/** ACKNOWLEDGE: the framework has handled the update `uuid`; the agent may send the next one. */
-export const AcknowledgeCall = message('ACKNOWLEDGE', { frameworkId: Id, agentId: Id, taskId: Id, uuid: Id });
-
 /**
  * RECONCILE: ask for the latest state of the listed tasks (explicit) or of all the
  * framework's tasks (implicit, empty list). Answers arrive as UPDATE events with
@@ -104,7 +105,6 @@ export const SchedulerCall = defineUnion('SchedulerCall', [
   ReviveCall,
   SuppressCall,
   KillCall,
-  AcknowledgeCall,
   ReconcileCall,
   MessageCall,
 ]);
@@ -127,7 +127,12 @@ export const OffersEvent = message('OFFERS', { epoch: Epoch, offers: z.array(Off
 /** RESCIND: an offer is no longer valid (its agent went away, or it timed out). */
 export const RescindEvent = message('RESCIND', { epoch: Epoch, offerId: Id });
 
-/** UPDATE: a task's status changed. Acknowledge it when `status.uuid` is set. */
+/**
+ * UPDATE: a task's status as an answer, not as a change: to RECONCILE (reason
+ * RECONCILIATION), or to a KILL of a task the master does not know. It has no uuid and is
+ * not acknowledged. Changes of a task's state reach the framework through the cluster's
+ * updates stream (`updates.ts`), where they are acknowledged.
+ */
 export const UpdateEvent = message('UPDATE', { epoch: Epoch, status: TaskStatus });
 
 /** MESSAGE: opaque bytes from one of the framework's executors. */

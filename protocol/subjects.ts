@@ -17,6 +17,7 @@
  * | `nesos.<c>.agent.<agentId>.files.<principal>` | CLI/UI → agent (request) | FilesCall |
  * | `nesos.<c>.master.operator.<principal>` | CLI/UI → master (request) | OperatorCall |
  * | `nesos.<c>.master.ping.<masterId>` | master → master (request) | PingCall |
+ * | `nesos.<c>.updates.<frameworkId>.<taskId>` | agent, master → updates stream (JetStream) | UpdateRecord |
  */
 import { SubjectTokenError } from './errors.js';
 
@@ -112,6 +113,30 @@ export class Subjects {
   /** Requests to one master, leading or not, asking whether it is alive (answered by every master). */
   masterPing(masterId: string): string {
     return `${this.root}.master.ping.${token(masterId, 'master id')}`;
+  }
+
+  /** A task's status updates, as stored in the cluster's updates stream (JetStream). */
+  statusUpdate(frameworkId: string, taskId: string): string {
+    return `${this.root}.updates.${token(frameworkId, 'framework id')}.${token(taskId, 'task id')}`;
+  }
+
+  /** Every status update of one framework: the filter of that framework's consumer. */
+  frameworkStatusUpdates(frameworkId: string): string {
+    return `${this.root}.updates.${token(frameworkId, 'framework id')}.>`;
+  }
+
+  /** Every status update of the cluster: the updates stream's subjects, and the master's filter. */
+  statusUpdatesWildcard(): string {
+    return `${this.root}.updates.>`;
+  }
+
+  /** The framework and task ids a status update subject names; undefined for any other subject. */
+  parseStatusUpdate(subject: string): { frameworkId: string; taskId: string } | undefined {
+    const prefix = `${this.root}.updates.`;
+    if (!subject.startsWith(prefix)) return undefined;
+    const rest = subject.slice(prefix.length).split('.');
+    if (rest.length !== 2 || !rest.every(isValidToken)) return undefined;
+    return { frameworkId: rest[0] as string, taskId: rest[1] as string };
   }
 
   /** Every subject of this cluster (for tools that watch or fuzz the bus). */

@@ -1,14 +1,15 @@
 /**
  * The agent's pure core: registration and heartbeats, tasks and their executors, status
- * updates on their way to the master. It takes one input at a time (a master message or
- * reply, an executor call, an executor's exit, a clock tick) and returns effects as data;
- * the shell (`shell.ts`) performs them. No NATS, no clock, no randomness: `now` (ms) and
- * the id generators are passed in.
+ * updates on their way into the cluster's updates stream. It takes one input at a time (a
+ * master message or reply, an executor call, an executor's exit, the outcome of a publish,
+ * a clock tick) and returns effects as data; the shell (`shell.ts`) performs them. No NATS,
+ * no clock, no randomness: `now` (ms) and the id generators are passed in.
  *
  * Order of an executor's life: RUN_TASK → launch-executor (phase `launching`) → the
  * process SUBSCRIBEs → SUBSCRIBED and LAUNCH (phase `subscribed`) → UPDATEs → the process
- * exits (phase `exited`). A task is forgotten once it is terminal, its last update is
- * acknowledged and its executor has exited.
+ * exits (phase `exited`). An executor's update is acknowledged to it (ACKNOWLEDGED) once the
+ * stream holds it (`onUpdatePublished`). A task is forgotten once it is terminal, its
+ * updates are all in the stream and its executor has exited.
  */
 import type { z } from 'zod';
 import type { AgentToMaster, MasterReplyToAgent, MasterToAgent, TaskOnAgent } from '../../protocol/agent.js';
@@ -17,7 +18,8 @@ import type { RejectionCode } from '../../protocol/replies.js';
 import type { AgentInfo, FrameworkInfo, TaskInfo, TaskStatus } from '../../protocol/schema.js';
 import { canTransition, nextTaskState } from '../../protocol/task-lifecycle.js';
 import { TaskReason, TaskSource, TaskState, isTerminal } from '../../protocol/task-state.js';
-import { StatusUpdateQueue, type UpdateToSend } from './status-updates.js';
+import type { StoredStatus } from '../../protocol/updates.js';
+import { StatusUpdateQueue, type UpdateToPublish } from './status-updates.js';
 
 /** Where the core gets fresh ids (crypto.randomUUID in the shell, counters in tests). */
 export interface AgentIds {
@@ -32,14 +34,16 @@ export interface AgentCoreOptions {
   /** What the agent registers with: id, hostname, resources, attributes. */
   info: AgentInfo;
   ids: AgentIds;
-  /** Resend an unacknowledged status update after this long. */
-  statusUpdateRetryMs: number;
+  /** Longest pause between attempts to publish a status update (they back off from 100 ms up to this). */
+  updatePublishRetryMs: number;
   /** Longest pause between registration attempts (they back off from 100 ms up to this). */
   registrationRetryMs: number;
   /** Kill an executor that has not subscribed after this long (default 60 s). */
   executorRegistrationTimeoutMs?: number;
   /** Grace period of a kill when neither the message nor the task's kill policy gives one (default 3 s). */
   defaultKillGracePeriodMs?: number;
+  /** How many ended tasks are still reported at registration, the most recent ones (default 1000). */
+  maxCompletedTasks?: number;
 }
 
 /** Log levels a core may ask for. */
@@ -49,6 +53,11 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type AgentEffect =
   /** Send to the master (as a request; feed the reply back through `onMasterReply`). */
   | { kind: 'send-master'; message: AgentToMaster }
+  /**
+   * Publish a status update to the updates stream and wait for its PubAck; feed the outcome
+   * back through `onUpdatePublished` or `onUpdatePublishFailed`.
+   */
+  | { kind: 'publish-update'; frameworkId: string; status: StoredStatus }
   /** Create the run's sandbox and start the command executor for `taskId`. */
   | { kind: 'launch-executor'; executorId: string; frameworkId: string; runId: string; taskId: string }
   /** Publish an event to a running executor. */
@@ -83,6 +92,7 @@ export interface TaskView {
   executorId: string | undefined;
   state: TaskState;
   killRequested: boolean;
+  /** Updates not yet in the updates stream. */
   pendingUpdates: number;
 }
 
@@ -153,15 +163,22 @@ export class AgentCore {
   private readonly frameworks = new Map<string, FrameworkInfo>();
   private readonly tasks = new Map<string, TaskRecord>();
   private readonly executors = new Map<string, ExecutorRecord>();
+  /**
+   * Tasks forgotten after they ended (oldest first, bounded), still reported at registration
+   * so that a new leader knows they ended, as a Mesos agent reports completed tasks.
+   */
+  private readonly completed = new Map<string, TaskOnAgent>();
+  private readonly maxCompleted: number;
 
   constructor(options: AgentCoreOptions) {
     this.info = options.info;
     this.agentId = options.info.id;
     this.ids = options.ids;
-    this.updates = new StatusUpdateQueue(options.statusUpdateRetryMs);
+    this.updates = new StatusUpdateQueue(options.updatePublishRetryMs);
     this.registrationRetryMs = options.registrationRetryMs;
     this.executorRegistrationTimeoutMs = options.executorRegistrationTimeoutMs ?? 60_000;
     this.defaultGraceMs = options.defaultKillGracePeriodMs ?? 3000;
+    this.maxCompleted = options.maxCompletedTasks ?? 1000;
   }
 
   /** True once a master has answered AGENT_REGISTERED (and not since forgotten us). */
@@ -171,7 +188,7 @@ export class AgentCore {
 
   // ---- time ------------------------------------------------------------------------
 
-  /** Called periodically: registration attempts, heartbeats, update resends, executor timeouts. */
+  /** Called periodically: registration attempts, heartbeats, publishes to retry, executor timeouts. */
   tick(now: number): AgentEffect[] {
     const effects: AgentEffect[] = [];
     const reg = this.registration;
@@ -180,7 +197,7 @@ export class AgentCore {
       reg.heartbeatInFlight = true;
       effects.push({ kind: 'send-master', message: { type: 'HEARTBEAT', agentId: this.agentId } });
     }
-    if (this.isRegistered) effects.push(...this.updates.due(now).map((u) => this.statusUpdate(u)));
+    effects.push(...this.updates.due(now).map((u) => this.publish(u)));
     for (const ex of this.executors.values()) {
       if (ex.phase !== 'launching' || now - ex.launchedAt < this.executorRegistrationTimeoutMs) continue;
       ex.phase = 'registration-timed-out';
@@ -194,13 +211,15 @@ export class AgentCore {
 
   // ---- the master ------------------------------------------------------------------
 
-  /** REGISTER_AGENT as it must be sent now: this agent and every task it holds. */
+  /** REGISTER_AGENT as it must be sent now: this agent, every task it holds, and the tasks that ended lately. */
   registrationMessage(): RegisterAgentMessage {
-    const tasks: TaskOnAgent[] = [...this.tasks.values()].map((t) => {
-      const framework = this.frameworks.get(t.frameworkId);
-      return { frameworkId: t.frameworkId, ...(framework && { framework }), task: t.task, state: t.state };
-    });
-    return { type: 'REGISTER_AGENT', agent: this.info, tasks };
+    const tasks: TaskOnAgent[] = [...this.tasks.values()].map((t) => this.onAgent(t));
+    return { type: 'REGISTER_AGENT', agent: this.info, tasks: [...tasks, ...this.completed.values()] };
+  }
+
+  private onAgent(t: TaskRecord): TaskOnAgent {
+    const framework = this.frameworks.get(t.frameworkId);
+    return { frameworkId: t.frameworkId, ...(framework && { framework }), task: t.task, state: t.state };
   }
 
   /** The master's reply (or its absence) to a message of type `type` the agent sent. */
@@ -242,8 +261,6 @@ export class AgentCore {
         return this.runTask(message.frameworkId, message.framework, message.task, now);
       case 'KILL_TASK':
         return this.killTask(message.taskId, message.frameworkId, message.gracePeriodMs, now);
-      case 'STATUS_UPDATE_ACKNOWLEDGEMENT':
-        return this.acknowledge(message.frameworkId, message.taskId, message.uuid, now);
       case 'SHUTDOWN_FRAMEWORK': {
         const effects: AgentEffect[] = [log('info', 'shutting down framework', { frameworkId: message.frameworkId })];
         for (const t of [...this.tasks.values()]) {
@@ -266,7 +283,7 @@ export class AgentCore {
   // ---- executors -------------------------------------------------------------------
 
   /** A call from an executor; `principal` is the executor id its subject names. */
-  onExecutorCall(call: ExecutorCall, principal: string, now: number): ExecutorCallResult {
+  onExecutorCall(call: ExecutorCall, principal: string): ExecutorCallResult {
     if (call.executorId !== principal) {
       return reject('WRONG_PRINCIPAL', `body names executor ${call.executorId} but the subject names ${principal}`);
     }
@@ -275,9 +292,9 @@ export class AgentCore {
     if (ex.frameworkId !== call.frameworkId) {
       return reject('INVALID', `executor ${ex.executorId} belongs to framework ${ex.frameworkId}, not ${call.frameworkId}`);
     }
-    if (call.type === 'SUBSCRIBE') return this.subscribe(ex, call, now);
+    if (call.type === 'SUBSCRIBE') return this.subscribe(ex, call);
     if (ex.phase !== 'subscribed') return reject('NOT_SUBSCRIBED', `executor ${ex.executorId} has not subscribed (${ex.phase})`);
-    if (call.type === 'UPDATE') return this.executorUpdate(ex, call.status, now);
+    if (call.type === 'UPDATE') return this.executorUpdate(ex, call.status);
     return ok([
       {
         kind: 'send-master',
@@ -317,6 +334,37 @@ export class AgentCore {
       effects.push(...this.maybeForget(taskId));
     }
     return effects;
+  }
+
+  // ---- the updates stream ----------------------------------------------------------
+
+  /**
+   * The stream holds update `uuid` of `taskId` (its PubAck came): acknowledge it to the
+   * executor that sent it, and publish the task's next update.
+   */
+  onUpdatePublished(taskId: string, uuid: string): AgentEffect[] {
+    const r = this.updates.published(taskId, uuid);
+    if (r.outcome !== 'published') return [log('debug', 'PubAck of an update that is not being published ignored', { taskId, uuid })];
+    const effects: AgentEffect[] = [];
+    const ex = r.status.executorId === undefined ? undefined : this.executors.get(r.status.executorId);
+    if (r.status.source === TaskSource.EXECUTOR && ex !== undefined && ex.phase === 'subscribed') {
+      effects.push({ kind: 'send-executor', executorId: ex.executorId, message: { type: 'ACKNOWLEDGED', taskId, uuid } });
+    }
+    if (r.next !== undefined) effects.push(this.publish(r.next));
+    if (r.drained) effects.push(...this.maybeForget(taskId));
+    return effects;
+  }
+
+  /** Publishing update `uuid` failed (no PubAck in time, no stream, ...): it is tried again after a backoff. */
+  onUpdatePublishFailed(taskId: string, uuid: string, error: string, now: number): AgentEffect[] {
+    const retryAt = this.updates.failed(taskId, uuid, now);
+    if (retryAt === undefined) return [log('debug', 'failure of an update that is not being published ignored', { taskId, uuid })];
+    return [log('warn', 'could not publish a status update; will retry', { taskId, uuid, error, retryInMs: retryAt - now })];
+  }
+
+  /** Status updates not yet in the stream, over every task. */
+  get unpublished(): number {
+    return this.updates.size;
   }
 
   // ---- queries ---------------------------------------------------------------------
@@ -372,8 +420,7 @@ export class AgentCore {
           nextHeartbeatAt: now + r.heartbeatIntervalMs,
           heartbeatInFlight: false,
         };
-        const resend = this.updates.heads(now).map((u) => this.statusUpdate(u));
-        return [log('info', 'registered with the master', { masterId: r.masterId, epoch: r.epoch, tasks: this.tasks.size }), ...resend];
+        return [log('info', 'registered with the master', { masterId: r.masterId, epoch: r.epoch, tasks: this.tasks.size })];
       }
     } else if (result.reply.type === 'REJECTED') problem = `${result.reply.code}: ${result.reply.reason}`;
     else problem = `unexpected ${result.reply.type}`;
@@ -411,6 +458,7 @@ export class AgentCore {
       return [log('warn', 'RUN_TASK whose framework info does not match its framework id; ignored', { taskId, frameworkId })];
     }
     this.frameworks.set(frameworkId, framework);
+    this.completed.delete(taskId);
     const record: TaskRecord = { task, frameworkId, executorId: undefined, state: TaskState.STAGING, killRequested: false, launched: false, seen: new Set() };
     this.tasks.set(taskId, record);
     if (task.agentId !== this.agentId) {
@@ -445,17 +493,7 @@ export class AgentCore {
     return [log('info', 'asked to kill a task whose executor is already going away', { taskId, phase: ex.phase })];
   }
 
-  private acknowledge(frameworkId: string, taskId: string, uuid: string, now: number): AgentEffect[] {
-    const t = this.tasks.get(taskId);
-    if (t !== undefined && t.frameworkId !== frameworkId) return [log('warn', 'acknowledgement from the wrong framework ignored', { taskId, frameworkId })];
-    const r = this.updates.acknowledge(taskId, uuid, now);
-    if (r.outcome !== 'acknowledged') return [log('debug', `ignored a ${r.outcome} acknowledgement`, { taskId, uuid })];
-    const effects = r.next === undefined ? [] : this.sendIfRegistered([r.next]);
-    if (r.drained) effects.push(...this.maybeForget(taskId));
-    return effects;
-  }
-
-  private subscribe(ex: ExecutorRecord, call: ExecutorSubscribeMessage, now: number): ExecutorCallResult {
+  private subscribe(ex: ExecutorRecord, call: ExecutorSubscribeMessage): ExecutorCallResult {
     if (ex.phase !== 'launching' && ex.phase !== 'subscribed') {
       return reject('UNKNOWN_EXECUTOR', `executor ${ex.executorId} is being killed or has exited (${ex.phase})`);
     }
@@ -464,7 +502,7 @@ export class AgentCore {
       { kind: 'send-executor', executorId: ex.executorId, message: { type: 'SUBSCRIBED', agentId: this.agentId, executorId: ex.executorId, frameworkId: ex.frameworkId } },
     ];
     for (const status of call.unacknowledged) {
-      const r = this.executorUpdate(ex, status, now);
+      const r = this.executorUpdate(ex, status);
       effects.push(...r.effects);
       if (!r.ok) effects.push(log('warn', 'dropped an unacknowledged update sent at resubscription', { taskId: status.taskId, reason: r.reason }));
     }
@@ -477,23 +515,27 @@ export class AgentCore {
     return ok(effects);
   }
 
-  private executorUpdate(ex: ExecutorRecord, status: TaskStatus, now: number): ExecutorCallResult {
+  private executorUpdate(ex: ExecutorRecord, status: TaskStatus): ExecutorCallResult {
     const t = this.tasks.get(status.taskId);
     if (t === undefined || t.executorId !== ex.executorId) return reject('UNKNOWN_TASK', `executor ${ex.executorId} runs no task ${status.taskId}`);
     const uuid = status.uuid;
     if (uuid === undefined) return reject('INVALID', 'an executor update needs a uuid');
-    const ack: AgentEffect = { kind: 'send-executor', executorId: ex.executorId, message: { type: 'ACKNOWLEDGED', taskId: t.task.taskId, uuid } };
-    if (t.seen.has(uuid)) return ok([log('debug', 'update received again; acknowledging it again', { taskId: t.task.taskId, uuid }), ack]);
+    if (t.seen.has(uuid)) {
+      // Resent by the executor: acknowledged again if the stream holds it, else once it does.
+      if (this.updates.isPending(t.task.taskId, uuid)) return ok([log('debug', 'update received again while it is being published', { taskId: t.task.taskId, uuid })]);
+      const ack: AgentEffect = { kind: 'send-executor', executorId: ex.executorId, message: { type: 'ACKNOWLEDGED', taskId: t.task.taskId, uuid } };
+      return ok([log('debug', 'update received again; acknowledging it again', { taskId: t.task.taskId, uuid }), ack]);
+    }
     if (!canTransition(t.state, status.state)) {
       const why = `illegal transition ${t.state} → ${status.state}`;
       return reject('INVALID', why, [log('warn', `ignored executor update: ${why}`, { taskId: t.task.taskId, uuid })]);
     }
-    return ok([...this.apply(t, { ...status, agentId: this.agentId, executorId: ex.executorId }, now), ack]);
+    return ok(this.apply(t, { ...status, uuid, source: TaskSource.EXECUTOR, agentId: this.agentId, executorId: ex.executorId }));
   }
 
   /** An update the agent itself generates (source AGENT). */
   private agentUpdate(t: TaskRecord, state: TaskState, reason: TaskReason, message: string, now: number): AgentEffect[] {
-    const status: TaskStatus = {
+    const status: StoredStatus = {
       taskId: t.task.taskId,
       state,
       agentId: this.agentId,
@@ -504,27 +546,26 @@ export class AgentCore {
       uuid: this.ids.uuid(),
       timestamp: now / 1000,
     };
-    return this.apply(t, status, now);
+    return this.apply(t, status);
   }
 
-  /** Moves the task to the update's state (if the lifecycle allows it) and queues the update. */
-  private apply(t: TaskRecord, status: TaskStatus, now: number): AgentEffect[] {
+  /**
+   * Moves the task to the update's state (if the lifecycle allows it) and queues the update
+   * for the stream; it is published at once when it is its task's only one. The stream is
+   * not the master: updates are published whether or not the agent is registered.
+   */
+  private apply(t: TaskRecord, status: StoredStatus): AgentEffect[] {
     if (!canTransition(t.state, status.state)) {
       return [log('warn', `ignored illegal transition ${t.state} → ${status.state}`, { taskId: t.task.taskId })];
     }
     t.state = nextTaskState(t.state, status.state);
-    if (status.uuid !== undefined) t.seen.add(status.uuid);
-    const head = this.updates.enqueue(t.frameworkId, status, now);
-    return head === undefined ? [] : this.sendIfRegistered([head]);
+    t.seen.add(status.uuid);
+    const head = this.updates.enqueue(t.frameworkId, status);
+    return head === undefined ? [] : [this.publish(head)];
   }
 
-  private sendIfRegistered(updates: UpdateToSend[]): AgentEffect[] {
-    // Unregistered: the heads wait; all of them are sent when registration succeeds.
-    return this.isRegistered ? updates.map((u) => this.statusUpdate(u)) : [];
-  }
-
-  private statusUpdate(u: UpdateToSend): AgentEffect {
-    return { kind: 'send-master', message: { type: 'STATUS_UPDATE', agentId: this.agentId, frameworkId: u.frameworkId, status: u.status } };
+  private publish(u: UpdateToPublish): AgentEffect {
+    return { kind: 'publish-update', frameworkId: u.frameworkId, status: u.status };
   }
 
   private maybeForget(taskId: string): AgentEffect[] {
@@ -532,6 +573,11 @@ export class AgentCore {
     if (t === undefined || !isTerminal(t.state) || this.updates.hasPending(taskId)) return [];
     const ex = t.executorId === undefined ? undefined : this.executors.get(t.executorId);
     if (ex !== undefined && ex.phase !== 'exited') return [];
+    this.completed.set(taskId, this.onAgent(t));
+    for (const oldest of this.completed.keys()) {
+      if (this.completed.size <= this.maxCompleted) break;
+      this.completed.delete(oldest);
+    }
     this.tasks.delete(taskId);
     this.updates.forget(taskId);
     if (ex !== undefined) {

@@ -38,8 +38,8 @@ export interface AgentOptions {
   attributes?: string;
   /** The command executor's JS file; default: the compiled `dist/actors/executor/main.js` beside this file. */
   executorEntry?: string;
-  /** Resend unacknowledged status updates after this long (default 2000 ms). */
-  statusUpdateRetryMs?: number;
+  /** Longest pause between attempts to publish a status update to the updates stream (default 2000 ms). */
+  updatePublishRetryMs?: number;
   /** Longest pause between registration attempts (default 2000 ms). */
   registrationRetryMs?: number;
   /** How long `stop` waits for executors to exit before killing them (default 5000 ms). */
@@ -123,7 +123,7 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
     info: { id, hostname, resources: resources.toWire(), attributes },
     resources,
     executorEntry,
-    statusUpdateRetryMs: options.statusUpdateRetryMs ?? 2000,
+    updatePublishRetryMs: options.updatePublishRetryMs ?? 2000,
     registrationRetryMs: options.registrationRetryMs ?? 2000,
     ...(options.shutdownTimeoutMs !== undefined && { shutdownTimeoutMs: options.shutdownTimeoutMs }),
   });

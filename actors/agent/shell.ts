@@ -1,19 +1,23 @@
 /**
  * The agent's shell: the NATS actor around `AgentCore`. It listens to the master, serves
  * its executors and the files API, ticks the core's clock, and performs the effects the
- * core returns: requests to the master (whose replies go back into the core), events to
+ * core returns: requests to the master (whose replies go back into the core), status
+ * updates published to the updates stream (whose PubAcks go back into the core), events to
  * executors, sandboxes and executor processes. Every handler runs in the actor's mailbox.
  */
 import { randomUUID } from 'node:crypto';
+import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import { MasterReplyToAgent, MasterToAgent, type AgentToMaster } from '../../protocol/agent.js';
 import { ExecutorCall } from '../../protocol/executor.js';
 import { FilesCall } from '../../protocol/files.js';
 import type { Resources } from '../../protocol/resources.js';
 import type { AgentInfo } from '../../protocol/schema.js';
+import type { StoredStatus } from '../../protocol/updates.js';
 import { Actor, Rejection, type Origin, type ReplyMessage } from '../runtime/actor.js';
 import { followLeader, type LeaderFollower } from '../runtime/leader-follower.js';
 import type { NatsConnection } from '../runtime/nats.js';
+import { ensureUpdateStream, publishUpdate } from '../runtime/update-stream.js';
 import { AgentCore, type AgentEffect, type ExecutorExit, type ExecutorView, type MasterResult, type TaskView } from './core.js';
 import { killProcessTree, launchExecutor } from './executor-launcher.js';
 import { serveFilesCall } from './files.js';
@@ -33,7 +37,8 @@ export interface AgentShellOptions {
   resources: Resources;
   /** The command executor's JS entry point. */
   executorEntry: string;
-  statusUpdateRetryMs: number;
+  /** Longest pause between attempts to publish a status update. */
+  updatePublishRetryMs: number;
   registrationRetryMs: number;
   /** Wait for each request to the master (default 2000 ms). */
   requestTimeoutMs?: number;
@@ -45,6 +50,8 @@ export interface AgentShellOptions {
   executorRegistrationTimeoutMs?: number;
   /** Longest random pause before registering with a newly elected leader (default 250 ms). */
   reregisterJitterMs?: number;
+  /** Wait for each PubAck of a status update (default 2000 ms). */
+  publishTimeoutMs?: number;
 }
 
 /** An executor as `state` shows it: the core's view plus its process. */
@@ -80,6 +87,8 @@ export class AgentShell extends Actor {
   private timer: ReturnType<typeof setInterval> | undefined;
   private stopping: Promise<void> | undefined;
   private follower: LeaderFollower | undefined;
+  private readonly js: JetStreamClient;
+  private ensuringStream: Promise<void> | undefined;
 
   constructor(options: AgentShellOptions) {
     super({ nc: options.nc, cluster: options.cluster, kind: 'agent', id: options.info.id, logger: options.logger });
@@ -87,14 +96,16 @@ export class AgentShell extends Actor {
     this.core = new AgentCore({
       info: options.info,
       ids: { uuid: () => randomUUID(), runId: () => randomUUID() },
-      statusUpdateRetryMs: options.statusUpdateRetryMs,
+      updatePublishRetryMs: options.updatePublishRetryMs,
       registrationRetryMs: options.registrationRetryMs,
       ...(options.executorRegistrationTimeoutMs !== undefined && { executorRegistrationTimeoutMs: options.executorRegistrationTimeoutMs }),
     });
+    this.js = jetstream(options.nc);
   }
 
-  /** Subscribes, then starts registering and ticking. */
+  /** Subscribes, makes sure the updates stream exists, then starts registering and ticking. */
   async start(): Promise<void> {
+    await this.ensureStream();
     this.listen(this.subjects.masterToAgent(this.id), MasterToAgent, (m) => this.perform(this.core.onMasterMessage(m, Date.now())));
     this.serve(this.subjects.executorToAgentWildcard(this.id), ExecutorCall, (call, origin) => this.executorCall(call, origin));
     this.serve(this.subjects.agentFilesWildcard(this.id), FilesCall, (call) => serveFilesCall(this.options.workDir, this.id, call));
@@ -106,7 +117,7 @@ export class AgentShell extends Actor {
       jitterMs: this.options.reregisterJitterMs ?? 250,
       onTerm: (term) => this.mailbox.post(() => this.perform(this.core.onLeaderElected(term.epoch, Date.now()))),
     });
-    const tickMs = Math.min(100, Math.max(10, Math.floor(this.options.statusUpdateRetryMs / 4)));
+    const tickMs = Math.min(100, Math.max(10, Math.floor(this.options.updatePublishRetryMs / 4)));
     this.timer = setInterval(() => this.tick(), tickMs);
     this.tick();
     this.log.info({ resources: this.options.resources.toString(), attributes: this.options.info.attributes }, 'agent started');
@@ -153,6 +164,8 @@ export class AgentShell extends Actor {
       }
       await within(allExited(), 2000);
     }
+    // The last updates (TASK_KILLED, ...) go into the stream before the agent is gone.
+    if (!(await this.published(3000))) this.log.warn({ unpublished: this.core.unpublished }, 'stopping with status updates not yet in the stream');
     await super.stop();
     this.log.info('agent stopped');
   }
@@ -162,7 +175,7 @@ export class AgentShell extends Actor {
   }
 
   private executorCall(call: ExecutorCall, origin: Origin): ReplyMessage {
-    const result = this.core.onExecutorCall(call, origin.principal, Date.now());
+    const result = this.core.onExecutorCall(call, origin.principal);
     // Effects (SUBSCRIBED, LAUNCH, ACKNOWLEDGED, ...) go out after the reply: the next mailbox job.
     if (result.effects.length > 0) this.mailbox.post(() => this.perform(result.effects));
     if (!result.ok) throw new Rejection(result.code, result.reason);
@@ -177,6 +190,9 @@ export class AgentShell extends Actor {
           break;
         case 'send-master':
           this.sendMaster(effect.message);
+          break;
+        case 'publish-update':
+          this.publishUpdate(effect.frameworkId, effect.status);
           break;
         case 'send-executor':
           this.publish(this.subjects.agentToExecutor(this.id, effect.executorId), effect.message);
@@ -198,6 +214,37 @@ export class AgentShell extends Actor {
       (reply) => done({ ok: true, reply }),
       (e: unknown) => done({ ok: false, error: e instanceof Error ? e.message : String(e) }),
     );
+  }
+
+  /** Publishes one update to the stream, not waiting for it here; the PubAck (or its absence) goes back into the core. */
+  private publishUpdate(frameworkId: string, status: StoredStatus): void {
+    const { taskId, uuid } = status;
+    publishUpdate(this.js, this.subjects, { type: 'STATUS_UPDATE', frameworkId, status }, this.options.publishTimeoutMs ?? 2000).then(
+      () => this.mailbox.post(() => this.perform(this.core.onUpdatePublished(taskId, uuid))),
+      (e: unknown) => {
+        void this.ensureStream(); // the stream may be missing (a JetStream store wiped, a new server)
+        const error = e instanceof Error ? e.message : String(e);
+        this.mailbox.post(() => this.perform(this.core.onUpdatePublishFailed(taskId, uuid, error, Date.now())));
+      },
+    );
+  }
+
+  /** Creates the updates stream if missing (one attempt at a time; failures are logged, publishes retry). */
+  private ensureStream(): Promise<void> {
+    this.ensuringStream ??= ensureUpdateStream(this.nc, this.options.cluster)
+      .catch((e: unknown) => this.log.warn({ err: e }, 'cannot set up the updates stream yet'))
+      .finally(() => (this.ensuringStream = undefined));
+    return this.ensuringStream;
+  }
+
+  /** Resolves true once every status update the core holds is in the stream, false after `timeoutMs`. */
+  private async published(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.core.unpublished > 0) {
+      if (Date.now() > deadline) return false;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return true;
   }
 
   private async launch(effect: Extract<AgentEffect, { kind: 'launch-executor' }>): Promise<void> {

@@ -1,120 +1,128 @@
 /**
- * The agent's status update manager (pure): per task, a FIFO of updates waiting for the
- * framework's acknowledgement. Only the head of a task's queue is in flight: it is sent
- * when it becomes the head and resent every `retryMs` until acknowledged by uuid; then the
- * next is sent. So a task's updates reach the master at least once and in order.
+ * The agent's status update manager (pure): per task, a FIFO of updates on their way into
+ * the cluster's updates stream. Only a task's head is published; the next is published once
+ * the stream has acknowledged the head (its PubAck), so a task's updates enter the stream,
+ * and so reach every reader, in the order they were made. A failed publish is tried again
+ * after a backoff (from `firstRetryMs`, doubling up to `maxRetryMs`); the uuid is the
+ * message id, so a publish whose PubAck was lost is stored once.
  *
- * No clock, no I/O: callers pass `now` (ms) and send what the methods return.
+ * No clock, no I/O: callers pass `now` (ms) and publish what the methods return.
  */
-import type { TaskStatus } from '../../protocol/schema.js';
+import type { StoredStatus } from '../../protocol/updates.js';
 
-/** An update to send (or resend) to the master. */
-export interface UpdateToSend {
+/** An update to publish. */
+export interface UpdateToPublish {
   frameworkId: string;
-  status: TaskStatus;
+  status: StoredStatus;
 }
 
-/** What an acknowledgement did: popped the head, or was ignored (a duplicate, or one we never sent first). */
-export type AckOutcome =
-  | { outcome: 'acknowledged'; next: UpdateToSend | undefined; drained: boolean }
-  | { outcome: 'duplicate' | 'not-head' | 'unknown' };
+/** What a PubAck did: popped the head (and maybe gave the next to publish), or matched nothing. */
+export type PublishedOutcome =
+  | { outcome: 'published'; status: StoredStatus; next: UpdateToPublish | undefined; drained: boolean }
+  | { outcome: 'unknown' };
 
-interface Stream {
+interface Line {
   frameworkId: string;
-  queue: TaskStatus[];
-  /** When the head was last sent; set whenever there is a head. */
-  sentAt: number | undefined;
-  /** Uuids already acknowledged, to tell a duplicate ack from an unknown one. */
-  acknowledged: Set<string>;
+  queue: StoredStatus[];
+  /** True while the head's publish is under way. */
+  inFlight: boolean;
+  /** Failed attempts of the head so far. */
+  failures: number;
+  /** When the head may be tried again (set while it waits after a failure). */
+  retryAt: number | undefined;
 }
 
-/** Per-task FIFOs of status updates, head in flight until acknowledged. */
+/** Per-task FIFOs of status updates, the head being published. */
 export class StatusUpdateQueue {
-  private readonly streams = new Map<string, Stream>();
+  private readonly lines = new Map<string, Line>();
 
-  /** @param retryMs how long the head waits for its acknowledgement before it is resent. */
-  constructor(private readonly retryMs: number) {}
+  /**
+   * @param maxRetryMs longest pause between attempts to publish a head.
+   * @param firstRetryMs pause after the first failure (doubled after each further one).
+   */
+  constructor(
+    private readonly maxRetryMs: number,
+    private readonly firstRetryMs = 100,
+  ) {}
 
-  /** Appends an update (it must carry a uuid). Returns it when it became the head: send it now. */
-  enqueue(frameworkId: string, status: TaskStatus, now: number): UpdateToSend | undefined {
-    if (status.uuid === undefined) throw new TypeError(`status update for ${status.taskId} has no uuid`);
-    let stream = this.streams.get(status.taskId);
-    if (stream === undefined) {
-      stream = { frameworkId, queue: [], sentAt: undefined, acknowledged: new Set() };
-      this.streams.set(status.taskId, stream);
+  /** Appends an update. Returns it when it became the head: publish it now. */
+  enqueue(frameworkId: string, status: StoredStatus): UpdateToPublish | undefined {
+    let line = this.lines.get(status.taskId);
+    if (line === undefined) {
+      line = { frameworkId, queue: [], inFlight: false, failures: 0, retryAt: undefined };
+      this.lines.set(status.taskId, line);
     }
-    stream.queue.push(status);
-    if (stream.queue.length > 1) return undefined;
-    stream.sentAt = now;
-    return { frameworkId: stream.frameworkId, status };
+    line.queue.push(status);
+    if (line.queue.length > 1) return undefined;
+    line.inFlight = true;
+    return { frameworkId, status };
   }
 
-  /** Pops the head when `uuid` is its uuid; returns the next head to send, if any. */
-  acknowledge(taskId: string, uuid: string, now: number): AckOutcome {
-    const stream = this.streams.get(taskId);
-    if (stream === undefined) return { outcome: 'unknown' };
-    if (stream.acknowledged.has(uuid)) return { outcome: 'duplicate' };
-    const head = stream.queue[0];
-    if (head === undefined || head.uuid !== uuid) {
-      return { outcome: stream.queue.some((s) => s.uuid === uuid) ? 'not-head' : 'unknown' };
-    }
-    stream.queue.shift();
-    stream.acknowledged.add(uuid);
-    const next = stream.queue[0];
-    stream.sentAt = next === undefined ? undefined : now;
+  /** The stream acknowledged update `uuid`: pops it if it is the head in flight; returns the next head to publish. */
+  published(taskId: string, uuid: string): PublishedOutcome {
+    const line = this.lines.get(taskId);
+    const head = line?.queue[0];
+    if (line === undefined || head === undefined || head.uuid !== uuid || !line.inFlight) return { outcome: 'unknown' };
+    line.queue.shift();
+    line.failures = 0;
+    line.retryAt = undefined;
+    const next = line.queue[0];
+    line.inFlight = next !== undefined;
     return {
-      outcome: 'acknowledged',
-      next: next === undefined ? undefined : { frameworkId: stream.frameworkId, status: next },
+      outcome: 'published',
+      status: head,
+      next: next === undefined ? undefined : { frameworkId: line.frameworkId, status: next },
       drained: next === undefined,
     };
   }
 
-  /** Heads that have waited `retryMs` or more since last sent; marks them sent at `now`. */
-  due(now: number): UpdateToSend[] {
-    const out: UpdateToSend[] = [];
-    for (const stream of this.streams.values()) {
-      const head = stream.queue[0];
-      if (head === undefined || stream.sentAt === undefined || now - stream.sentAt < this.retryMs) continue;
-      stream.sentAt = now;
-      out.push({ frameworkId: stream.frameworkId, status: head });
+  /** Publishing update `uuid` failed: returns when it will be tried again, or undefined if it is not the head in flight. */
+  failed(taskId: string, uuid: string, now: number): number | undefined {
+    const line = this.lines.get(taskId);
+    if (line === undefined || line.queue[0]?.uuid !== uuid || !line.inFlight) return undefined;
+    line.inFlight = false;
+    line.failures += 1;
+    line.retryAt = now + Math.min(this.maxRetryMs, this.firstRetryMs * 2 ** Math.min(20, line.failures - 1));
+    return line.retryAt;
+  }
+
+  /** Heads whose retry time has come; marks them in flight. */
+  due(now: number): UpdateToPublish[] {
+    const out: UpdateToPublish[] = [];
+    for (const line of this.lines.values()) {
+      const head = line.queue[0];
+      if (head === undefined || line.inFlight || line.retryAt === undefined || now < line.retryAt) continue;
+      line.inFlight = true;
+      line.retryAt = undefined;
+      out.push({ frameworkId: line.frameworkId, status: head });
     }
     return out;
   }
 
-  /** Every head, to send at once (after re-registering with a master); marks them sent at `now`. */
-  heads(now: number): UpdateToSend[] {
-    const out: UpdateToSend[] = [];
-    for (const stream of this.streams.values()) {
-      const head = stream.queue[0];
-      if (head === undefined) continue;
-      stream.sentAt = now;
-      out.push({ frameworkId: stream.frameworkId, status: head });
-    }
-    return out;
+  /** The task's updates not yet in the stream, head first. */
+  pending(taskId: string): readonly StoredStatus[] {
+    return this.lines.get(taskId)?.queue ?? [];
   }
 
-  /** The updates of a task not yet acknowledged, head first. */
-  pending(taskId: string): readonly TaskStatus[] {
-    return this.streams.get(taskId)?.queue ?? [];
-  }
-
-  /** True when the task has updates waiting for acknowledgement. */
+  /** True when the task has updates not yet in the stream. */
   hasPending(taskId: string): boolean {
     return this.pending(taskId).length > 0;
   }
 
-  /** The uuid of the task's update in flight, if any. */
-  inFlight(taskId: string): string | undefined {
-    return this.streams.get(taskId)?.queue[0]?.uuid;
+  /** True while update `uuid` of the task is not yet in the stream. */
+  isPending(taskId: string, uuid: string): boolean {
+    return this.pending(taskId).some((s) => s.uuid === uuid);
   }
 
-  /** Drops everything known about a task (its updates and the record of acknowledged ones). */
+  /** Updates of every task not yet in the stream. */
+  get size(): number {
+    let n = 0;
+    for (const line of this.lines.values()) n += line.queue.length;
+    return n;
+  }
+
+  /** Drops everything known about a task. */
   forget(taskId: string): void {
-    this.streams.delete(taskId);
-  }
-
-  /** Tasks with a stream (pending updates or acknowledged history). */
-  tasks(): string[] {
-    return [...this.streams.keys()];
+    this.lines.delete(taskId);
   }
 }

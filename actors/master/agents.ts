@@ -10,7 +10,7 @@ import { TaskReason, TaskState, isTerminal } from '../../protocol/task-state.js'
 import { Rejection, type ReplyMessage } from '../runtime/actor.js';
 import type { Step } from './context.js';
 import { rescindOffer } from './offers.js';
-import { isPartitionAware, setTaskState } from './tasks.js';
+import { completeTask, isPartitionAware, masterStatus, setTaskState } from './tasks.js';
 import type { RegistryAgent } from './registry.js';
 import { withCheckpointed } from './reservations.js';
 import { inAllocator, taskKey, type AgentRecord, type TaskRecord } from './state.js';
@@ -84,15 +84,20 @@ function usedByFramework(step: Step, agent: AgentRecord): Map<string, Resources>
 
 /**
  * Brings the task table in line with what a (re)registering agent runs: reported tasks are
- * (re)created with the agent's state; tasks the master declared LOST are killed (their
- * framework was told they ended); tasks that came back from UNREACHABLE are reported to
- * their framework; launched tasks the agent no longer has are gone.
+ * (re)created with the agent's state; tasks it reports as ended go to the completed tasks;
+ * tasks the master declared LOST are killed (their framework was told they ended); tasks
+ * that came back from UNREACHABLE are reported to their framework; launched tasks the agent
+ * no longer has are gone.
  */
 function reconcileReportedTasks(step: Step, agent: AgentRecord, reported: TaskOnAgent[], readmitted: boolean): void {
   const seen = new Set<string>();
   for (const r of reported) {
     const key = taskKey(r.frameworkId, r.task.taskId);
     seen.add(key);
+    if (isTerminal(r.state)) {
+      endReportedTask(step, agent, r, key);
+      continue;
+    }
     if (step.state.completedTasks.has(key) && !step.state.tasks.has(key)) {
       step.toAgent(agent.id, { type: 'KILL_TASK', frameworkId: r.frameworkId, taskId: r.task.taskId });
       continue;
@@ -106,21 +111,8 @@ function reconcileReportedTasks(step: Step, agent: AgentRecord, reported: TaskOn
       }
       continue;
     }
-    let resources: Resources;
-    try {
-      resources = Resources.fromWire(r.task.resources);
-    } catch {
-      continue;
-    }
-    const task: TaskRecord = {
-      frameworkId: r.frameworkId,
-      agentId: agent.id,
-      info: r.task,
-      resources,
-      state: r.state,
-      status: undefined,
-      resourcesRecovered: false,
-    };
+    const task = reportedTask(agent, r);
+    if (task === undefined) continue;
     step.state.tasks.set(key, task);
     agent.tasks.add(key);
     step.state.frameworks.get(r.frameworkId)?.tasks.add(key);
@@ -136,17 +128,36 @@ function reconcileReportedTasks(step: Step, agent: AgentRecord, reported: TaskOn
   }
 }
 
+/** A record of a task as its agent reports it; undefined when its resources do not parse. */
+function reportedTask(agent: AgentRecord, r: TaskOnAgent): TaskRecord | undefined {
+  let resources: Resources;
+  try {
+    resources = Resources.fromWire(r.task.resources);
+  } catch {
+    return undefined;
+  }
+  return { frameworkId: r.frameworkId, agentId: agent.id, info: r.task, resources, state: r.state, status: undefined, lastUpdateSeq: undefined, resourcesRecovered: false };
+}
+
+/**
+ * A task the agent reports as ended (it keeps the last ones it ran): it goes to the
+ * completed tasks, so that reconciliation answers its state. Its update is in the stream
+ * already; its resources are not counted (the allocator gets this agent's use afresh).
+ */
+function endReportedTask(step: Step, agent: AgentRecord, r: TaskOnAgent, key: string): void {
+  if (step.state.completedTasks.has(key) && !step.state.tasks.has(key)) return;
+  const task = step.state.tasks.get(key) ?? reportedTask(agent, r);
+  if (task === undefined) return;
+  task.state = r.state;
+  task.resourcesRecovered = true;
+  completeTask(step, task);
+}
+
+/** A task whose agent came back from unreachable: its framework learns its state (a change, so through the stream). */
 function setStatusFromAgent(step: Step, task: TaskRecord, state: TaskState): void {
-  task.status = {
-    taskId: task.info.taskId,
-    agentId: task.agentId,
-    state,
-    source: 'SOURCE_MASTER',
-    reason: TaskReason.RECONCILIATION,
-    message: 'agent reachable again',
-    timestamp: step.timestamp,
-  };
-  step.toFramework(task.frameworkId, { type: 'UPDATE', status: task.status });
+  const status = step.withUuid(masterStatus(step, { taskId: task.info.taskId, agentId: task.agentId }, state, TaskReason.RECONCILIATION, 'agent reachable again'));
+  task.status = status;
+  step.publishUpdate(task.frameworkId, status);
 }
 
 /** HEARTBEAT: an agent the master does not know (or has marked unreachable) must register again. */

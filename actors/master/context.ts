@@ -4,6 +4,8 @@
  */
 import type { MasterToAgent } from '../../protocol/agent.js';
 import type { SchedulerEvent } from '../../protocol/scheduler.js';
+import type { TaskStatus } from '../../protocol/schema.js';
+import type { StoredStatus } from '../../protocol/updates.js';
 import type { AllocatorOp, MasterEffect } from './effects.js';
 import type { RegistryOp } from './registry.js';
 import type { MasterState } from './state.js';
@@ -93,6 +95,21 @@ export class Step {
   /** Queues a registry write. */
   registry(op: RegistryOp): void {
     this.effects.push({ kind: 'registry', op });
+  }
+
+  /** A status of the master's own, made storable: it gets a fresh uuid. */
+  withUuid(status: TaskStatus): StoredStatus {
+    return { ...status, uuid: this.newId('update') };
+  }
+
+  /** Queues a master-made status update for the updates stream. */
+  publishUpdate(frameworkId: string, status: StoredStatus): void {
+    this.effects.push({ kind: 'publish-update', frameworkId, status });
+  }
+
+  /** Queues the creation or deletion of a framework's consumer of the updates stream. */
+  frameworkConsumer(op: 'ensure' | 'delete', frameworkId: string): void {
+    this.effects.push({ kind: 'framework-consumer', op, frameworkId });
   }
 
   /** Seconds since the epoch, for status timestamps. */

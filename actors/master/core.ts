@@ -7,6 +7,7 @@
 import type { AgentToMaster } from '../../protocol/agent.js';
 import type { OperatorApiCall } from '../../protocol/operator-api.js';
 import type { SchedulerCall } from '../../protocol/scheduler.js';
+import type { StoredStatus } from '../../protocol/updates.js';
 import type { ReplyMessage } from '../runtime/actor.js';
 import { checkAgentHealth, markUnreachable, onAgentHeartbeat, onExecutorToFramework, onExitedExecutor, onRegisterAgent, recoverAgent } from './agents.js';
 import { Step, type MasterConfig } from './context.js';
@@ -28,7 +29,7 @@ import type { RegistryContents } from './registry.js';
 import { prepareReservation, recoverRoles, reservationApplied, updateQuota, updateWeights } from './roles.js';
 import type { Conversion, ResourceOperation } from '../allocator/operations.js';
 import { emptyState, type MasterState } from './state.js';
-import { onAcknowledge, onKill, onReconcile, onStatusUpdate } from './tasks.js';
+import { onKill, onReconcile, onStatusUpdate } from './tasks.js';
 
 /** What a step produced: the reply to send (requests only) and effects to perform. */
 export interface StepResult {
@@ -90,9 +91,6 @@ export class MasterCore {
       case 'HEARTBEAT':
         reply = onAgentHeartbeat(step, msg.agentId);
         break;
-      case 'STATUS_UPDATE':
-        onStatusUpdate(step, msg);
-        break;
       case 'EXITED_EXECUTOR':
         onExitedExecutor(step, msg);
         break;
@@ -130,9 +128,6 @@ export class MasterCore {
       case 'KILL':
         onKill(step, framework, call);
         break;
-      case 'ACKNOWLEDGE':
-        onAcknowledge(step, call);
-        break;
       case 'RECONCILE':
         onReconcile(step, framework, call);
         break;
@@ -141,6 +136,16 @@ export class MasterCore {
         break;
     }
     return { reply: OK(this.config.epoch), effects: step.effects };
+  }
+
+  /**
+   * A status update read from the updates stream (the master's consumer; `seq` is its
+   * stream sequence). The shell acknowledges it to the stream once this returns.
+   */
+  onStatusUpdate(frameworkId: string, status: StoredStatus, seq: number, now: number): MasterEffect[] {
+    const step = this.step(now);
+    onStatusUpdate(step, frameworkId, status, seq);
+    return step.effects;
   }
 
   /** The allocator decided: offer these resources. */

@@ -1,10 +1,12 @@
 /**
  * What the master core asks its shell to do. The core returns these as data; the shell
- * publishes messages and calls the allocator.
+ * publishes messages, publishes status updates to the updates stream, manages framework
+ * consumers and calls the allocator.
  */
 import type { MasterToAgent } from '../../protocol/agent.js';
 import type { Resources } from '../../protocol/resources.js';
 import type { SchedulerEvent } from '../../protocol/scheduler.js';
+import type { StoredStatus } from '../../protocol/updates.js';
 import type { RegistryOp } from './registry.js';
 import type { ResourceOperation } from '../allocator/operations.js';
 import type { Quota } from '../allocator/quota.js';
@@ -40,4 +42,11 @@ export type MasterEffect =
   /** Write to the registry (in order with the writes before). */
   | { kind: 'registry'; op: RegistryOp }
   /** A line for the master's log. */
-  | { kind: 'log'; level: 'info' | 'warn'; msg: string; data?: Record<string, unknown> };
+  | { kind: 'log'; level: 'info' | 'warn'; msg: string; data?: Record<string, unknown> }
+  /** Publish a status update the master made to the updates stream (in order with those before). */
+  | { kind: 'publish-update'; frameworkId: string; status: StoredStatus }
+  /**
+   * Create a framework's consumer of the updates stream (at SUBSCRIBE), or delete it (when
+   * the framework is removed); in order with the consumer operations before.
+   */
+  | { kind: 'framework-consumer'; op: 'ensure' | 'delete'; frameworkId: string };

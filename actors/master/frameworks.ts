@@ -92,6 +92,9 @@ export function onSubscribe(step: Step, call: z.infer<typeof SubscribeCall>, pri
     step.allocator({ op: 'addFramework', frameworkId: framework.id, roles: info.roles, suppressed: false, used });
     step.registry({ op: 'put-framework', framework: { info, registeredAt: step.now } });
   }
+  // The framework's consumer normally exists already (the SDK creates it before SUBSCRIBE);
+  // ensuring it here too repairs a race with its deletion by an earlier removal.
+  step.frameworkConsumer('ensure', info.id);
   step.toFramework(info.id, {
     type: 'SUBSCRIBED',
     frameworkId: info.id,
@@ -102,7 +105,9 @@ export function onSubscribe(step: Step, call: z.infer<typeof SubscribeCall>, pri
 
 /**
  * Removes a framework: its agents shut its tasks down, its offers and allocations return,
- * and its tasks are recorded as KILLED (reason FRAMEWORK_REMOVED).
+ * its tasks are recorded as KILLED (reason FRAMEWORK_REMOVED; no update is sent: the
+ * framework is gone), and its consumer of the updates stream is deleted with whatever it
+ * had not read.
  */
 export function removeFramework(step: Step, framework: FrameworkRecord, why: string): void {
   const agents = new Set<string>();
@@ -127,6 +132,7 @@ export function removeFramework(step: Step, framework: FrameworkRecord, why: str
   step.allocator({ op: 'removeFramework', frameworkId: framework.id });
   step.state.frameworks.delete(framework.id);
   step.registry({ op: 'delete-framework', frameworkId: framework.id });
+  step.frameworkConsumer('delete', framework.id);
 }
 
 /** True when two framework infos are the same (so the registry need not be written). */

@@ -55,6 +55,8 @@ export interface StartMasterOptions {
   httpHost?: string;
   /** HTTP base URLs of the other masters, for the web UI to find a new leader. */
   peers?: string[];
+  /** Maximum age of the updates stream, set by whichever master leads (default 7 days). */
+  updatesMaxAgeMs?: number;
 }
 
 /** A running master process. */
@@ -112,6 +114,7 @@ export async function startMaster(options: StartMasterOptions): Promise<MasterHa
       ...(options.minAllocatable !== undefined && { minAllocatable: options.minAllocatable }),
       ...(http !== undefined && { url: http.url }),
       ...(options.allocationIntervalMs !== undefined && { allocationIntervalMs: options.allocationIntervalMs }),
+      ...(options.updatesMaxAgeMs !== undefined && { updatesMaxAgeMs: options.updatesMaxAgeMs }),
     });
     await leader.start();
     election.markReady();

@@ -87,10 +87,10 @@ export function onDecline(step: Step, framework: FrameworkRecord, call: z.infer<
   }
 }
 
-/** Sends a master-made update for a task that was never launched. */
+/** Publishes a master-made update for a task that was never launched (TASK_ERROR, TASK_DROPPED, TASK_LOST). */
 function refuseTask(step: Step, framework: FrameworkRecord, task: TaskInfo, state: TaskState, reason: TaskReason, message: string): void {
   const status = masterStatus(step, { taskId: task.taskId, agentId: task.agentId }, state, reason, message);
-  step.toFramework(framework.id, { type: 'UPDATE', status });
+  step.publishUpdate(framework.id, step.withUuid(status));
 }
 
 /**
@@ -254,6 +254,7 @@ function launch(step: Step, framework: FrameworkRecord, info: TaskInfo, resource
     resources,
     state: TaskState.STAGING,
     status: undefined,
+    lastUpdateSeq: undefined,
     resourcesRecovered: false,
     role,
   };

@@ -1,5 +1,6 @@
 /**
- * The master's NATS shell: serves scheduler, agent and operator calls, runs the allocator
+ * The master's NATS shell: serves scheduler, agent and operator calls, reads status updates
+ * from the updates stream (applied in the mailbox, then acknowledged), runs the allocator
  * actor inside the process, ticks the core, sends framework heartbeats as requests (a
  * dead framework's subscription vanishes, so "no responders" tells us at once), and
  * performs the core's effects.
@@ -21,6 +22,8 @@ import { RegistryStore } from './registry-store.js';
 import type { MasterMetrics } from '../http/types.js';
 import type { AllocatorOp, MasterEffect } from './effects.js';
 import { snapshot } from './snapshot.js';
+import { MasterUpdates } from './updates.js';
+import type { DeliveredUpdate } from '../runtime/update-feed.js';
 
 /** Options of the master shell. */
 export interface MasterShellOptions extends Omit<ActorOptions, 'kind' | 'id'> {
@@ -43,6 +46,8 @@ export interface MasterShellOptions extends Omit<ActorOptions, 'kind' | 'id'> {
   minAllocatable?: Resources[];
   /** This master's HTTP base URL, if it serves HTTP. */
   url?: string;
+  /** Maximum age of the updates stream (default 7 days). */
+  updatesMaxAgeMs?: number;
 }
 
 /** The running master. */
@@ -58,6 +63,7 @@ export class MasterShell extends Actor {
   private ticker: ReturnType<typeof setInterval> | undefined;
   private registry: RegistryStore | undefined;
   private readonly url: string | undefined;
+  private readonly updates: MasterUpdates;
 
   constructor(options: MasterShellOptions) {
     super({ ...options, kind: 'master', id: options.config.masterId, epoch: options.config.epoch, ...(options.mayAct !== undefined && { gate: options.mayAct }) });
@@ -76,6 +82,15 @@ export class MasterShell extends Actor {
       ...(options.sorter === 'random' && { sorterFactory: () => new RandomSorter(sorterRng) }),
       ...(options.minAllocatable !== undefined && { minAllocatable: options.minAllocatable }),
       onOffers: (decisions) => this.mailbox.post(() => this.perform(this.core.onAllocations(decisions, this.clock()))),
+    });
+    const mayAct = options.mayAct ?? (() => true);
+    this.updates = new MasterUpdates({
+      nc: options.nc,
+      cluster: options.cluster,
+      logger: this.log,
+      mayAct,
+      onUpdate: (update) => this.mailbox.post(() => this.applyUpdate(update)),
+      ...(options.updatesMaxAgeMs !== undefined && { maxAgeMs: options.updatesMaxAgeMs }),
     });
   }
 
@@ -100,6 +115,7 @@ export class MasterShell extends Actor {
     });
     this.serve(this.subjects.operatorCallsWildcard(), OperatorApiCall, (call) => this.answerOperatorCall(call));
     this.allocator.start();
+    await this.updates.start(); // after the registry and the agents' subjects: updates apply to a term under way
     this.ticker = setInterval(() => this.mailbox.post(() => this.perform(this.core.onTick(this.clock()))), this.tickIntervalMs);
     this.log.info({ epoch: this.core.config.epoch, cluster: this.cluster }, 'master started');
   }
@@ -227,11 +243,13 @@ export class MasterShell extends Actor {
     }
   }
 
-  /** Stops ticking, allocating and serving. */
+  /** Stops ticking, reading updates, allocating and serving. */
   override async stop(): Promise<void> {
     if (this.ticker !== undefined) clearInterval(this.ticker);
     await this.allocator.stop();
+    await this.updates.stopReading(); // updates already in the mailbox are still applied (or given back)
     await super.stop();
+    await this.updates.stop();
     await this.registry?.flush();
     this.log.info('master stopped');
   }
@@ -258,8 +276,27 @@ export class MasterShell extends Actor {
         case 'log':
           this.log[effect.level](effect.data ?? {}, effect.msg);
           break;
+        case 'publish-update':
+          this.updates.publish(effect.frameworkId, effect.status);
+          break;
+        case 'framework-consumer':
+          this.updates.frameworkConsumer(effect.op, effect.frameworkId);
+          break;
       }
     }
+  }
+
+  /**
+   * One update from the master's consumer, in the mailbox: applied, then acknowledged. A
+   * master that may no longer act gives it back at once, for the new leader.
+   */
+  private applyUpdate(update: DeliveredUpdate): void {
+    if (!this.open('status update')) {
+      update.nak();
+      return;
+    }
+    this.perform(this.core.onStatusUpdate(update.record.frameworkId, update.record.status, update.seq, this.clock()));
+    update.ack();
   }
 
   private async heartbeat(frameworkId: string, message: object): Promise<void> {

@@ -71,15 +71,17 @@ export interface FrameworkRecord {
   offers: Set<string>;
 }
 
-/** A task the master tracks, from ACCEPT until its terminal update is acknowledged. */
+/** A task the master tracks, from ACCEPT (or its agent's report) until it ends. */
 export interface TaskRecord {
   frameworkId: string;
   agentId: string;
   info: TaskInfo;
   resources: Resources;
   state: TaskState;
-  /** The latest status, as forwarded to the framework. */
+  /** The latest status applied. */
   status: TaskStatus | undefined;
+  /** Stream sequence of the last update read from the updates stream for this task; older ones are ignored. */
+  lastUpdateSeq: number | undefined;
   /** Whether the resources have gone back to the allocator (task terminal or agent gone). */
   resourcesRecovered: boolean;
   /** The role its resources are allocated to (its offer's); absent for tasks an agent reported. */
@@ -112,7 +114,7 @@ export interface MasterState {
   frameworks: Map<string, FrameworkRecord>;
   tasks: Map<string, TaskRecord>;
   offers: Map<string, OfferRecord>;
-  /** Tasks that ended (acknowledged, lost or of removed frameworks), by key, oldest first, bounded. */
+  /** Tasks that ended (terminal, lost, or of removed frameworks), by key, oldest first, bounded. */
   completedTasks: Map<string, TaskRecord>;
 }
 

@@ -1,11 +1,11 @@
 /**
- * Tasks in the master: state changes through the shared lifecycle, status updates to
- * frameworks, acknowledgements to agents, kills, reconciliation, and the bookkeeping of
- * resources when a task ends.
+ * Tasks in the master: state changes through the shared lifecycle, status updates read from
+ * the updates stream, the master's own updates published to it, kills, reconciliation, and
+ * the bookkeeping of resources when a task ends.
  */
-import type { AcknowledgeCall, KillCall, ReconcileCall } from '../../protocol/scheduler.js';
-import type { StatusUpdate } from '../../protocol/agent.js';
+import type { KillCall, ReconcileCall } from '../../protocol/scheduler.js';
 import type { TaskStatus } from '../../protocol/schema.js';
+import type { StoredStatus } from '../../protocol/updates.js';
 import { canTransition } from '../../protocol/task-lifecycle.js';
 import { TaskReason, TaskSource, TaskState, isTerminal } from '../../protocol/task-state.js';
 import type { z } from 'zod';
@@ -17,7 +17,7 @@ export function isPartitionAware(framework: FrameworkRecord | undefined): boolea
   return framework?.info.capabilities.includes('PARTITION_AWARE') ?? false;
 }
 
-/** A status produced by the master itself (never acknowledged). */
+/** A status produced by the master itself (with no uuid: `Step.withUuid` adds one to publish it). */
 export function masterStatus(step: Step, task: { taskId: string; agentId?: string }, state: TaskState, reason: TaskReason, message: string): TaskStatus {
   return {
     taskId: task.taskId,
@@ -75,41 +75,34 @@ export function completeTask(step: Step, task: TaskRecord): void {
   }
 }
 
-/** Sends a master-made status to the framework and applies it; ends the task if terminal. */
+/**
+ * Moves a task to a state of the master's making (TASK_LOST, TASK_UNREACHABLE, TASK_GONE,
+ * ...), publishes the update to the updates stream for its framework, and ends the task if
+ * the state is terminal.
+ */
 export function setTaskState(step: Step, task: TaskRecord, state: TaskState, reason: TaskReason, message: string): void {
-  const status = masterStatus(step, { taskId: task.info.taskId, agentId: task.agentId }, state, reason, message);
+  const status = step.withUuid(masterStatus(step, { taskId: task.info.taskId, agentId: task.agentId }, state, reason, message));
   if (!applyStatus(step, task, status)) return;
-  step.toFramework(task.frameworkId, { type: 'UPDATE', status });
+  step.publishUpdate(task.frameworkId, status);
   if (isTerminal(state)) completeTask(step, task);
 }
 
 /**
- * STATUS_UPDATE from an agent: apply it and forward it to the framework, which will
- * acknowledge it. Updates for frameworks the master no longer knows are acknowledged to
- * the agent at once, so it stops resending them.
+ * A status update read from the updates stream (stream sequence `seq`): applied to the task
+ * if the master tracks it, it comes from the task's agent, it is newer than the last one
+ * applied, and the lifecycle allows it. A terminal update ends the task at once: it moves to
+ * the completed tasks and its resources return; the framework reads the update from the
+ * stream whether or not it has acknowledged it yet. The master's own updates were applied
+ * when it made them and are skipped (also those of an earlier leader: this term's task
+ * table was rebuilt from the agents).
  */
-export function onStatusUpdate(step: Step, msg: z.infer<typeof StatusUpdate>): void {
-  const { frameworkId, status } = msg;
-  const framework = step.state.frameworks.get(frameworkId);
-  if (framework === undefined) {
-    if (status.uuid !== undefined) {
-      step.toAgent(msg.agentId, { type: 'STATUS_UPDATE_ACKNOWLEDGEMENT', frameworkId, taskId: status.taskId, uuid: status.uuid });
-    }
-    return;
-  }
+export function onStatusUpdate(step: Step, frameworkId: string, status: StoredStatus, seq: number): void {
+  if (status.source === TaskSource.MASTER) return;
   const task = step.state.tasks.get(taskKey(frameworkId, status.taskId));
-  if (task !== undefined) applyStatus(step, task, status);
-  step.toFramework(frameworkId, { type: 'UPDATE', status });
-}
-
-/** ACKNOWLEDGE from a framework: forward to the agent; retire a terminal task whose last update it was. */
-export function onAcknowledge(step: Step, call: z.infer<typeof AcknowledgeCall>): void {
-  const { frameworkId, agentId, taskId, uuid } = call;
-  if (step.state.agents.get(agentId)?.status === 'active') {
-    step.toAgent(agentId, { type: 'STATUS_UPDATE_ACKNOWLEDGEMENT', frameworkId, taskId, uuid });
-  }
-  const task = step.state.tasks.get(taskKey(frameworkId, taskId));
-  if (task !== undefined && isTerminal(task.state) && task.status?.uuid === uuid) completeTask(step, task);
+  if (task === undefined || (status.agentId !== undefined && status.agentId !== task.agentId)) return;
+  if (task.lastUpdateSeq !== undefined && seq <= task.lastUpdateSeq) return;
+  task.lastUpdateSeq = seq;
+  if (applyStatus(step, task, status) && isTerminal(task.state)) completeTask(step, task);
 }
 
 /** KILL from a framework: ask the task's agent to kill it; an unknown task is answered at once. */

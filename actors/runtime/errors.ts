@@ -69,3 +69,12 @@ export class KvError extends Error implements Retryable {
     this.name = 'KvError';
   }
 }
+
+/** The updates stream (JetStream) could not be set up, published to or read. */
+export class UpdateStreamError extends Error implements Retryable {
+  readonly retryable = true;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'UpdateStreamError';
+  }
+}

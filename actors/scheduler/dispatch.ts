@@ -1,9 +1,10 @@
 /**
- * Hands accepted events to framework code, one at a time and in arrival order: to `on`
- * listeners (awaited) and to `events()` / `updates()` iterators; acknowledges updates in
- * 'auto' mode once every `update` listener has resolved. Events whose epoch was fenced never
- * get here: the Scheduler shell filters them. No NATS here: acknowledgements leave through
- * the `acknowledge` callback, so this is tested on its own.
+ * Hands accepted events and status updates to framework code, one at a time and in arrival
+ * order: to `on` listeners (awaited) and to `events()` / `updates()` iterators; reports each
+ * update with a uuid once its `update` listeners have run (`onUpdateHandled`), so that it can
+ * be acknowledged ('auto' mode) or kept for `acknowledge` ('manual'). Events whose epoch was
+ * fenced never get here: the Scheduler shell filters them. No NATS here, so this is tested on
+ * its own.
  *
  * Deliveries start paused (`start` resumes them) so that listeners attached right after
  * `connect` see the first events. OFFERS that arrive while nobody consumes offers (no `offers`
@@ -57,8 +58,8 @@ export interface SchedulerEventMap {
 export interface DispatcherOptions {
   log: Logger;
   mode: AcknowledgeMode;
-  /** Sends ACKNOWLEDGE for an update that has a uuid (called in 'auto' mode only). */
-  acknowledge: (status: TaskStatus) => void;
+  /** An update with a uuid has been through the `update` listeners; `ok` is false when one threw. */
+  onUpdateHandled: (status: TaskStatus, ok: boolean) => void;
   /** Items each iterator buffers before dropping its oldest. */
   bufferSize: number;
 }
@@ -76,6 +77,7 @@ export class Dispatcher {
   private readonly held = new Map<string, Offer>();
   private readonly queue: SerialQueue;
   private heldEpoch = 0;
+  private lastEpoch = 0;
   private closed = false;
 
   constructor(private readonly options: DispatcherOptions) {
@@ -118,7 +120,13 @@ export class Dispatcher {
 
   /** Queues an accepted event for delivery. */
   event(ev: SchedulerEvent): void {
+    this.lastEpoch = Math.max(this.lastEpoch, ev.epoch);
     this.queue.push(() => this.deliver(ev));
+  }
+
+  /** Queues a status update from the updates stream (iterators see it as an UPDATE event of the newest epoch). */
+  update(status: TaskStatus): void {
+    this.queue.push(() => this.deliver({ type: 'UPDATE', epoch: this.lastEpoch, status }));
   }
 
   /** Queues a `disconnected` notification. */
@@ -200,15 +208,11 @@ export class Dispatcher {
 
   private async deliverUpdate(status: TaskStatus): Promise<void> {
     const ok = await this.emit('update', status);
-    if (this.options.mode !== 'auto' || status.uuid === undefined || this.closed) return;
-    if (!ok) {
-      this.options.log.warn(
-        { taskId: status.taskId, state: status.state, uuid: status.uuid },
-        'update not acknowledged because an update listener failed; the agent will send it again',
-      );
-      return;
+    if (status.uuid === undefined || this.closed) return;
+    if (!ok && this.options.mode === 'auto') {
+      this.options.log.warn({ taskId: status.taskId, state: status.state, uuid: status.uuid }, 'update not acknowledged because an update listener failed; it will be delivered again');
     }
-    this.options.acknowledge(status);
+    this.options.onUpdateHandled(status, ok);
   }
 
   /** Calls the listeners of `name`; logs what they throw; true when none threw. */

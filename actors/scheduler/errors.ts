@@ -102,14 +102,6 @@ export class InvalidTaskError extends SchedulerError {
   }
 }
 
-/** A call's arguments are wrong (e.g. acknowledging an update that has no agent); fix them (not retryable). */
-export class InvalidCallError extends SchedulerError {
-  override name = 'InvalidCallError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, false, options);
-  }
-}
-
 /** The tasks need more than the offer holds; use a larger offer or smaller tasks (not retryable). */
 export class TasksDoNotFitError extends SchedulerError {
   override name = 'TasksDoNotFitError';

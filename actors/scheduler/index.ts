@@ -12,9 +12,11 @@
  *     });
  *     sched.on('update', (status) => console.log(status.taskId, status.state));
  *
- * Updates are acknowledged for you once your `update` listeners resolve (a listener that
- * throws leaves the update unacknowledged, so it comes again). Every error says whether a
- * retry can help: `isRetryable(e)`.
+ * A task's updates come in order, one at a time: the next once the previous is
+ * acknowledged. They are acknowledged for you once your `update` listeners resolve (a
+ * listener that throws leaves the update unacknowledged, so it comes again); with
+ * `acknowledge: 'manual'`, call `acknowledge(status)`. Every error says whether a retry can
+ * help: `isRetryable(e)`.
  */
 export { Scheduler, type SchedulerState, type WaitForOfferOptions } from './scheduler.js';
 export { DEFAULTS, resolveOptions, newFrameworkId } from './options.js';
@@ -32,14 +34,13 @@ export {
   SubscribeRejectedError,
   SchedulerClosedError,
   InvalidTaskError,
-  InvalidCallError,
   TasksDoNotFitError,
   NoFittingOfferError,
   isSchedulerError,
   isNoMaster,
 } from './errors.js';
-/** Errors a call can throw besides the SDK's own: REJECTED answers, timeouts, no master listening. */
-export { CallRejectedError, RequestTimeoutError, NoRespondersError, BadReplyError, isRetryable } from '../runtime/errors.js';
+/** Errors a call can throw besides the SDK's own: REJECTED answers, timeouts, no master listening, JetStream unavailable. */
+export { CallRejectedError, RequestTimeoutError, NoRespondersError, BadReplyError, UpdateStreamError, isRetryable } from '../runtime/errors.js';
 /** Protocol types and helpers a framework needs. */
 export { Resources } from '../../protocol/resources.js';
 export { TaskState, isTerminal } from '../../protocol/task-state.js';

@@ -51,6 +51,13 @@ export interface SchedulerOptions {
   subscribeTimeoutMs?: number;
   /** `auto`: acknowledge an update once every `update` listener has resolved; `manual`: call `acknowledge`. Default `auto`. */
   acknowledge?: AcknowledgeMode;
+  /**
+   * An update not acknowledged within this long is delivered again (the ack wait of the
+   * framework's consumer of the updates stream); what a process closed or died without
+   * acknowledging reaches the framework's next process this long after it was delivered.
+   * Default 10000 ms (Mesos resends after 10 s).
+   */
+  updateRedeliveryMs?: number;
   /** Ask for the state of every task (implicit RECONCILE) after each (re)subscribe; default true. */
   reconcileOnSubscribe?: boolean;
   /** Resubscribe when no event at all arrived for this many heartbeat intervals; default 5. */
@@ -79,6 +86,7 @@ export interface ResolvedOptions {
   requestTimeoutMs: number;
   subscribeTimeoutMs: number;
   acknowledge: AcknowledgeMode;
+  updateRedeliveryMs: number;
   reconcileOnSubscribe: boolean;
   missedHeartbeats: number;
   resubscribeBackoffMs: number;
@@ -99,6 +107,7 @@ export const DEFAULTS = {
   requestTimeoutMs: 2000,
   subscribeTimeoutMs: 5000,
   acknowledge: 'auto',
+  updateRedeliveryMs: 10_000,
   reconcileOnSubscribe: true,
   missedHeartbeats: 5,
   resubscribeBackoffMs: 250,
@@ -126,6 +135,7 @@ export function resolveOptions(options: SchedulerOptions, makeId: () => string =
     requestTimeoutMs: positive('requestTimeoutMs', options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs),
     subscribeTimeoutMs: positive('subscribeTimeoutMs', options.subscribeTimeoutMs ?? DEFAULTS.subscribeTimeoutMs),
     acknowledge: options.acknowledge ?? DEFAULTS.acknowledge,
+    updateRedeliveryMs: positive('updateRedeliveryMs', options.updateRedeliveryMs ?? DEFAULTS.updateRedeliveryMs),
     reconcileOnSubscribe: options.reconcileOnSubscribe ?? DEFAULTS.reconcileOnSubscribe,
     missedHeartbeats: positive('missedHeartbeats', options.missedHeartbeats ?? DEFAULTS.missedHeartbeats),
     resubscribeBackoffMs: positive('resubscribeBackoffMs', options.resubscribeBackoffMs ?? DEFAULTS.resubscribeBackoffMs),

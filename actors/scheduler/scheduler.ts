@@ -1,14 +1,16 @@
 /**
  * The scheduler SDK: a framework's connection to the master, as an actor.
  *
- * `connect` listens on the framework's events subject, then sends SUBSCRIBE and waits for
+ * `connect` listens on the framework's events subject, makes sure its consumer of the
+ * updates stream exists and starts reading it, then sends SUBSCRIBE and waits for
  * SUBSCRIBED. Events are decoded by the Actor base; those sent as requests (HEARTBEAT) are
  * answered OK on arrival so the master can tell a live framework from a dead one. In the
  * mailbox each event is fenced (an epoch older than the newest seen is dropped), feeds the
- * heartbeat watchdog, and goes to the Dispatcher, which hands it to framework code. When no
- * event arrives for `missedHeartbeats` intervals the SDK resubscribes with the same id, with
- * jittered exponential backoff, until SUBSCRIBED comes back; after every SUBSCRIBED it asks
- * for the state of all tasks (implicit RECONCILE) unless told not to.
+ * heartbeat watchdog, and goes to the Dispatcher, which hands it to framework code. Status
+ * updates come from the stream (`updates.ts`), one per task at a time, and are acknowledged
+ * there. When no event arrives for `missedHeartbeats` intervals the SDK resubscribes with
+ * the same id, with jittered exponential backoff, until SUBSCRIBED comes back; after every
+ * SUBSCRIBED it asks for the state of all tasks (implicit RECONCILE) unless told not to.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -25,7 +27,6 @@ import { backoffDelay } from '../runtime/request.js';
 import { Dispatcher, type SchedulerEventMap, type SubscribedEvent } from './dispatch.js';
 import type { Listener } from './events.js';
 import {
-  InvalidCallError,
   NatsUnreachableError,
   NoFittingOfferError,
   NoMasterError,
@@ -36,6 +37,7 @@ import {
 import { offerFits, type Needs, toResources } from './offer-pool.js';
 import { resolveOptions, type ResolvedOptions, type SchedulerOptions } from './options.js';
 import { buildLaunch, type TaskSpec } from './tasks.js';
+import { FrameworkUpdates } from './updates.js';
 
 /** Where the connection to the master stands. */
 export type SchedulerState = 'subscribing' | 'subscribed' | 'disconnected' | 'ended' | 'closed';
@@ -67,6 +69,7 @@ export class Scheduler extends Actor {
   private readonly ownsConnection: boolean;
   private readonly servers: string;
   private readonly dispatcher: Dispatcher;
+  private readonly statusUpdates: FrameworkUpdates;
   private readonly closing = new AbortController();
   private readonly pending = new Set<Promise<unknown>>();
   private current: SchedulerState = 'subscribing';
@@ -90,7 +93,18 @@ export class Scheduler extends Actor {
       log: this.log,
       mode: opts.acknowledge,
       bufferSize: opts.eventBufferSize,
-      acknowledge: (status) => this.track(this.acknowledge(status), 'acknowledge'),
+      onUpdateHandled: (status, ok) => this.statusUpdates.handled(status, ok),
+    });
+    this.statusUpdates = new FrameworkUpdates({
+      nc,
+      cluster: opts.cluster,
+      frameworkId: opts.framework.id,
+      logger: this.log,
+      mode: opts.acknowledge,
+      deliver: (status) => this.dispatcher.update(status),
+      requestTimeoutMs: opts.requestTimeoutMs,
+      redeliveryMs: opts.updateRedeliveryMs,
+      random: opts.random,
     });
   }
 
@@ -98,7 +112,8 @@ export class Scheduler extends Actor {
    * Connects to NATS (unless `nc` is given), subscribes the framework and resolves once the
    * master answered SUBSCRIBED. Attach listeners right after: deliveries start on the next
    * turn of the event loop. Throws NoMasterError, SubscribeTimeoutError, SubscribeRejectedError,
-   * NatsUnreachableError or InvalidOptionsError; `retryable` says whether trying again can help.
+   * NatsUnreachableError, UpdateStreamError (JetStream unavailable) or InvalidOptionsError;
+   * `retryable` says whether trying again can help.
    */
   static async connect(options: SchedulerOptions): Promise<Scheduler> {
     const opts = resolveOptions(options);
@@ -216,17 +231,15 @@ export class Scheduler extends Actor {
     });
   }
 
-  /** Acknowledges an update (needed in 'manual' mode); an update without uuid needs none and is ignored. */
+  /**
+   * Acknowledges an update (needed in 'manual' mode): an ack on the framework's consumer of
+   * the updates stream, after which the update is not delivered again and its task's next
+   * update follows. An update without uuid (a reconciliation answer) needs none, and one
+   * already acknowledged is ignored.
+   */
   async acknowledge(status: TaskStatus): Promise<void> {
-    if (status.uuid === undefined) return;
-    if (status.agentId === undefined) throw new InvalidCallError(`update ${status.uuid} of task ${status.taskId} has no agentId`);
-    await this.send({
-      type: 'ACKNOWLEDGE',
-      frameworkId: this.frameworkId,
-      agentId: status.agentId,
-      taskId: status.taskId,
-      uuid: status.uuid,
-    });
+    if (this.current === 'closed') throw new SchedulerClosedError('close() was called before acknowledge');
+    this.statusUpdates.acknowledge(status);
   }
 
   /** Asks for the state of the listed tasks, or of all the framework's tasks when none are listed. */
@@ -265,6 +278,7 @@ export class Scheduler extends Actor {
     this.waiter?.reject(new SchedulerClosedError('close() was called while subscribing'));
     this.waiter = undefined;
     await Promise.allSettled([...this.pending]);
+    await this.statusUpdates.stop(); // what was not acknowledged is redelivered to the next process
     this.dispatcher.close();
     await super.stop();
     if (this.ownsConnection && !this.nc.isClosed()) await this.nc.close();
@@ -301,6 +315,10 @@ export class Scheduler extends Actor {
     subscribed.catch(() => {}); // handled below; keeps an early rejection from being unhandled
     const subject = this.subjects.schedulerCall(this.framework.principal);
     try {
+      // The consumer exists before the master knows the framework, so before any of its
+      // tasks can have an update (an update nobody wants would be dropped at once).
+      await this.statusUpdates.ensure();
+      this.statusUpdates.start();
       await this.call(subject, { type: 'SUBSCRIBE', framework: this.framework }, Reply, { timeoutMs: this.opts.requestTimeoutMs });
     } catch (e) {
       this.waiter = undefined;
@@ -434,11 +452,12 @@ export class Scheduler extends Actor {
     this.resubscribing ??= this.resubscribe().finally(() => (this.resubscribing = undefined));
   }
 
-  /** The framework is over (ERROR, TEARDOWN, refused resubscribe): no more resubscribing. */
+  /** The framework is over (ERROR, TEARDOWN, refused resubscribe): no more resubscribing, no more updates. */
   private end(): void {
     if (this.current === 'closed') return;
     this.current = 'ended';
     this.stopWatchdog();
+    this.track(this.statusUpdates.stop(), 'stop reading updates');
   }
 
   // ---- calls ------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import { DEFAULT_ELECTION_CONFIG } from '../../actors/master/election/core.js';
 import { startMaster } from '../../actors/master/main.js';
 import { parseMinAllocatable } from '../../actors/allocator/quantities.js';
 import type { Resources } from '../../protocol/resources.js';
+import { DEFAULT_UPDATE_STREAM_SETTINGS } from '../../actors/runtime/update-stream.js';
 import { UsageError } from '../errors.js';
 import { checkClusterOptions, intFlag, numberFlag, withClusterOptions, type ClusterOptions } from '../options.js';
 import { runProcess } from '../process.js';
@@ -27,6 +28,7 @@ interface MasterFlags extends ClusterOptions {
   offerTimeout: number;
   minAllocatableResources?: string;
   sorter: string;
+  updatesMaxAge: number;
 }
 
 /** The `master` command. */
@@ -50,6 +52,7 @@ export function masterCommand(): Command {
     .option('--sorter <policy>', 'fairness policy of the allocator: drf or random (weighted random)', 'drf')
     .option('--agent-reregister-timeout <ms>', 'after a failover, how long agents have to register again', intFlag('--agent-reregister-timeout', 1), DEFAULT_MASTER_CONFIG.agentReregisterTimeoutMs)
     .option('--framework-reregister-timeout <ms>', 'after a failover, the least time frameworks have to subscribe again', intFlag('--framework-reregister-timeout', 1), DEFAULT_MASTER_CONFIG.frameworkReregisterTimeoutMs)
+    .option('--updates-max-age <s>', 'longest time a status update stays in the updates stream, acknowledged or not (set by the leader)', intFlag('--updates-max-age', 60), DEFAULT_UPDATE_STREAM_SETTINGS.maxAgeMs / 1000)
     .action(async (flags: MasterFlags) => {
       const o = checkClusterOptions(flags);
       if (flags.renewIntervalMs * 2 > flags.leaseMs) {
@@ -75,6 +78,7 @@ export function masterCommand(): Command {
           ...(minAllocatable !== undefined && { minAllocatable }),
           ...(flags.http && { httpPort: flags.httpPort, httpHost: flags.httpHost }),
           ...(flags.peers !== undefined && { peers: parsePeers(flags.peers) }),
+          updatesMaxAgeMs: flags.updatesMaxAge * 1000,
           election: {
             leaseMs: flags.leaseMs,
             renewIntervalMs: flags.renewIntervalMs,

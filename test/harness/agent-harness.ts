@@ -1,7 +1,8 @@
 /**
  * A harness for the agent's pure core: builds an AgentCore with deterministic ids and a
- * manual clock, plays the master and the executors, and offers shorthands to pick the
- * effects tests assert on. No NATS, no processes.
+ * manual clock, plays the master, the executors and the updates stream (PubAcks and failed
+ * publishes), and offers shorthands to pick the effects tests assert on. No NATS, no
+ * processes.
  */
 import { AgentCore, type AgentCoreOptions, type AgentEffect, type ExecutorCallResult, type ExecutorExit } from '../../actors/agent/core.js';
 import type { AgentToMaster, MasterReplyToAgent, MasterToAgent } from '../../protocol/agent.js';
@@ -16,7 +17,7 @@ export const AGENT_ID = 'a1';
 export const EPOCH = 5;
 /** The heartbeat interval the harness's master asks for. */
 export const HEARTBEAT_MS = 1000;
-/** The status update retry interval of the harness's agent. */
+/** The longest pause between attempts to publish a status update, in the harness's agent. */
 export const RETRY_MS = 500;
 /** The longest registration backoff of the harness's agent. */
 export const REGISTRATION_RETRY_MS = 2000;
@@ -50,7 +51,7 @@ export class AgentHarness {
     this.core = new AgentCore({
       info: { id: AGENT_ID, hostname: 'a1.local', resources: Resources.parse('cpus:4;mem:4096').toWire(), attributes: { rack: 'r1' } },
       ids: { uuid: () => `au-${++this.uuidSeq}`, runId: () => `run-${++this.runSeq}` },
-      statusUpdateRetryMs: RETRY_MS,
+      updatePublishRetryMs: RETRY_MS,
       registrationRetryMs: REGISTRATION_RETRY_MS,
       ...options,
     });
@@ -89,14 +90,19 @@ export class AgentHarness {
     return this.master({ type: 'RUN_TASK', epoch, frameworkId, framework: framework(frameworkId), task: task(taskId, extra) });
   }
 
-  /** The master forwards the framework's acknowledgement of update `uuid`. */
-  ack(taskId: string, uuid: string, frameworkId = 'f1', epoch = EPOCH): AgentEffect[] {
-    return this.master({ type: 'STATUS_UPDATE_ACKNOWLEDGEMENT', epoch, frameworkId, taskId, uuid });
+  /** The updates stream acknowledged (PubAck) update `uuid` of `taskId`. */
+  published(taskId: string, uuid: string): AgentEffect[] {
+    return this.core.onUpdatePublished(taskId, uuid);
+  }
+
+  /** Publishing update `uuid` of `taskId` failed. */
+  publishFailed(taskId: string, uuid: string, error = 'no PubAck'): AgentEffect[] {
+    return this.core.onUpdatePublishFailed(taskId, uuid, error, this.now);
   }
 
   /** A call from an executor, on its own subject unless `principal` is given. */
   executor(call: ExecutorCall, principal?: string): ExecutorCallResult {
-    return this.core.onExecutorCall(call, principal ?? call.executorId, this.now);
+    return this.core.onExecutorCall(call, principal ?? call.executorId);
   }
 
   /** The executor SUBSCRIBEs (its id is its task's id). */
@@ -146,9 +152,9 @@ export function toMaster(effects: readonly AgentEffect[]): AgentToMaster[] {
   return effects.flatMap((e) => (e.kind === 'send-master' ? [e.message] : []));
 }
 
-/** Statuses of STATUS_UPDATE messages sent to the master, in order. */
+/** Statuses of the updates published to the updates stream, in order. */
 export function statusUpdates(effects: readonly AgentEffect[]): TaskStatus[] {
-  return toMaster(effects).flatMap((m) => (m.type === 'STATUS_UPDATE' ? [m.status] : []));
+  return effects.flatMap((e) => (e.kind === 'publish-update' ? [e.status] : []));
 }
 
 /** Events published to executor `executorId`, in order. */

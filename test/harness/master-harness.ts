@@ -10,6 +10,7 @@ import { Resources } from '../../protocol/resources.js';
 import type { SchedulerCall, SchedulerEvent } from '../../protocol/scheduler.js';
 import type { FrameworkCapability, TaskInfo, TaskStatus } from '../../protocol/schema.js';
 import { TaskSource, type TaskState } from '../../protocol/task-state.js';
+import type { StoredStatus } from '../../protocol/updates.js';
 
 /** The epoch the harness's master serves under. */
 export const EPOCH = 7;
@@ -19,6 +20,8 @@ export class MasterHarness {
   readonly core: MasterCore;
   now = 1_000_000;
   private seq = 0;
+  /** Stream sequence of the last update fed through `update`. */
+  streamSeq = 0;
 
   constructor() {
     this.core = new MasterCore({ ...DEFAULT_MASTER_CONFIG, masterId: 'm1', epoch: EPOCH }, (prefix) => `${prefix}-${++this.seq}`);
@@ -73,10 +76,11 @@ export class MasterHarness {
     });
   }
 
-  /** Sends a status update from an agent. */
-  update(agentId: string, frameworkId: string, taskId: string, state: TaskState, uuid = `u-${++this.seq}`) {
-    const status: TaskStatus = { taskId, state, agentId, executorId: taskId, source: TaskSource.EXECUTOR, uuid, timestamp: this.now / 1000 };
-    return { uuid, result: this.agent({ type: 'STATUS_UPDATE', agentId, frameworkId, status }) };
+  /** Feeds a status update as the master's consumer reads it from the updates stream (next sequence unless given). */
+  update(agentId: string, frameworkId: string, taskId: string, state: TaskState, uuid = `u-${++this.seq}`, seq = ++this.streamSeq) {
+    const status: StoredStatus = { taskId, state, agentId, executorId: taskId, source: TaskSource.EXECUTOR, uuid, timestamp: this.now / 1000 };
+    this.streamSeq = Math.max(this.streamSeq, seq);
+    return { uuid, seq, effects: this.core.onStatusUpdate(frameworkId, status, seq, this.now) };
   }
 }
 
@@ -95,7 +99,17 @@ export function allocatorCalls(effects: readonly MasterEffect[]) {
   return effects.flatMap((e) => (e.kind === 'allocator' ? [e.call] : []));
 }
 
-/** The statuses of UPDATE events to one framework. */
+/** The statuses of UPDATE events to one framework (reconciliation answers, kills of unknown tasks). */
 export function updates(effects: readonly MasterEffect[], frameworkId: string): TaskStatus[] {
   return events(effects, frameworkId).flatMap((e) => (e.type === 'UPDATE' ? [e.status] : []));
+}
+
+/** The statuses of the master's own updates published to the updates stream for one framework. */
+export function published(effects: readonly MasterEffect[], frameworkId: string): StoredStatus[] {
+  return effects.flatMap((e) => (e.kind === 'publish-update' && e.frameworkId === frameworkId ? [e.status] : []));
+}
+
+/** Operations on framework consumers of the updates stream, in order. */
+export function consumerOps(effects: readonly MasterEffect[]): string[] {
+  return effects.flatMap((e) => (e.kind === 'framework-consumer' ? [`${e.op} ${e.frameworkId}`] : []));
 }

@@ -1,14 +1,17 @@
 // Bad input on every master subject: random bytes, truncated valid messages, unknown
 // types, ill-typed fields, over-sized payloads and calls from the wrong principal. Each
-// request is answered with a typed REJECTED, and the master keeps serving: afterwards a
-// framework still runs a task to TASK_FINISHED. Inputs come from a fixed seed.
+// request is answered with a typed REJECTED; bad records on the updates stream are dropped;
+// the master keeps serving: afterwards a framework still runs a task to TASK_FINISHED.
+// Inputs come from a fixed seed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Scheduler, TaskState, isTerminal } from '../../actors/scheduler/index.js';
 import { createRng, type Rng } from '../../actors/runtime/rng.js';
 import { silentLogger } from '../../actors/runtime/logger.js';
 import { decode, encode } from '../../protocol/codec.js';
 import { Reply } from '../../protocol/replies.js';
+import { Buckets } from '../../protocol/buckets.js';
 import { Subjects } from '../../protocol/subjects.js';
 import { TestCluster } from '../helpers/cluster.js';
 
@@ -43,11 +46,11 @@ function samples(): object[] {
     { type: 'ACCEPT', frameworkId: 'fw-x', offerIds: ['o-1'], operations: [] },
     { type: 'DECLINE', frameworkId: 'fw-x', offerIds: ['o-1'] },
     { type: 'KILL', frameworkId: 'fw-x', taskId: 't-1' },
-    { type: 'ACKNOWLEDGE', frameworkId: 'fw-x', agentId: 'a-1', taskId: 't-1', uuid: 'u-1' },
+    { type: 'SUPPRESS', frameworkId: 'fw-x' },
     { type: 'RECONCILE', frameworkId: 'fw-x', tasks: [] },
     { type: 'REGISTER_AGENT', agent: { id: 'fuzzer', hostname: 'h', resources: [{ name: 'cpus', scalar: 1 }], attributes: {} }, tasks: [] },
     { type: 'HEARTBEAT', agentId: 'fuzzer' },
-    { type: 'STATUS_UPDATE', agentId: 'fuzzer', frameworkId: 'fw-x', status: { taskId: 't', state: 'TASK_RUNNING', timestamp: 1 } },
+    { type: 'EXITED_EXECUTOR', agentId: 'fuzzer', frameworkId: 'fw-x', executorId: 't', exitCode: 1 },
     { type: 'GET_STATE' },
   ];
 }
@@ -98,6 +101,32 @@ describe('the master under bad input', () => {
     // The master still serves.
     const state = await cluster.state();
     expect(state.agents.filter((a) => a.status === 'active')).toHaveLength(1);
+  });
+
+  it('drops (and acknowledges) records of the updates stream that do not decode or do not match their subject', async () => {
+    const rng = createRng(SEED + 1);
+    const subject = subjects.statusUpdate('fw-fuzz', 't-1');
+    const record = { type: 'STATUS_UPDATE', frameworkId: 'fw-fuzz', status: { taskId: 't-1', state: 'TASK_RUNNING', source: 'SOURCE_EXECUTOR', uuid: 'u-1', timestamp: 1 } };
+    const payloads = [
+      ...Array.from({ length: 20 }, () => randomBytes(rng, 256)),
+      encode({ ...record, frameworkId: 'fw-other' }), // body and subject disagree
+      encode({ ...record, status: { ...record.status, uuid: undefined } }), // no uuid
+      encode({ type: 'NO_SUCH_RECORD' }),
+    ];
+    // Plain publishes on the stream's subjects are stored by JetStream like any other.
+    for (const p of payloads) nc.publish(subject, p);
+    await nc.flush();
+    const jsm = await jetstreamManager(nc);
+    const stream = new Buckets(cluster.name).updates();
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const master = await jsm.consumers.info(stream, 'master');
+      const logged = /"msg":"dropped an invalid record of the updates stream"/.test(cluster.master!.output());
+      if (logged && master.num_pending === 0 && master.num_ack_pending === 0) break;
+      if (Date.now() > deadline) throw new Error(`the master did not get through the bad records (logged: ${logged}): ${JSON.stringify(master)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(cluster.master!.hasExited).toBe(false);
   });
 
   it('refuses each kind of bad request with its own code', async () => {

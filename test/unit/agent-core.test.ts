@@ -159,7 +159,7 @@ describe('agent core: heartbeats', () => {
   it('registers again when any other request is answered UNKNOWN_AGENT', () => {
     const h = new AgentHarness();
     h.register();
-    const effects = h.reply('STATUS_UPDATE', { type: 'REJECTED', code: 'UNKNOWN_AGENT', reason: 'who?' });
+    const effects = h.reply('EXECUTOR_TO_FRAMEWORK', { type: 'REJECTED', code: 'UNKNOWN_AGENT', reason: 'who?' });
     expect(toMaster(effects).map((m) => m.type)).toEqual(['REGISTER_AGENT']);
     expect(h.core.isRegistered).toBe(false);
     // while registering, a second UNKNOWN_AGENT does not start another registration
@@ -169,9 +169,9 @@ describe('agent core: heartbeats', () => {
   it('logs other refusals and failures of its requests without acting on them', () => {
     const h = new AgentHarness();
     h.register();
-    expect(logs(h.reply('STATUS_UPDATE', { type: 'REJECTED', code: 'INVALID', reason: 'bad' }), 'warn')).toEqual(['master refused STATUS_UPDATE']);
+    expect(logs(h.reply('EXECUTOR_TO_FRAMEWORK', { type: 'REJECTED', code: 'INVALID', reason: 'bad' }), 'warn')).toEqual(['master refused EXECUTOR_TO_FRAMEWORK']);
     expect(logs(h.noReply('EXITED_EXECUTOR'), 'debug')).toEqual(['no answer to EXITED_EXECUTOR']);
-    expect(h.reply('STATUS_UPDATE', { type: 'OK', epoch: EPOCH })).toEqual([]);
+    expect(h.reply('EXITED_EXECUTOR', { type: 'OK', epoch: EPOCH })).toEqual([]);
     expect(h.core.isRegistered).toBe(true);
   });
 });
@@ -206,8 +206,8 @@ describe('agent core: RUN_TASK', () => {
       expect.objectContaining({ taskId: 't1', state: S.ERROR, reason: TaskReason.TASK_INVALID, source: TaskSource.AGENT, agentId: AGENT_ID, uuid: 'au-1' }),
     ]);
     expect(statusUpdates(effects)[0]?.executorId).toBeUndefined();
-    // once acknowledged, the agent forgets it (there is no executor to wait for)
-    h.ack('t1', 'au-1');
+    // once in the stream, the agent forgets it (there is no executor to wait for)
+    h.published('t1', 'au-1');
     expect(h.core.view().tasks).toEqual([]);
   });
 
@@ -219,17 +219,18 @@ describe('agent core: RUN_TASK', () => {
     expect(h.core.view().tasks).toEqual([]);
   });
 
-  it('launches while unregistered, and holds the task updates until it is registered', () => {
+  it('launches while unregistered, and publishes the task’s updates all the same (the stream is not the master)', () => {
     const h = new AgentHarness();
     expect(ofKind(h.runTask('t1'), 'launch-executor')).toHaveLength(1);
     expect(h.subscribe('t1').ok).toBe(true);
     const up = h.update('t1', S.RUNNING, 'x1');
-    // the executor is acknowledged (the agent holds the update) but nothing goes to the master
-    expect(toExecutor(up.effects, 't1')).toEqual([{ type: 'ACKNOWLEDGED', taskId: 't1', uuid: 'x1' }]);
+    expect(statusUpdates(up.effects).map((s) => [s.uuid, s.state])).toEqual([['x1', S.RUNNING]]);
     expect(toMaster(up.effects)).toEqual([]);
-    expect(toMaster(h.tick(10 * RETRY_MS)).map((m) => m.type)).toEqual(['REGISTER_AGENT']);
+    expect(toExecutor(h.published('t1', 'x1'), 't1')).toEqual([{ type: 'ACKNOWLEDGED', taskId: 't1', uuid: 'x1' }]);
+    // registration sends nothing of it again
+    h.tick(10 * RETRY_MS);
     const reg = h.reply('REGISTER_AGENT', { type: 'AGENT_REGISTERED', epoch: EPOCH, agentId: AGENT_ID, masterId: 'm', heartbeatIntervalMs: 1000 });
-    expect(statusUpdates(reg).map((s) => [s.uuid, s.state])).toEqual([['x1', S.RUNNING]]);
+    expect(statusUpdates(reg)).toEqual([]);
   });
 });
 
@@ -255,17 +256,18 @@ describe('agent core: executor calls', () => {
     expect(toExecutor(r.effects, 't1').map((e) => e.type)).toEqual(['SUBSCRIBED']);
   });
 
-  it('takes the unacknowledged updates an executor resends when it resubscribes', () => {
+  it('takes the unacknowledged updates an executor resends when it resubscribes, acknowledging each once in the stream', () => {
     const h = new AgentHarness();
     h.launched('t1');
     const r = h.subscribe('t1', 'f1', [h.status('t1', S.STARTING, 'x1'), h.status('t1', S.RUNNING, 'x2')]);
     expect(r.ok).toBe(true);
-    expect(toExecutor(r.effects, 't1')).toEqual([
-      { type: 'SUBSCRIBED', agentId: AGENT_ID, executorId: 't1', frameworkId: 'f1' },
-      { type: 'ACKNOWLEDGED', taskId: 't1', uuid: 'x1' },
-      { type: 'ACKNOWLEDGED', taskId: 't1', uuid: 'x2' },
-    ]);
+    expect(toExecutor(r.effects, 't1')).toEqual([{ type: 'SUBSCRIBED', agentId: AGENT_ID, executorId: 't1', frameworkId: 'f1' }]);
+    expect(statusUpdates(r.effects).map((s) => s.uuid)).toEqual(['x1']);
     expect(h.taskView('t1')).toMatchObject({ state: S.RUNNING, pendingUpdates: 2 });
+    const first = h.published('t1', 'x1');
+    expect(toExecutor(first, 't1')).toEqual([{ type: 'ACKNOWLEDGED', taskId: 't1', uuid: 'x1' }]);
+    expect(statusUpdates(first).map((s) => s.uuid)).toEqual(['x2']);
+    expect(toExecutor(h.published('t1', 'x2'), 't1')).toEqual([{ type: 'ACKNOWLEDGED', taskId: 't1', uuid: 'x2' }]);
   });
 
   it('drops, with a warning, a resent update it cannot take, and still subscribes the executor', () => {
@@ -298,21 +300,24 @@ describe('agent core: executor calls', () => {
     expect(h.taskView('t1')?.state).toBe(S.STAGING);
   });
 
-  it('forwards an UPDATE to the master stamped with the agent and executor, and acknowledges it to the executor', () => {
+  it('publishes an UPDATE to the stream stamped with the agent and executor, and acknowledges it to the executor once the stream holds it', () => {
     const h = new AgentHarness();
     h.launched('t1');
-    const r = h.update('t1', S.RUNNING, 'x1', 'f1', { agentId: 'liar', executorId: 'liar', healthy: true });
+    const r = h.update('t1', S.RUNNING, 'x1', 'f1', { agentId: 'liar', executorId: 'liar', source: TaskSource.MASTER, healthy: true });
     expect(r.ok).toBe(true);
-    expect(toMaster(r.effects)).toEqual([
+    expect(ofKind(r.effects, 'publish-update')).toEqual([
       {
-        type: 'STATUS_UPDATE',
-        agentId: AGENT_ID,
+        kind: 'publish-update',
         frameworkId: 'f1',
-        status: expect.objectContaining({ taskId: 't1', state: S.RUNNING, uuid: 'x1', agentId: AGENT_ID, executorId: 't1', healthy: true }),
+        status: expect.objectContaining({ taskId: 't1', state: S.RUNNING, uuid: 'x1', agentId: AGENT_ID, executorId: 't1', source: TaskSource.EXECUTOR, healthy: true }),
       },
     ]);
-    expect(toExecutor(r.effects, 't1')).toEqual([{ type: 'ACKNOWLEDGED', taskId: 't1', uuid: 'x1' }]);
+    expect(toMaster(r.effects)).toEqual([]);
+    // not acknowledged to the executor before the PubAck: if the agent died now, the executor would still hold it
+    expect(toExecutor(r.effects, 't1')).toEqual([]);
     expect(h.taskView('t1')).toMatchObject({ state: S.RUNNING, pendingUpdates: 1 });
+    expect(toExecutor(h.published('t1', 'x1'), 't1')).toEqual([{ type: 'ACKNOWLEDGED', taskId: 't1', uuid: 'x1' }]);
+    expect(h.taskView('t1')?.pendingUpdates).toBe(0);
   });
 
   it('refuses an UPDATE without uuid, or for a task the executor does not run', () => {
@@ -327,15 +332,19 @@ describe('agent core: executor calls', () => {
     expect(h.taskView('t2')?.state).toBe(S.STAGING);
   });
 
-  it('acknowledges a resent UPDATE again without forwarding it twice', () => {
+  it('takes a resent UPDATE once: not acknowledged while it is being published, acknowledged again once in the stream', () => {
     const h = new AgentHarness();
     h.launched('t1');
     h.update('t1', S.RUNNING, 'x1');
-    const again = h.update('t1', S.RUNNING, 'x1');
-    expect(again.ok).toBe(true);
-    expect(toMaster(again.effects)).toEqual([]);
-    expect(toExecutor(again.effects, 't1')).toEqual([{ type: 'ACKNOWLEDGED', taskId: 't1', uuid: 'x1' }]);
+    const early = h.update('t1', S.RUNNING, 'x1');
+    expect(early.ok).toBe(true);
+    expect(statusUpdates(early.effects)).toEqual([]);
+    expect(toExecutor(early.effects, 't1')).toEqual([]);
     expect(h.taskView('t1')?.pendingUpdates).toBe(1);
+    h.published('t1', 'x1');
+    const late = h.update('t1', S.RUNNING, 'x1');
+    expect(statusUpdates(late.effects)).toEqual([]);
+    expect(toExecutor(late.effects, 't1')).toEqual([{ type: 'ACKNOWLEDGED', taskId: 't1', uuid: 'x1' }]);
   });
 
   it('refuses an UPDATE that the task lifecycle forbids, without acknowledging it', () => {
@@ -372,127 +381,138 @@ describe('agent core: executor calls', () => {
   });
 });
 
-describe('agent core: status updates to the master', () => {
-  it('sends a task’s updates one at a time, in order: the next only after the previous is acknowledged', () => {
+describe('agent core: status updates into the stream', () => {
+  it('publishes a task’s updates one at a time, in order: the next once the stream acknowledged the previous', () => {
     const h = new AgentHarness();
     h.launched('t1');
     const first = h.update('t1', S.STARTING, 'x1');
     const second = h.update('t1', S.RUNNING, 'x2');
     const third = h.update('t1', S.FINISHED, 'x3');
-    // the executor gets each acknowledged at once: the agent holds them
-    for (const [r, uuid] of [[first, 'x1'], [second, 'x2'], [third, 'x3']] as const) {
-      expect(toExecutor(r.effects, 't1')).toEqual([{ type: 'ACKNOWLEDGED', taskId: 't1', uuid }]);
-    }
     expect(statusUpdates(first.effects).map((s) => s.uuid)).toEqual(['x1']);
     expect(statusUpdates(second.effects)).toEqual([]);
     expect(statusUpdates(third.effects)).toEqual([]);
+    // the executor hears of none of them yet
+    for (const r of [first, second, third]) expect(toExecutor(r.effects, 't1')).toEqual([]);
     expect(h.taskView('t1')).toMatchObject({ state: S.FINISHED, pendingUpdates: 3 });
 
-    expect(statusUpdates(h.ack('t1', 'x1')).map((s) => s.uuid)).toEqual(['x2']);
-    expect(statusUpdates(h.ack('t1', 'x2')).map((s) => s.uuid)).toEqual(['x3']);
-    expect(statusUpdates(h.ack('t1', 'x3'))).toEqual([]);
+    for (const [uuid, next] of [['x1', 'x2'], ['x2', 'x3']] as const) {
+      const effects = h.published('t1', uuid);
+      expect(toExecutor(effects, 't1')).toEqual([{ type: 'ACKNOWLEDGED', taskId: 't1', uuid }]);
+      expect(statusUpdates(effects).map((s) => s.uuid)).toEqual([next]);
+    }
+    expect(statusUpdates(h.published('t1', 'x3'))).toEqual([]);
     expect(h.taskView('t1')?.pendingUpdates).toBe(0);
   });
 
-  it('resends the unacknowledged head every statusUpdateRetryMs until the master forwards its acknowledgement', () => {
-    const h = new AgentHarness({ statusUpdateRetryMs: RETRY_MS });
+  it('tries a failed publish again, backing off from 100 ms up to updatePublishRetryMs, with the same update', () => {
+    const h = new AgentHarness({ updatePublishRetryMs: RETRY_MS });
     h.launched('t1');
     h.update('t1', S.RUNNING, 'x1');
     h.update('t1', S.FINISHED, 'x2');
-    expect(statusUpdates(h.tick(RETRY_MS - 1))).toEqual([]);
-    expect(statusUpdates(h.tick(1)).map((s) => s.uuid)).toEqual(['x1']);
-    expect(statusUpdates(h.tick(RETRY_MS - 1))).toEqual([]);
-    expect(statusUpdates(h.tick(1)).map((s) => s.uuid)).toEqual(['x1']);
-    // acknowledged: x2 goes now, and its own retry clock starts now
-    expect(statusUpdates(h.ack('t1', 'x1')).map((s) => s.uuid)).toEqual(['x2']);
-    expect(statusUpdates(h.tick(RETRY_MS - 1))).toEqual([]);
-    expect(statusUpdates(h.tick(1)).map((s) => s.uuid)).toEqual(['x2']);
-    h.ack('t1', 'x2');
+    const delays: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      expect(logs(h.publishFailed('t1', 'x1'), 'warn')).toEqual(['could not publish a status update; will retry']);
+      let waited = 0;
+      let again: ReturnType<typeof statusUpdates> = [];
+      while (again.length === 0) {
+        again = statusUpdates(h.tick(50));
+        waited += 50;
+      }
+      expect(again.map((s) => s.uuid)).toEqual(['x1']); // the head, never the one behind it
+      delays.push(waited);
+    }
+    // 100, 200, 400, then capped at 500
+    expect(delays).toEqual([100, 200, 400, RETRY_MS, RETRY_MS]);
+    // while a publish is under way nothing is sent again, however long it takes
     expect(statusUpdates(h.tick(10 * RETRY_MS))).toEqual([]);
+    // success resets the backoff for the next update
+    expect(statusUpdates(h.published('t1', 'x1')).map((s) => s.uuid)).toEqual(['x2']);
+    h.publishFailed('t1', 'x2');
+    expect(statusUpdates(h.tick(100)).map((s) => s.uuid)).toEqual(['x2']);
   });
 
-  it('keeps each task’s stream independent', () => {
+  it('keeps each task’s updates independent', () => {
     const h = new AgentHarness();
     h.launched('t1');
     h.launched('t2');
     expect(statusUpdates(h.update('t1', S.RUNNING, 'a1').effects).map((s) => s.uuid)).toEqual(['a1']);
     expect(statusUpdates(h.update('t2', S.RUNNING, 'b1').effects).map((s) => s.uuid)).toEqual(['b1']);
     expect(statusUpdates(h.update('t2', S.FINISHED, 'b2').effects)).toEqual([]);
-    expect(statusUpdates(h.ack('t2', 'b1')).map((s) => s.uuid)).toEqual(['b2']);
-    expect(statusUpdates(h.tick(RETRY_MS)).map((s) => s.uuid)).toEqual(['a1', 'b2']);
+    h.publishFailed('t1', 'a1');
+    expect(statusUpdates(h.published('t2', 'b1')).map((s) => s.uuid)).toEqual(['b2']);
+    expect(statusUpdates(h.tick(100)).map((s) => s.uuid)).toEqual(['a1']);
   });
 
-  it('ignores an acknowledgement of an update that is not the head, a duplicate, or an unknown one', () => {
+  it('ignores a PubAck or a failure of an update that is not being published', () => {
     const h = new AgentHarness();
     h.launched('t1');
     h.update('t1', S.RUNNING, 'x1');
     h.update('t1', S.FINISHED, 'x2');
-    const notHead = h.ack('t1', 'x2');
-    expect(logs(notHead, 'debug')).toEqual(['ignored a not-head acknowledgement']);
-    expect(h.taskView('t1')?.pendingUpdates).toBe(2);
-    h.ack('t1', 'x1');
-    expect(logs(h.ack('t1', 'x1'), 'debug')).toEqual(['ignored a duplicate acknowledgement']);
-    expect(logs(h.ack('t1', 'nope'), 'debug')).toEqual(['ignored a unknown acknowledgement']);
-    expect(logs(h.ack('ghost', 'x1'), 'debug')).toEqual(['ignored a unknown acknowledgement']);
+    expect(logs(h.published('t1', 'x2'), 'debug')).toEqual(['PubAck of an update that is not being published ignored']);
+    expect(logs(h.publishFailed('t1', 'x2'), 'debug')).toEqual(['failure of an update that is not being published ignored']);
+    expect(logs(h.published('ghost', 'x1'), 'debug')).toHaveLength(1);
+    h.published('t1', 'x1');
+    expect(logs(h.published('t1', 'x1'), 'debug')).toEqual(['PubAck of an update that is not being published ignored']);
     expect(h.taskView('t1')?.pendingUpdates).toBe(1);
   });
 
-  it('ignores an acknowledgement that names another framework than the task’s', () => {
+  it('sends no status update to the master, registered or not, and nothing again when it registers', () => {
     const h = new AgentHarness();
     h.launched('t1');
-    h.update('t1', S.RUNNING, 'x1');
-    expect(logs(h.ack('t1', 'x1', 'f2'), 'warn')).toEqual(['acknowledgement from the wrong framework ignored']);
-    expect(h.taskView('t1')?.pendingUpdates).toBe(1);
-  });
-
-  it('neither sends nor resends while unregistered, and sends every head once registered again', () => {
-    const h = new AgentHarness();
-    h.launched('t1');
-    h.launched('t2');
     h.update('t1', S.RUNNING, 'a1');
-    h.update('t1', S.FINISHED, 'a2');
-    h.update('t2', S.RUNNING, 'b1');
     h.tick(HEARTBEAT_MS);
     h.reply('HEARTBEAT', { type: 'REJECTED', code: 'UNKNOWN_AGENT', reason: 'new leader' });
-    expect(statusUpdates(h.tick(10 * RETRY_MS))).toEqual([]);
-    // an acknowledgement arriving meanwhile pops the head; the next one waits for registration
-    expect(statusUpdates(h.ack('t1', 'a1'))).toEqual([]);
+    expect(statusUpdates(h.published('t1', 'a1'))).toEqual([]);
+    expect(statusUpdates(h.update('t1', S.FINISHED, 'a2').effects).map((s) => s.uuid)).toEqual(['a2']);
     const reg = h.reply('REGISTER_AGENT', { type: 'AGENT_REGISTERED', epoch: EPOCH + 1, agentId: AGENT_ID, masterId: 'm2', heartbeatIntervalMs: 1000 });
-    expect(statusUpdates(reg).map((s) => s.uuid)).toEqual(['a2', 'b1']);
-    expect(statusUpdates(h.tick(RETRY_MS - 1))).toEqual([]);
-    expect(statusUpdates(h.tick(1)).map((s) => s.uuid)).toEqual(['a2', 'b1']);
+    expect(statusUpdates(reg)).toEqual([]);
+    expect(toMaster(reg)).toEqual([]);
   });
 
-  it('forgets a task once it is terminal, its updates acknowledged and its executor gone (in either order)', () => {
+  it('forgets a task once it is terminal, its updates in the stream and its executor gone (in either order)', () => {
     const h = new AgentHarness();
     h.launched('t1');
     h.update('t1', S.FINISHED, 'x1');
-    h.ack('t1', 'x1');
-    // acknowledged but the executor still runs: kept
+    h.published('t1', 'x1');
+    // in the stream but the executor still runs: kept
     expect(h.taskView('t1')?.state).toBe(S.FINISHED);
     const exit = h.exited('t1');
     expect(statusUpdates(exit)).toEqual([]);
     expect(h.core.view()).toMatchObject({ tasks: [], executors: [] });
-    expect(h.core.registrationMessage().tasks).toEqual([]);
 
     h.launched('t2');
     h.update('t2', S.FINISHED, 'y1');
     h.exited('t2');
-    // the executor is gone but the update is not acknowledged: kept, and still resent
+    // the executor is gone but the update is not in the stream yet: kept
     expect(h.taskView('t2')?.pendingUpdates).toBe(1);
-    expect(statusUpdates(h.tick(RETRY_MS)).map((s) => s.uuid)).toEqual(['y1']);
-    h.ack('t2', 'y1');
+    h.published('t2', 'y1');
     expect(h.core.view()).toMatchObject({ tasks: [], executors: [] });
   });
 
-  it('delivers every executor update to the master exactly in the order accepted, whatever the interleaving (property)', () => {
-    // An executor walks its task STAGING → STARTING → RUNNING* → FINISHED; the master
-    // acknowledges what it last received at random moments; time passes at random.
-    type Op = { op: 'update' } | { op: 'ack' } | { op: 'tick'; ms: number } | { op: 'dupAck' };
+  it('still reports the tasks it ran lately, with their end state, when it registers (at most maxCompletedTasks)', () => {
+    const h = new AgentHarness({ maxCompletedTasks: 2 });
+    for (const [id, state] of [['t1', S.FINISHED], ['t2', S.FAILED], ['t3', S.FINISHED]] as const) {
+      h.launched(id);
+      h.update(id, state, `${id}-u`);
+      h.published(id, `${id}-u`);
+      h.exited(id);
+    }
+    h.launched('t4');
+    const reported = h.core.registrationMessage().tasks.map((t) => [t.task.taskId, t.state]);
+    expect(reported).toEqual([['t4', S.STAGING], ['t2', S.FAILED], ['t3', S.FINISHED]]);
+    expect(h.core.view().tasks.map((t) => t.taskId)).toEqual(['t4']);
+  });
+
+  it('publishes every executor update exactly in the order accepted, and acknowledges each only once in the stream, whatever the interleaving (property)', () => {
+    // An executor walks its task STAGING → STARTING → RUNNING* → FINISHED and resends at
+    // random; the stream acknowledges or fails the publish under way at random moments;
+    // time passes at random.
+    type Op = { op: 'update' } | { op: 'resend' } | { op: 'pubAck' } | { op: 'fail' } | { op: 'tick'; ms: number };
     const op = fc.oneof(
       fc.constant<Op>({ op: 'update' }),
-      fc.constant<Op>({ op: 'ack' }),
-      fc.constant<Op>({ op: 'dupAck' }),
+      fc.constant<Op>({ op: 'resend' }),
+      fc.constant<Op>({ op: 'pubAck' }),
+      fc.constant<Op>({ op: 'fail' }),
       fc.integer({ min: 0, max: 2 * RETRY_MS }).map((ms): Op => ({ op: 'tick', ms })),
     );
     fc.assert(
@@ -501,20 +521,22 @@ describe('agent core: status updates to the master', () => {
         h.launched('t1');
         const path = [S.STARTING, S.RUNNING, S.RUNNING, S.RUNNING, S.FINISHED];
         const accepted: string[] = [];
-        const acked: string[] = [];
-        let lastSeen: string | undefined;
-        const firstSent: string[] = [];
+        const inStream: string[] = [];
+        const firstPublished: string[] = [];
+        let inFlight: string | undefined;
         const observe = (effects: ReturnType<AgentHarness['tick']>): void => {
+          for (const ack of toExecutor(effects, 't1')) {
+            // the executor hears of an update only once the stream holds it
+            if (ack.type === 'ACKNOWLEDGED') expect(inStream).toContain(ack.uuid);
+          }
           for (const s of statusUpdates(effects)) {
-            const uuid = s.uuid as string;
-            if (!firstSent.includes(uuid)) {
-              // a new update goes out only when every earlier one is acknowledged
-              expect(acked).toEqual(accepted.slice(0, accepted.indexOf(uuid)));
-              firstSent.push(uuid);
-            } else {
-              expect(uuid).toBe(lastSeen); // a resend is always of the head
+            expect(inFlight).toBeUndefined(); // one publish at a time
+            if (!firstPublished.includes(s.uuid as string)) {
+              // a new update goes out only when every earlier one is in the stream
+              expect(inStream).toEqual(accepted.slice(0, accepted.indexOf(s.uuid as string)));
+              firstPublished.push(s.uuid as string);
             }
-            lastSeen = uuid;
+            inFlight = s.uuid;
           }
         };
         for (const o of ops) {
@@ -524,22 +546,32 @@ describe('agent core: status updates to the master', () => {
             expect(r.ok).toBe(true);
             accepted.push(uuid);
             observe(r.effects);
-          } else if (o.op === 'ack' && lastSeen !== undefined && !acked.includes(lastSeen)) {
-            acked.push(lastSeen);
-            observe(h.ack('t1', lastSeen));
-          } else if (o.op === 'dupAck' && acked.length > 0) {
-            expect(statusUpdates(h.ack('t1', acked[acked.length - 1] as string))).toEqual([]);
+          } else if (o.op === 'resend' && accepted.length > 0) {
+            observe(h.update('t1', path[accepted.length - 1] as TaskState, accepted[accepted.length - 1]).effects);
+          } else if (o.op === 'pubAck' && inFlight !== undefined) {
+            const uuid = inFlight;
+            inFlight = undefined;
+            inStream.push(uuid);
+            observe(h.published('t1', uuid));
+          } else if (o.op === 'fail' && inFlight !== undefined) {
+            const uuid = inFlight;
+            inFlight = undefined;
+            observe(h.publishFailed('t1', uuid));
           } else if (o.op === 'tick') {
             observe(h.tick(o.ms));
           }
         }
-        // drain: acknowledge whatever arrives until nothing is pending
-        for (let i = 0; i < path.length + 1 && lastSeen !== undefined && !acked.includes(lastSeen); i++) {
-          acked.push(lastSeen);
-          observe(h.ack('t1', lastSeen));
+        // drain: the stream acknowledges whatever is published until nothing is pending
+        for (let i = 0; i < 10 * path.length && h.taskView('t1')?.pendingUpdates; i++) {
+          if (inFlight !== undefined) {
+            const uuid = inFlight;
+            inFlight = undefined;
+            inStream.push(uuid);
+            observe(h.published('t1', uuid));
+          } else observe(h.tick(RETRY_MS));
         }
-        expect(firstSent).toEqual(accepted);
-        expect(acked).toEqual(accepted);
+        expect(firstPublished).toEqual(accepted);
+        expect(inStream).toEqual(accepted);
       }),
       { numRuns: 300 },
     );
@@ -618,10 +650,10 @@ describe('agent core: KILL_TASK', () => {
     const h = new AgentHarness();
     h.launched('t1');
     h.update('t1', S.RUNNING, 'x1');
-    h.ack('t1', 'x1');
+    h.published('t1', 'x1');
     h.master({ type: 'KILL_TASK', frameworkId: 'f1', taskId: 't1' });
     h.update('t1', S.KILLING, 'x2');
-    h.ack('t1', 'x2');
+    h.published('t1', 'x2');
     const exit = h.exited('t1', { signal: 'SIGKILL' });
     expect(statusUpdates(exit)).toEqual([expect.objectContaining({ state: S.KILLED, reason: TaskReason.EXECUTOR_TERMINATED, source: TaskSource.AGENT })]);
   });
@@ -650,13 +682,12 @@ describe('agent core: executor exits', () => {
     const h = new AgentHarness();
     h.launched('t1');
     h.update('t1', S.RUNNING, 'x1');
-    h.ack('t1', 'x1');
+    h.published('t1', 'x1');
     const effects = h.exited('t1', { exitCode: 3 });
-    expect(toMaster(effects)).toEqual([
-      { type: 'EXITED_EXECUTOR', agentId: AGENT_ID, frameworkId: 'f1', executorId: 't1', exitCode: 3 },
+    expect(toMaster(effects)).toEqual([{ type: 'EXITED_EXECUTOR', agentId: AGENT_ID, frameworkId: 'f1', executorId: 't1', exitCode: 3 }]);
+    expect(ofKind(effects, 'publish-update')).toEqual([
       {
-        type: 'STATUS_UPDATE',
-        agentId: AGENT_ID,
+        kind: 'publish-update',
         frameworkId: 'f1',
         status: expect.objectContaining({
           taskId: 't1',
@@ -756,24 +787,12 @@ describe('agent core: epoch fencing', () => {
     expect(statusUpdates(kill)).toEqual([]);
   });
 
-  it('drops acknowledgements from an older epoch, so the update is still resent', () => {
-    const h = new AgentHarness();
-    h.launched('t1');
-    h.update('t1', S.RUNNING, 'x1');
-    h.master({ type: 'SHUTDOWN_FRAMEWORK', epoch: EPOCH + 1, frameworkId: 'f-none' });
-    h.ack('t1', 'x1', 'f1', EPOCH);
-    expect(h.taskView('t1')?.pendingUpdates).toBe(1);
-    expect(statusUpdates(h.tick(RETRY_MS)).map((s) => s.uuid)).toEqual(['x1']);
-    h.ack('t1', 'x1', 'f1', EPOCH + 1);
-    expect(h.taskView('t1')?.pendingUpdates).toBe(0);
-  });
-
   it('learns newer epochs from the master’s replies, but never moves back', () => {
     const h = new AgentHarness();
     h.register(EPOCH);
-    h.reply('STATUS_UPDATE', { type: 'OK', epoch: EPOCH + 3 });
+    h.reply('EXITED_EXECUTOR', { type: 'OK', epoch: EPOCH + 3 });
     expect(h.core.view().epoch).toBe(EPOCH + 3);
-    h.reply('STATUS_UPDATE', { type: 'OK', epoch: EPOCH + 1 });
+    h.reply('EXITED_EXECUTOR', { type: 'OK', epoch: EPOCH + 1 });
     expect(h.core.view().epoch).toBe(EPOCH + 3);
     expect(ofKind(h.runTask('t1', 'f1', {}, EPOCH + 2), 'launch-executor')).toEqual([]);
   });

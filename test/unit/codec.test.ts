@@ -12,6 +12,7 @@ import { AgentToMaster, MasterToAgent } from '../../protocol/agent.js';
 import { ExecutorCall, ExecutorEvent } from '../../protocol/executor.js';
 import { SchedulerCall, SchedulerEvent } from '../../protocol/scheduler.js';
 import { TaskSource, TaskState } from '../../protocol/task-state.js';
+import { UpdateRecord } from '../../protocol/updates.js';
 
 const launch = {
   type: 'ACCEPT',
@@ -53,15 +54,25 @@ describe('codec', () => {
     if (r.ok && r.value.type === 'MESSAGE') expect([...r.value.data]).toEqual([1, 2, 3]);
   });
 
-  it('round-trips a status update through agent and executor unions', () => {
+  it('round-trips a status update through the executor union and the updates stream record, and no longer takes it from agents', () => {
     const status = { taskId: 't', state: TaskState.RUNNING, source: TaskSource.EXECUTOR, uuid: 'u-1', timestamp: 1.5 };
-    const a = decode(AgentToMaster, encode({ type: 'STATUS_UPDATE', agentId: 'a', frameworkId: 'f', status }));
     const e = decode(ExecutorCall, encode({ type: 'UPDATE', executorId: 'e', frameworkId: 'f', status }));
-    expect(a.ok && e.ok).toBe(true);
+    const r = decode(UpdateRecord, encode({ type: 'STATUS_UPDATE', frameworkId: 'f', status }));
+    expect(e.ok && r.ok).toBe(true);
+    const a = decode(AgentToMaster, encode({ type: 'STATUS_UPDATE', agentId: 'a', frameworkId: 'f', status }));
+    expect(!a.ok && a.error).toBeInstanceOf(UnknownMessageTypeError);
     const k = decode(MasterToAgent, encode({ type: 'KILL_TASK', epoch: 1, frameworkId: 'f', taskId: 't' }));
     expect(k.ok).toBe(true);
     const l = decode(ExecutorEvent, encode({ type: 'KILL', taskId: 't', gracePeriodMs: 10 }));
     expect(l.ok).toBe(true);
+  });
+
+  it('stores status updates in the updates stream only with a uuid', () => {
+    const status = { taskId: 't', state: TaskState.FINISHED, source: TaskSource.MASTER, timestamp: 2 };
+    const ok = decode(UpdateRecord, encode({ type: 'STATUS_UPDATE', frameworkId: 'f', status: { ...status, uuid: 'u-9' } }));
+    expect(ok.ok && ok.value.status.uuid).toBe('u-9');
+    const none = decode(UpdateRecord, encode({ type: 'STATUS_UPDATE', frameworkId: 'f', status }));
+    expect(!none.ok && none.error).toBeInstanceOf(InvalidMessageError);
   });
 
   it('rejects malformed bytes', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Rejection } from '../../actors/runtime/actor.js';
 import { Resources } from '../../protocol/resources.js';
 import { TaskReason, TaskState } from '../../protocol/task-state.js';
-import { EPOCH, MasterHarness, allocatorCalls, events, toAgent, updates } from '../harness/master-harness.js';
+import { EPOCH, MasterHarness, allocatorCalls, consumerOps, events, published, toAgent, updates } from '../harness/master-harness.js';
 
 const S = TaskState;
 
@@ -39,16 +39,19 @@ describe('master core: agents', () => {
     expect(() => h.agent({ type: 'HEARTBEAT', agentId: 'ghost' })).toThrow(/register again/);
   });
 
-  it('marks a silent agent unreachable: offers rescinded, tasks LOST, frameworks told', () => {
+  it('marks a silent agent unreachable: offers rescinded, tasks LOST (through the updates stream), frameworks told', () => {
     const { h, offerId } = withOffer();
     h.launch('f1', offerId, { taskId: 't1', agentId: 'a1' });
     const { offerId: second } = h.offer('f1', 'a1', 'cpus:3;mem:3968');
     // 5 missed heartbeats of 1 s: silent for 5.001 s
     h.now += 5001;
     const effects = h.core.onTick(h.now);
-    expect(events(effects, 'f1').map((e) => e.type)).toEqual(['RESCIND', 'UPDATE', 'FAILURE']);
+    expect(events(effects, 'f1').map((e) => e.type)).toEqual(['RESCIND', 'FAILURE']);
     expect(events(effects, 'f1')[0]).toMatchObject({ offerId: second });
-    expect(updates(effects, 'f1')[0]).toMatchObject({ taskId: 't1', state: S.LOST, reason: TaskReason.AGENT_UNREACHABLE, source: 'SOURCE_MASTER' });
+    expect(published(effects, 'f1')).toEqual([
+      expect.objectContaining({ taskId: 't1', state: S.LOST, reason: TaskReason.AGENT_UNREACHABLE, source: 'SOURCE_MASTER', uuid: expect.stringMatching(/^update-/) }),
+    ]);
+    expect(h.core.state.completedTasks.get('f1/t1')?.status?.uuid).toBe(published(effects, 'f1')[0]?.uuid);
     expect(allocatorCalls(effects).map((c) => c.op)).toEqual(['removeAgent']);
     expect(h.core.state.agents.get('a1')?.status).toBe('unreachable');
   });
@@ -64,17 +67,43 @@ describe('master core: agents', () => {
     h.launch('f1', offerId, { taskId: 't1', agentId: 'a1' });
     h.update('a1', 'f1', 't1', S.RUNNING);
     h.now += 6000;
-    expect(updates(h.core.onTick(h.now), 'f1')[0]?.state).toBe(S.UNREACHABLE);
+    expect(published(h.core.onTick(h.now), 'f1')[0]?.state).toBe(S.UNREACHABLE);
     const task = h.core.state.tasks.get('f1/t1');
     const back = h.agent({
       type: 'REGISTER_AGENT',
       agent: { id: 'a1', hostname: 'a1.local', resources: Resources.parse('cpus:4;mem:4096').toWire(), attributes: {} },
       tasks: [{ frameworkId: 'f1', task: task!.info, state: S.RUNNING }],
     });
-    expect(updates(back.effects, 'f1')[0]?.state).toBe(S.RUNNING);
+    expect(published(back.effects, 'f1')[0]).toMatchObject({ state: S.RUNNING, reason: TaskReason.RECONCILIATION, uuid: expect.any(String) });
     // the agent comes back with t1 using cpus:1;mem:128 of f1
     const add = allocatorCalls(back.effects).find((c) => c.op === 'addAgent');
     expect(add?.op === 'addAgent' && add.used.get('f1')?.toString()).toBe('cpus:1;mem:128');
+  });
+
+  it('takes the ended tasks an agent reports as completed, without counting their resources or marking them gone', () => {
+    const { h, offerId } = withOffer();
+    h.launch('f1', offerId, { taskId: 't1', agentId: 'a1' });
+    const info = h.core.state.tasks.get('f1/t1')!.info;
+    const other = { ...info, taskId: 't0' }; // ended before this master knew of it (a failover)
+    const again = h.agent({
+      type: 'REGISTER_AGENT',
+      agent: { id: 'a1', hostname: 'a1.local', resources: Resources.parse('cpus:4;mem:4096').toWire(), attributes: {} },
+      tasks: [
+        { frameworkId: 'f1', task: info, state: S.FINISHED },
+        { frameworkId: 'f1', task: other, state: S.FAILED },
+      ],
+    });
+    expect(h.core.state.tasks.has('f1/t1')).toBe(false);
+    expect([...h.core.state.completedTasks.values()].map((t) => [t.info.taskId, t.state])).toEqual([
+      ['t1', S.FINISHED],
+      ['t0', S.FAILED],
+    ]);
+    expect(published(again.effects, 'f1')).toEqual([]); // their updates are in the stream already
+    expect(toAgent(again.effects, 'a1')).toEqual([]); // nothing to kill
+    const add = allocatorCalls(again.effects).find((c) => c.op === 'addAgent');
+    expect(add?.op === 'addAgent' && add.used.size).toBe(0);
+    const rec = h.call({ type: 'RECONCILE', frameworkId: 'f1', tasks: [{ taskId: 't0', agentId: 'a1' }] });
+    expect(updates(rec.effects, 'f1')).toMatchObject([{ taskId: 't0', state: S.FAILED }]);
   });
 
   it('kills tasks that a returning agent still runs but the master declared LOST', () => {
@@ -101,6 +130,8 @@ describe('master core: frameworks', () => {
       { type: 'SUBSCRIBED', frameworkId: 'f1', masterId: 'm1', heartbeatIntervalSeconds: 15, epoch: EPOCH },
     ]);
     expect(allocatorCalls(effects)[0]).toMatchObject({ op: 'addFramework', frameworkId: 'f1', roles: ['*'] });
+    // its consumer of the updates stream is made sure of (the SDK creates it before SUBSCRIBE)
+    expect(consumerOps(effects)).toEqual(['ensure f1']);
   });
 
   it('refuses a framework whose declared principal differs from the subject', () => {
@@ -141,6 +172,8 @@ describe('master core: frameworks', () => {
     expect(toAgent(gone, 'a1')).toEqual([{ type: 'SHUTDOWN_FRAMEWORK', frameworkId: 'f1', epoch: EPOCH }]);
     expect(h.core.state.frameworks.has('f1')).toBe(false);
     expect(h.core.state.completedTasks.get('f1/t1')?.state).toBe(S.KILLED);
+    expect(published(gone, 'f1')).toEqual([]); // nobody reads them: the framework is gone
+    expect(consumerOps(gone)).toEqual(['delete f1']);
   });
 
   it('resubscribing within the failover timeout reconnects and withdraws old offers', () => {
@@ -160,6 +193,7 @@ describe('master core: frameworks', () => {
     const { effects } = h.call({ type: 'TEARDOWN', frameworkId: 'f1' });
     expect(toAgent(effects, 'a1')).toEqual([{ type: 'SHUTDOWN_FRAMEWORK', frameworkId: 'f1', epoch: EPOCH }]);
     expect(allocatorCalls(effects).map((c) => c.op)).toEqual(['removeFramework']);
+    expect(consumerOps(effects)).toEqual(['delete f1']);
   });
 });
 
@@ -203,19 +237,19 @@ describe('master core: offers and ACCEPT', () => {
     const { h, offerId } = withOffer(['PARTITION_AWARE']);
     h.launch('f1', offerId, { taskId: 't1', agentId: 'a1' });
     const again = h.launch('f1', offerId, { taskId: 't2', agentId: 'a1' });
-    expect(updates(again.effects, 'f1')).toMatchObject([{ taskId: 't2', state: S.DROPPED, reason: TaskReason.INVALID_OFFERS }]);
+    expect(published(again.effects, 'f1')).toMatchObject([{ taskId: 't2', state: S.DROPPED, reason: TaskReason.INVALID_OFFERS }]);
     expect(toAgent(again.effects, 'a1')).toEqual([]);
 
     const plain = withOffer();
     const bad = plain.h.launch('f1', 'offer-nope', { taskId: 't3', agentId: 'a1' });
-    expect(updates(bad.effects, 'f1')[0]?.state).toBe(S.LOST);
+    expect(published(bad.effects, 'f1')[0]?.state).toBe(S.LOST);
   });
 
   it('refuses a task that asks for more than the offer holds', () => {
     const { h, offerId } = withOffer();
     const { effects } = h.launch('f1', offerId, { taskId: 't1', agentId: 'a1', resources: Resources.parse('cpus:5;mem:128').toWire() });
-    const [status] = updates(effects, 'f1');
-    expect(status).toMatchObject({ taskId: 't1', state: S.ERROR, reason: TaskReason.TASK_INVALID });
+    const [status] = published(effects, 'f1');
+    expect(status).toMatchObject({ taskId: 't1', state: S.ERROR, reason: TaskReason.TASK_INVALID, uuid: expect.any(String) });
     expect(status?.message).toContain('more resources');
     // nothing launched: the whole offer goes back
     expect(allocatorCalls(effects)[0]?.op === 'recoverResources' && (allocatorCalls(effects)[0] as { resources: Resources }).resources.toString()).toBe('cpus:4;mem:4096');
@@ -231,16 +265,16 @@ describe('master core: offers and ACCEPT', () => {
       operations: [{ type: 'LAUNCH', tasks: [{ ...info, taskId: 'd' }, { ...info, taskId: 'd' }] }],
     });
     expect(toAgent(effects, 'a1')).toHaveLength(1);
-    expect(updates(effects, 'f1')).toMatchObject([{ taskId: 'd', state: S.ERROR }]);
+    expect(published(effects, 'f1')).toMatchObject([{ taskId: 'd', state: S.ERROR }]);
     const { offerId: next } = h.offer('f1', 'a1', 'cpus:3;mem:4032');
     const later = h.launch('f1', next, { taskId: 'd', agentId: 'a1' });
-    expect(updates(later.effects, 'f1')[0]?.message).toContain('already used');
+    expect(published(later.effects, 'f1')[0]?.message).toContain('already used');
   });
 
   it('refuses a task naming another agent than the offer', () => {
     const { h, offerId } = withOffer();
     const { effects } = h.launch('f1', offerId, { taskId: 't1', agentId: 'a9' });
-    expect(updates(effects, 'f1')[0]).toMatchObject({ state: S.ERROR });
+    expect(published(effects, 'f1')[0]).toMatchObject({ state: S.ERROR });
   });
 
   it('DECLINE returns the offer with a 5 s filter, or the one given', () => {
@@ -254,35 +288,39 @@ describe('master core: offers and ACCEPT', () => {
 });
 
 describe('master core: status updates, kill, reconcile', () => {
-  it('forwards updates, recovers resources on a terminal one, and retires the task on its acknowledgement', () => {
+  it('applies updates read from the stream, sends nothing on, and ends a task at its terminal update, recovering its resources', () => {
     const { h, offerId } = withOffer();
     h.launch('f1', offerId, { taskId: 't1', agentId: 'a1' });
     const running = h.update('a1', 'f1', 't1', S.RUNNING);
-    expect(updates(running.result.effects, 'f1')).toMatchObject([{ taskId: 't1', state: S.RUNNING, uuid: running.uuid }]);
+    expect(running.effects).toEqual([]); // frameworks read the stream themselves
+    expect(h.core.state.tasks.get('f1/t1')).toMatchObject({ state: S.RUNNING, status: { uuid: running.uuid }, lastUpdateSeq: running.seq });
     const done = h.update('a1', 'f1', 't1', S.FINISHED);
-    expect(allocatorCalls(done.result.effects)).toMatchObject([{ op: 'recoverResources', frameworkId: 'f1', agentId: 'a1' }]);
-    const ack = h.call({ type: 'ACKNOWLEDGE', frameworkId: 'f1', agentId: 'a1', taskId: 't1', uuid: done.uuid });
-    expect(toAgent(ack.effects, 'a1')).toEqual([
-      { type: 'STATUS_UPDATE_ACKNOWLEDGEMENT', frameworkId: 'f1', taskId: 't1', uuid: done.uuid, epoch: EPOCH },
-    ]);
+    expect(allocatorCalls(done.effects)).toMatchObject([{ op: 'recoverResources', frameworkId: 'f1', agentId: 'a1' }]);
+    expect(done.effects.filter((e) => e.kind !== 'allocator')).toEqual([]);
     expect(h.core.state.tasks.has('f1/t1')).toBe(false);
     expect(h.core.state.completedTasks.get('f1/t1')?.state).toBe(S.FINISHED);
   });
 
-  it('keeps its state on an illegal transition but still forwards the update', () => {
+  it('ignores an update older (by stream sequence) than the last one applied, and an illegal transition', () => {
     const { h, offerId } = withOffer();
     h.launch('f1', offerId, { taskId: 't1', agentId: 'a1' });
-    h.update('a1', 'f1', 't1', S.FINISHED);
-    const late = h.update('a1', 'f1', 't1', S.RUNNING);
-    expect(h.core.state.tasks.get('f1/t1')?.state).toBe(S.FINISHED);
-    expect(updates(late.result.effects, 'f1')).toHaveLength(1);
+    h.update('a1', 'f1', 't1', S.RUNNING, 'u-new', 12);
+    // RUNNING → RUNNING is legal (health changes): only the sequence tells this one is stale
+    h.update('a1', 'f1', 't1', S.RUNNING, 'u-old', 11);
+    expect(h.core.state.tasks.get('f1/t1')).toMatchObject({ state: S.RUNNING, status: { uuid: 'u-new' }, lastUpdateSeq: 12 });
+    h.update('a1', 'f1', 't1', S.STARTING, 'u-bad', 13);
+    expect(h.core.state.tasks.get('f1/t1')).toMatchObject({ state: S.RUNNING, status: { uuid: 'u-new' } });
   });
 
-  it('acknowledges to the agent at once an update for a framework that is gone', () => {
-    const h = new MasterHarness();
-    h.registerAgent('a1');
-    const { uuid, result } = h.update('a1', 'gone', 't1', S.FINISHED);
-    expect(toAgent(result.effects, 'a1')).toMatchObject([{ type: 'STATUS_UPDATE_ACKNOWLEDGEMENT', uuid }]);
+  it('ignores updates of tasks it does not track, of another agent, and its own (applied when made)', () => {
+    const { h, offerId } = withOffer();
+    h.launch('f1', offerId, { taskId: 't1', agentId: 'a1' });
+    expect(h.update('a1', 'gone', 't1', S.FINISHED).effects).toEqual([]);
+    h.update('a9', 'f1', 't1', S.RUNNING);
+    expect(h.core.state.tasks.get('f1/t1')?.state).toBe(S.STAGING);
+    const own = h.core.onStatusUpdate('f1', { taskId: 't1', state: S.LOST, source: 'SOURCE_MASTER', uuid: 'update-x', timestamp: 1 }, 99, h.now);
+    expect(own).toEqual([]);
+    expect(h.core.state.tasks.get('f1/t1')?.state).toBe(S.STAGING);
   });
 
   it('sends KILL_TASK to the agent, and answers a kill of an unknown task itself', () => {
@@ -309,6 +347,16 @@ describe('master core: status updates, kill, reconcile', () => {
       ['x', S.GONE, TaskReason.RECONCILIATION],
       ['y', S.UNKNOWN, TaskReason.RECONCILIATION],
     ]);
+  });
+
+  it('does not answer for an unknown task that may be on an agent still expected back after a failover', () => {
+    const h = new MasterHarness();
+    h.core.recover({ agents: [{ info: { id: 'a1', hostname: 'a1.local', resources: Resources.parse('cpus:1').toWire(), attributes: {} }, admittedAt: 0 }], frameworks: [] }, h.now);
+    h.registerAgent('a2');
+    h.subscribe('f1');
+    const { effects } = h.call({ type: 'RECONCILE', frameworkId: 'f1', tasks: [{ taskId: 'x', agentId: 'a1' }, { taskId: 'y' }, { taskId: 'z', agentId: 'a2' }] });
+    // x may be on a1 (recovering), y anywhere; z would be on a2, which has reported its tasks
+    expect(updates(effects, 'f1').map((s) => [s.taskId, s.state])).toEqual([['z', S.LOST]]);
   });
 
   it('answers implicit reconciliation with every live task, and LOST for unknown tasks to plain frameworks', () => {

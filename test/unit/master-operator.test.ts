@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Rejection } from '../../actors/runtime/actor.js';
 import type { MasterEffect } from '../../actors/master/effects.js';
 import { TaskState as S } from '../../protocol/task-state.js';
-import { EPOCH, MasterHarness, allocatorCalls, events, toAgent, updates } from '../harness/master-harness.js';
+import { EPOCH, MasterHarness, allocatorCalls, events, published, toAgent, updates } from '../harness/master-harness.js';
 
 /** An agent a1 with one launched task t1 of framework f1 (aware: PARTITION_AWARE). */
 function withTask(aware = false) {
@@ -98,7 +98,7 @@ describe('operator calls on the master core', () => {
   it('MARK_AGENT_GONE: tasks become GONE_BY_OPERATOR (partition-aware) and the agent may not register again', () => {
     const h = withTask(true);
     const { effects } = h.core.onOperatorCall({ type: 'MARK_AGENT_GONE', agentId: 'a1' }, h.now);
-    expect(updates(effects, 'f1')).toMatchObject([{ taskId: 't1', state: S.GONE_BY_OPERATOR }]);
+    expect(published(effects, 'f1')).toMatchObject([{ taskId: 't1', state: S.GONE_BY_OPERATOR }]);
     expect(registryOps(effects)).toContainEqual(expect.objectContaining({ op: 'put-agent', agent: expect.objectContaining({ goneSince: h.now }) }));
     expect(() => h.registerAgent('a1')).toThrow(/marked gone/);
     // Reconciling a task that was on it: GONE_BY_OPERATOR.
@@ -109,7 +109,7 @@ describe('operator calls on the master core', () => {
   it('MARK_AGENT_GONE gives TASK_LOST to frameworks that are not partition-aware', () => {
     const h = withTask(false);
     const { effects } = h.core.onOperatorCall({ type: 'MARK_AGENT_GONE', agentId: 'a1' }, h.now);
-    expect(updates(effects, 'f1')).toMatchObject([{ taskId: 't1', state: S.LOST }]);
+    expect(published(effects, 'f1')).toMatchObject([{ taskId: 't1', state: S.LOST }]);
   });
 
   it('a gone agent from the registry stays gone after a failover', () => {

@@ -1,12 +1,14 @@
 // The scheduler SDK without a master: options, task building and event delivery are driven
-// directly; the NATS shell (subscribe, fencing, heartbeats, acknowledgements, resubscribe) runs
-// against a real nats-server where the test plays the master. Each test has its own cluster.
+// directly; the NATS shell (subscribe, fencing, heartbeats, status updates from the updates
+// stream and their acknowledgement, resubscribe) runs against a real nats-server where the
+// test plays the master and the agents. Each test has its own cluster.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Dispatcher } from '../../actors/scheduler/dispatch.js';
@@ -26,12 +28,16 @@ import {
   type SchedulerOptions,
 } from '../../actors/scheduler/index.js';
 import { silentLogger } from '../../actors/runtime/logger.js';
+import { publishUpdate } from '../../actors/runtime/update-stream.js';
+import { Buckets } from '../../protocol/buckets.js';
 import { decode, encode } from '../../protocol/codec.js';
 import { Reply } from '../../protocol/replies.js';
 import { Resources } from '../../protocol/resources.js';
 import { SchedulerCall, type SchedulerEvent } from '../../protocol/scheduler.js';
 import type { Offer, TaskStatus } from '../../protocol/schema.js';
 import { Subjects } from '../../protocol/subjects.js';
+import type { TaskState } from '../../protocol/task-state.js';
+import type { StoredStatus } from '../../protocol/updates.js';
 
 const log = silentLogger();
 
@@ -48,6 +54,11 @@ function status(taskId: string, uuid?: string): TaskStatus {
     timestamp: 1,
     ...(uuid !== undefined && { uuid }),
   };
+}
+
+/** A status as the updates stream stores it (an executor's update). */
+function stored(taskId: string, uuid: string, state: TaskState = 'TASK_RUNNING'): StoredStatus {
+  return { taskId, state, agentId: 'a1', source: 'SOURCE_EXECUTOR', timestamp: 1, uuid };
 }
 
 /** A promise with its resolve function. */
@@ -172,13 +183,14 @@ describe('buildTaskInfo / buildLaunch', () => {
 describe('Dispatcher', () => {
   function harness(mode: 'auto' | 'manual' = 'auto', bufferSize = 16) {
     const acked: string[] = [];
-    const d = new Dispatcher({ log, mode, bufferSize, acknowledge: (s) => acked.push(s.uuid ?? '?') });
-    return { d, acked };
+    const failed: string[] = [];
+    const d = new Dispatcher({ log, mode, bufferSize, onUpdateHandled: (s, ok) => (ok ? acked : failed).push(s.uuid ?? '?') });
+    return { d, acked, failed };
   }
   const update = (taskId: string, uuid?: string): SchedulerEvent => ({ type: 'UPDATE', epoch: 1, status: status(taskId, uuid) });
   const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-  it('acknowledges an update only after the update listeners have resolved', async () => {
+  it('reports an update as handled only after the update listeners have resolved', async () => {
     const { d, acked } = harness();
     const gate = deferred<void>();
     const seen: string[] = [];
@@ -196,8 +208,8 @@ describe('Dispatcher', () => {
     expect(acked).toEqual(['u1']);
   });
 
-  it('does not acknowledge when a listener throws, nor updates without uuid, and goes on with the next', async () => {
-    const { d, acked } = harness();
+  it('reports a failed listener, nothing for updates without uuid, and goes on with the next', async () => {
+    const { d, acked, failed } = harness();
     d.on('update', (s) => {
       if (s.taskId === 'bad') throw new Error('boom');
     });
@@ -207,9 +219,10 @@ describe('Dispatcher', () => {
     d.event(update('t3', 'u3'));
     await settle();
     expect(acked).toEqual(['u3']);
+    expect(failed).toEqual(['u1']);
   });
 
-  it('acknowledges in auto mode even when nobody listens to updates, never in manual mode', async () => {
+  it('reports updates in both modes, even when nobody listens to them (the mode is for the inbox)', async () => {
     const auto = harness('auto');
     const manual = harness('manual');
     for (const { d } of [auto, manual]) {
@@ -218,7 +231,20 @@ describe('Dispatcher', () => {
     }
     await settle();
     expect(auto.acked).toEqual(['u1']);
-    expect(manual.acked).toEqual([]);
+    expect(manual.acked).toEqual(['u1']);
+  });
+
+  it('delivers a status update from the stream as an UPDATE of the newest epoch seen', async () => {
+    const { d } = harness();
+    const all = d.events();
+    d.start();
+    d.event({ type: 'HEARTBEAT', epoch: 4 });
+    d.update(status('t1', 'u1'));
+    await settle();
+    d.close();
+    const got: SchedulerEvent[] = [];
+    for await (const ev of all) got.push(ev);
+    expect(got).toEqual([{ type: 'HEARTBEAT', epoch: 4 }, { type: 'UPDATE', epoch: 4, status: status('t1', 'u1') }]);
   });
 
   it('delivers nothing until started, then everything in order', async () => {
@@ -447,12 +473,16 @@ class FakeMaster {
 describe('Scheduler over NATS', () => {
   let server: NatsServer;
   let nc: NatsConnection;
+  let js: JetStreamClient;
+  let jsm: JetStreamManager;
   let clusterCount = 0;
   const open: Scheduler[] = [];
 
   beforeAll(async () => {
     server = await startNats();
     nc = await connect({ servers: server.url });
+    js = jetstream(nc);
+    jsm = await jetstreamManager(nc);
   });
 
   afterEach(async () => {
@@ -467,7 +497,7 @@ describe('Scheduler over NATS', () => {
     }
   });
 
-  /** A fresh cluster with a fake master, and a way to connect a framework to it. */
+  /** A fresh cluster with a fake master, a way to connect a framework to it, and its updates stream. */
   function cluster(reject?: ConstructorParameters<typeof FakeMaster>[3]) {
     const name = `sdk-${process.pid}-${++clusterCount}`;
     const master = new FakeMaster(nc, name, 'fw', reject);
@@ -476,7 +506,23 @@ describe('Scheduler over NATS', () => {
       open.push(s);
       return s;
     };
-    return { name, master, connectFw };
+    const buckets = new Buckets(name);
+    /** Publishes a status update to the stream, as an agent does. */
+    const publish = (frameworkId: string, st: StoredStatus): Promise<number> => publishUpdate(js, new Subjects(name), { type: 'STATUS_UPDATE', frameworkId, status: st });
+    /** The framework consumer's count of updates delivered and not acknowledged, and of updates not delivered yet. */
+    const pending = async (frameworkId: string): Promise<{ unacked: number; undelivered: number }> => {
+      const info = await jsm.consumers.info(buckets.updates(), buckets.frameworkUpdatesConsumer(frameworkId));
+      return { unacked: info.num_ack_pending, undelivered: info.num_pending };
+    };
+    return { name, master, connectFw, publish, pending };
+  }
+
+  async function until(done: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await done())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   it('listens before it subscribes, resolves at SUBSCRIBED, then reconciles every task', async () => {
@@ -564,36 +610,84 @@ describe('Scheduler over NATS', () => {
     expect(s.fencedEvents).toBe(2);
   });
 
-  it('acknowledges updates with a uuid after the listener resolves, not when it throws', async () => {
-    const { master, connectFw } = cluster();
+  it('creates its consumer of the updates stream before it subscribes, filtered on its own updates', async () => {
+    const { name, master, connectFw } = cluster();
     const s = await connectFw();
-    s.on('update', (st) => {
-      if (st.taskId === 'fails') throw new Error('listener bug');
-    });
-    master.send(s.frameworkId, { type: 'UPDATE', epoch: 1, status: status('fails', 'u1') });
-    master.send(s.frameworkId, { type: 'UPDATE', epoch: 1, status: status('no-uuid') });
-    master.send(s.frameworkId, { type: 'UPDATE', epoch: 1, status: status('ok', 'u3') });
-    const ack = await master.nth('ACKNOWLEDGE');
-    expect(ack).toEqual({ type: 'ACKNOWLEDGE', frameworkId: s.frameworkId, agentId: 'a1', taskId: 'ok', uuid: 'u3' });
-    expect(master.ofType('ACKNOWLEDGE')).toHaveLength(1); // acks leave in order: u1's would have come first
+    await master.nth('SUBSCRIBE');
+    const b = new Buckets(name);
+    const info = await jsm.consumers.info(b.updates(), b.frameworkUpdatesConsumer(s.frameworkId));
+    expect(info.config).toMatchObject({ durable_name: `fw_${s.frameworkId}`, filter_subject: `nesos.${name}.updates.${s.frameworkId}.>`, ack_policy: 'explicit' });
   });
 
-  it('leaves acknowledging to the framework in manual mode', async () => {
-    const { master, connectFw } = cluster();
+  it('delivers updates from the stream and acknowledges each there once the listeners resolve; a failed listener gets it again', async () => {
+    const { connectFw, publish, pending } = cluster();
+    const s = await connectFw();
+    const seen: string[] = [];
+    let failOnce = true;
+    s.on('update', (st) => {
+      seen.push(st.uuid ?? '?');
+      if (st.taskId === 'fails' && failOnce) {
+        failOnce = false;
+        throw new Error('listener bug');
+      }
+    });
+    await publish(s.frameworkId, stored('fails', 'u1'));
+    await publish(s.frameworkId, stored('ok', 'u2'));
+    await until(() => seen.includes('u2'), 'the second update');
+    // the failed one comes again (about a second later) and is acknowledged then
+    await until(() => seen.filter((u) => u === 'u1').length === 2, 'the update to be delivered again');
+    await until(async () => (await pending(s.frameworkId)).unacked === 0, 'every update acknowledged');
+    expect(seen).toEqual(['u1', 'u2', 'u1']);
+    // a reconciliation answer (an event, no uuid) is delivered and needs no acknowledgement
+    s.on('update', (st) => void (st.uuid === undefined && seen.push(`event ${st.taskId}`)));
+    expect(seen).not.toContain('event x');
+  });
+
+  it('hands a task’s next update over only once the previous one is acknowledged (manual mode), other tasks meanwhile', async () => {
+    const { connectFw, publish, pending } = cluster();
     const s = await connectFw({ acknowledge: 'manual' });
-    const got = deferred<TaskStatus>();
-    s.on('update', (st) => got.resolve(st));
-    master.send(s.frameworkId, { type: 'UPDATE', epoch: 1, status: status('t1', 'u1') });
-    const st = await got.promise;
-    await s.reconcile([{ taskId: 'marker' }]);
-    await master.nth('RECONCILE', 2); // the implicit one, then ours
-    expect(master.ofType('ACKNOWLEDGE')).toEqual([]);
-    await s.acknowledge(st);
-    expect(await master.nth('ACKNOWLEDGE')).toMatchObject({ taskId: 't1', uuid: 'u1', agentId: 'a1' });
-    await s.acknowledge(status('t2')); // no uuid: nothing to acknowledge, nothing sent
-    await s.revive();
-    await master.nth('REVIVE');
-    expect(master.ofType('ACKNOWLEDGE')).toHaveLength(1);
+    const seen: TaskStatus[] = [];
+    s.on('update', (st) => void seen.push(st));
+    await publish(s.frameworkId, stored('t1', 'a1', 'TASK_STARTING'));
+    await publish(s.frameworkId, stored('t1', 'a2', 'TASK_RUNNING'));
+    await publish(s.frameworkId, stored('t2', 'b1', 'TASK_RUNNING'));
+    await until(() => seen.length === 2, 'the first update of each task');
+    expect(seen.map((st) => st.uuid)).toEqual(['a1', 'b1']);
+    expect(await pending(s.frameworkId)).toEqual({ unacked: 3, undelivered: 0 });
+    await s.acknowledge(seen[0]!);
+    await until(() => seen.length === 3, 'the next update of t1');
+    expect(seen[2]?.uuid).toBe('a2');
+    await s.acknowledge(seen[2]!);
+    await s.acknowledge(seen[1]!);
+    await s.acknowledge(stored('t1', 'a1')); // again: ignored
+    await s.acknowledge(status('t3')); // no uuid: nothing to acknowledge
+    await until(async () => (await pending(s.frameworkId)).unacked === 0, 'every update acknowledged');
+  });
+
+  it('a next process with the framework’s id gets what the last one did not acknowledge, in order, after the redelivery wait', async () => {
+    const { connectFw, publish } = cluster();
+    const redelivery = { acknowledge: 'manual' as const, updateRedeliveryMs: 1000 };
+    const first = await connectFw(redelivery);
+    const id = first.frameworkId;
+    const got = deferred<void>();
+    first.on('update', () => got.resolve());
+    await publish(id, stored('t1', 'a1', 'TASK_STARTING'));
+    await publish(id, stored('t1', 'a2', 'TASK_RUNNING'));
+    await got.promise;
+    await first.close(); // a1 handed over, a2 waiting: neither acknowledged
+    await publish(id, stored('t1', 'a3', 'TASK_FINISHED')); // never delivered: the next process gets it at once
+
+    const second = await connectFw({ ...redelivery, framework: { name: 'fw', id } });
+    const seen: string[] = [];
+    const all = deferred<void>();
+    second.on('update', async (st) => {
+      seen.push(st.uuid ?? '?');
+      await second.acknowledge(st);
+      if (st.uuid === 'a3') all.resolve();
+    });
+    await all.promise;
+    // a3 came first from the stream, but is held back until a1 and a2 were redelivered
+    expect(seen).toEqual(['a1', 'a2', 'a3']);
   });
 
   it('resubscribes with the same id after missed heartbeats, tells listeners, and reconciles again', async () => {

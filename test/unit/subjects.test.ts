@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SubjectTokenError } from '../../protocol/errors.js';
+import { Buckets } from '../../protocol/buckets.js';
 import { Subjects } from '../../protocol/subjects.js';
 
 describe('subjects', () => {
@@ -14,6 +15,7 @@ describe('subjects', () => {
       s.executorToAgent('a-1', 'e-1'),
       s.agentToExecutor('a-1', 'e-1'),
       s.agentFiles('a-1', 'cli'),
+      s.statusUpdate('fw-1', 't-1'),
     ];
     for (const subject of all) expect(subject.startsWith('nesos.test-1.')).toBe(true);
     expect(new Set(all).size).toBe(all.length);
@@ -35,5 +37,27 @@ describe('subjects', () => {
 
   it('keeps clusters apart', () => {
     expect(new Subjects('a').agentToMaster('x')).not.toBe(new Subjects('b').agentToMaster('x'));
+  });
+
+  it('names each status update after its framework and task, and parses such subjects back', () => {
+    expect(s.statusUpdate('fw-1', 't-1')).toBe('nesos.test-1.updates.fw-1.t-1');
+    expect(s.frameworkStatusUpdates('fw-1')).toBe('nesos.test-1.updates.fw-1.>');
+    expect(s.statusUpdatesWildcard()).toBe('nesos.test-1.updates.>');
+    expect(s.parseStatusUpdate(s.statusUpdate('fw~1', 't_1'))).toEqual({ frameworkId: 'fw~1', taskId: 't_1' });
+    for (const other of ['nesos.test-1.updates.fw-1', 'nesos.test-1.updates.a.b.c', 'nesos.other.updates.a.b', s.frameworkEvents('fw-1')]) {
+      expect(s.parseStatusUpdate(other)).toBeUndefined();
+    }
+    expect(() => s.statusUpdate('fw-1', 't.1')).toThrow(SubjectTokenError);
+  });
+});
+
+describe('bucket, stream and consumer names', () => {
+  it('carry the cluster name, and give each framework its own consumer', () => {
+    const b = new Buckets('c~1');
+    expect([b.leader(), b.registry(), b.updates()]).toEqual(['nesos_c_1_leader', 'nesos_c_1_registry', 'nesos_c_1_updates']);
+    expect(b.masterUpdatesConsumer()).toBe('master');
+    // the prefix keeps a framework named "master" from sharing the master's consumer
+    expect(b.frameworkUpdatesConsumer('master')).toBe('fw_master');
+    expect(() => b.frameworkUpdatesConsumer('a.b')).toThrow(SubjectTokenError);
   });
 });

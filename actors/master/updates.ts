@@ -1,0 +1,128 @@
+/**
+ * The leader's side of the updates stream: it sets the stream up (with the leader's maximum
+ * age), reads the master's consumer and hands each update over, publishes the master's own
+ * updates one after another in the order the core made them, and creates or deletes
+ * framework consumers, also in order. Nothing is published or deleted once this master may
+ * no longer act as leader: a deposed leader must not speak for the cluster.
+ */
+import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import type { Logger } from 'pino';
+import { Buckets } from '../../protocol/buckets.js';
+import { Subjects } from '../../protocol/subjects.js';
+import type { StoredStatus } from '../../protocol/updates.js';
+import type { NatsConnection } from '../runtime/nats.js';
+import { backoffDelay } from '../runtime/request.js';
+import { UpdateFeed, type DeliveredUpdate } from '../runtime/update-feed.js';
+import {
+  DEFAULT_UPDATE_STREAM_SETTINGS,
+  deleteFrameworkConsumer,
+  ensureFrameworkConsumer,
+  ensureUpdateStream,
+  publishUpdate,
+} from '../runtime/update-stream.js';
+
+/** Options of MasterUpdates. */
+export interface MasterUpdatesOptions {
+  nc: NatsConnection;
+  cluster: string;
+  logger: Logger;
+  /** True while this master may act as leader. */
+  mayAct: () => boolean;
+  /** Called for each update read from the master's consumer; it must ack or nak it. */
+  onUpdate: (update: DeliveredUpdate) => void;
+  /** The stream's maximum age (default 7 days); the leader's setting rules. */
+  maxAgeMs?: number;
+  /** Attempts per publish or consumer operation before giving up (default 20, about 30 s). */
+  attempts?: number;
+}
+
+/** The updates stream, as the leading master uses it. */
+export class MasterUpdates {
+  private readonly options: MasterUpdatesOptions;
+  private readonly log: Logger;
+  private readonly js: JetStreamClient;
+  private readonly subjects: Subjects;
+  private readonly feed: UpdateFeed;
+  private publishing: Promise<void> = Promise.resolve();
+  private consumerOps: Promise<void> = Promise.resolve();
+  private queued = 0;
+  private stopped = false;
+
+  constructor(options: MasterUpdatesOptions) {
+    this.options = options;
+    this.log = options.logger.child({ part: 'updates' });
+    this.js = jetstream(options.nc);
+    this.subjects = new Subjects(options.cluster);
+    this.feed = new UpdateFeed({
+      nc: options.nc,
+      cluster: options.cluster,
+      consumer: new Buckets(options.cluster).masterUpdatesConsumer(),
+      logger: options.logger,
+      onUpdate: options.onUpdate,
+    });
+  }
+
+  /** Sets the stream up (creating it and the master's consumer if missing), then starts reading. */
+  async start(): Promise<void> {
+    const settings = { ...DEFAULT_UPDATE_STREAM_SETTINGS, ...(this.options.maxAgeMs !== undefined && { maxAgeMs: this.options.maxAgeMs }) };
+    await ensureUpdateStream(this.options.nc, this.options.cluster, { settings, enforce: true });
+    this.feed.start();
+  }
+
+  /** Queues a master-made update; it is published after those queued before. */
+  publish(frameworkId: string, status: StoredStatus): void {
+    this.queued += 1;
+    const what = `publish update ${status.uuid} (${status.state}) of task ${status.taskId}`;
+    this.publishing = this.publishing
+      .then(() => this.persist(what, () => publishUpdate(this.js, this.subjects, { type: 'STATUS_UPDATE', frameworkId, status })))
+      .finally(() => (this.queued -= 1));
+  }
+
+  /** Queues the creation or deletion of a framework's consumer, after the operations queued before. */
+  frameworkConsumer(op: 'ensure' | 'delete', frameworkId: string): void {
+    const { nc, cluster } = this.options;
+    const what = `${op === 'ensure' ? 'create' : 'delete'} the updates consumer of framework ${frameworkId}`;
+    this.consumerOps = this.consumerOps.then(() =>
+      this.persist(what, () => (op === 'ensure' ? ensureFrameworkConsumer(nc, cluster, frameworkId, { createOnly: true }) : deleteFrameworkConsumer(nc, cluster, frameworkId))),
+    );
+  }
+
+  /** Master-made updates not yet published. */
+  get backlog(): number {
+    return this.queued;
+  }
+
+  /** Stops reading the master's consumer; updates read and not yet settled are redelivered later. */
+  async stopReading(): Promise<void> {
+    await this.feed.stop();
+  }
+
+  /** Waits (at most `timeoutMs`) for queued publishes and consumer operations; later ones are dropped. */
+  async stop(timeoutMs = 3000): Promise<void> {
+    await this.feed.stop();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    await Promise.race([Promise.all([this.publishing, this.consumerOps]), deadline]);
+    clearTimeout(timer);
+    this.stopped = true;
+  }
+
+  /** Runs `work` until it succeeds, backing off, while this master may act; logs what it gives up. */
+  private async persist(what: string, work: () => Promise<unknown>): Promise<void> {
+    const attempts = this.options.attempts ?? 20;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      if (!this.options.mayAct() || this.stopped) {
+        this.log.warn(`not leading any more: did not ${what}`);
+        return;
+      }
+      try {
+        await work();
+        return;
+      } catch (e) {
+        this.log.warn({ err: e, attempt }, `could not ${what}; retrying`);
+        await new Promise((r) => setTimeout(r, backoffDelay(attempt, 100, 2000, Math.random)));
+      }
+    }
+    this.log.error(`gave up: could not ${what}`);
+  }
+}
