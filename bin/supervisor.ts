@@ -4,7 +4,14 @@
  * (SIGTERM, then SIGKILL after a grace period) so nothing is left behind.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
+
+/**
+ * util-linux's setpriv, when present: children are started through
+ * `setpriv --pdeathsig SIGKILL`, so the kernel kills them if this process dies without
+ * stopping them (SIGKILL of `nesos up` leaves nothing behind, nats-server included).
+ */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
 
 /** One supervised child. */
 export interface Child {
@@ -28,7 +35,8 @@ export class Supervisor {
   /** Starts `command args` with its stdout and stderr appended to `logFile`. */
   start(name: string, command: string, args: string[], logFile: string, env: NodeJS.ProcessEnv = {}): Child {
     const fd = openSync(logFile, 'a');
-    const proc = spawn(command, args, {
+    const [file, argv] = SETPRIV === undefined ? [command, args] : [SETPRIV, ['--pdeathsig', 'SIGKILL', '--', command, ...args]];
+    const proc = spawn(file, argv, {
       detached: true,
       stdio: ['ignore', fd, fd],
       env: { ...process.env, ...env, NESOS_EXIT_WITH_PARENT: '1' },

@@ -110,3 +110,23 @@ describe('nesos up and nesos run', () => {
     expect(processesUnder(dir)).toEqual([]);
   });
 });
+
+describe('nesos up killed with SIGKILL', () => {
+  it('leaves no process behind: the kernel stops its children (setpriv --pdeathsig)', async () => {
+    const port2 = await freePort();
+    const up2 = startProcess(
+      'nesos-up-2',
+      process.execPath,
+      [NESOS_BIN, 'up', '--port', String(port2), '--cluster', `${cluster}k`, '--data-dir', join(dir, 'data2'), '--masters', '1', '--agents', '1', '--http-port', '0', '--agent-resources', 'cpus:1;mem:256;disk:256;ports:[31000-31001]'],
+      join(dir, 'up2.log'),
+    );
+    started.push(up2);
+    await until(() => /is up/.test(up2.output()) || up2.hasExited, 'the second `nesos up` to report the cluster up');
+    const pids = [...up2.output().matchAll(/pid (\d+)/g)].map((m) => Number(m[1]));
+    expect(pids).toHaveLength(3); // nats-server, master-1, agent-1
+    up2.child.kill('SIGKILL');
+    await up2.exited;
+    await until(() => pids.every((pid) => !isAlive(pid)), 'every child of the killed `nesos up` to be gone', 10_000);
+    expect(pids.filter(isAlive)).toEqual([]);
+  });
+});
