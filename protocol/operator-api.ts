@@ -159,7 +159,7 @@ export const UpdateWeights = message('UPDATE_WEIGHTS', { weights: z.array(Weight
 export const GetQuota = message('GET_QUOTA', {});
 /** UPDATE_QUOTA: set roles' quota (a role with neither guarantee nor limit has its quota removed). Answered OK. */
 export const UpdateQuota = message('UPDATE_QUOTA', { quotas: z.array(QuotaView).min(1).max(1024) });
-/** RESERVE_RESOURCES: reserve `resources` (with a role, e.g. `cpus(eng):1`) on an agent. Answered OK. */
+/** RESERVE_RESOURCES: reserve `resources`, given in dynamically reserved form (e.g. `cpus(eng,dynamic):1`), on an agent. Answered OK. */
 export const ReserveResources = message('RESERVE_RESOURCES', { agentId: Id, resources: ResourceText });
 /** UNRESERVE_RESOURCES: give reserved `resources` of an agent back to `*`. Answered OK. */
 export const UnreserveResources = message('UNRESERVE_RESOURCES', { agentId: Id, resources: ResourceText });
