@@ -129,8 +129,13 @@ export class Dispatcher {
     this.queue.push(() => this.deliver({ type: 'UPDATE', epoch: this.lastEpoch, status }));
   }
 
-  /** Queues a `disconnected` notification. */
+  /**
+   * Queues a `disconnected` notification. Held offers are dropped: they belong to the
+   * master's old subscription (a new leader makes new offers; launching on an old one
+   * would only get TASK_DROPPED or TASK_LOST).
+   */
   disconnected(reason: string): void {
+    this.held.clear();
     this.queue.push(async () => void (await this.emit('disconnected', reason)));
   }
 

@@ -275,6 +275,20 @@ describe('Dispatcher', () => {
     expect(d.heldOffers).toBe(0);
   });
 
+  it('drops held offers when the subscription is lost (a new leader makes new offers)', async () => {
+    const { d } = harness();
+    d.start();
+    d.event({ type: 'OFFERS', epoch: 1, offers: [offer('o1', 'cpus:1')] });
+    await settle();
+    expect(d.heldOffers).toBe(1);
+    d.disconnected('master m2 leads now');
+    const got: string[][] = [];
+    d.on('offers', (offers) => void got.push(offers.map((o) => o.id)));
+    await settle();
+    expect(d.heldOffers).toBe(0);
+    expect(got).toEqual([]);
+  });
+
   it('hands held offers to a new events() iterator as one OFFERS event', async () => {
     const { d } = harness();
     d.start();
