@@ -29,6 +29,7 @@ export class RegistryStore {
   private readonly busy = new Set<string>();
   private pending = 0;
   private idle: Array<() => void> = [];
+  private closed = false;
 
   private constructor(
     private readonly kv: KV,
@@ -109,10 +110,20 @@ export class RegistryStore {
     return this.pending;
   }
 
+  /** The master stops leading: writes still waiting for the leader's gate are dropped. */
+  close(): void {
+    this.closed = true;
+  }
+
   private async writeOne(op: RegistryOp): Promise<void> {
-    if (!this.mayWrite()) {
-      this.log.warn({ op: op.op }, 'registry write dropped: no longer leading');
-      return;
+    // The gate may close for a moment (a renewal late on a busy machine) and open again when
+    // it succeeds: wait for it, and give up only once this master stops leading.
+    while (!this.mayWrite()) {
+      if (this.closed) {
+        this.log.warn({ op: op.op }, 'registry write dropped: no longer leading');
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 50));
     }
     const { key, value } = registryWrite(op);
     for (let attempt = 1; attempt <= 5; attempt++) {
@@ -123,7 +134,7 @@ export class RegistryStore {
       } catch (e) {
         this.log.warn({ err: e, key, attempt }, 'registry write failed; retrying');
         await new Promise((r) => setTimeout(r, 100 * attempt));
-        if (!this.mayWrite()) return;
+        if (this.closed) return;
       }
     }
     this.log.error({ key, op: op.op }, 'registry write failed five times; the next leader may not know this change');

@@ -62,11 +62,13 @@ export class MasterShell extends Actor {
   private readonly tickIntervalMs: number;
   private ticker: ReturnType<typeof setInterval> | undefined;
   private registry: RegistryStore | undefined;
+  private readonly mayAct: () => boolean;
   private readonly url: string | undefined;
   private readonly updates: MasterUpdates;
 
   constructor(options: MasterShellOptions) {
     super({ ...options, kind: 'master', id: options.config.masterId, epoch: options.config.epoch, ...(options.mayAct !== undefined && { gate: options.mayAct }) });
+    this.mayAct = options.mayAct ?? (() => true);
     this.clock = options.clock;
     this.cluster = options.cluster;
     this.startedAt = options.clock();
@@ -99,7 +101,7 @@ export class MasterShell extends Actor {
    * ticker. Agents and frameworks from the registry are recovered, not yet active.
    */
   async start(): Promise<void> {
-    this.registry = await RegistryStore.open(this.nc, this.cluster, this.log, () => this.open('registry write'));
+    this.registry = await RegistryStore.open(this.nc, this.cluster, this.log, this.mayAct);
     const contents = await this.registry.load();
     this.perform(this.core.recover(contents, this.clock()));
     this.log.info({ agents: contents.agents.length, frameworks: contents.frameworks.length }, 'registry loaded');
@@ -250,6 +252,7 @@ export class MasterShell extends Actor {
     await this.updates.stopReading(); // updates already in the mailbox are still applied (or given back)
     await super.stop();
     await this.updates.stop();
+    this.registry?.close();
     await this.registry?.flush();
     this.log.info('master stopped');
   }

@@ -47,6 +47,7 @@ export class MasterUpdates {
   private consumerOps: Promise<void> = Promise.resolve();
   private queued = 0;
   private stopped = false;
+  private stopping = false;
 
   constructor(options: MasterUpdatesOptions) {
     this.options = options;
@@ -99,6 +100,7 @@ export class MasterUpdates {
 
   /** Waits (at most `timeoutMs`) for queued publishes and consumer operations; later ones are dropped. */
   async stop(timeoutMs = 3000): Promise<void> {
+    this.stopping = true;
     await this.feed.stop();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
@@ -111,7 +113,10 @@ export class MasterUpdates {
   private async persist(what: string, work: () => Promise<unknown>): Promise<void> {
     const attempts = this.options.attempts ?? 20;
     for (let attempt = 1; attempt <= attempts; attempt++) {
-      if (!this.options.mayAct() || this.stopped) {
+      // The gate may close for a moment (a renewal late on a busy machine): wait for it to
+      // open again, and give up only once this master has stopped leading.
+      while (!this.options.mayAct() && !this.stopping) await new Promise((r) => setTimeout(r, 50));
+      if (this.stopped || !this.options.mayAct()) {
         this.log.warn(`not leading any more: did not ${what}`);
         return;
       }
