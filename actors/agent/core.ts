@@ -14,7 +14,7 @@ import type { z } from 'zod';
 import type { AgentToMaster, MasterReplyToAgent, MasterToAgent, TaskOnAgent } from '../../protocol/agent.js';
 import type { ExecutorCall, ExecutorEvent, ExecutorSubscribe } from '../../protocol/executor.js';
 import type { RejectionCode } from '../../protocol/replies.js';
-import type { AgentInfo, FrameworkInfo, TaskInfo, TaskStatus } from '../../protocol/schema.js';
+import type { AgentInfo, FrameworkInfo, ResourcesWire, TaskInfo, TaskStatus } from '../../protocol/schema.js';
 import { canTransition, nextTaskState } from '../../protocol/task-lifecycle.js';
 import { TaskReason, TaskSource, TaskState, isTerminal } from '../../protocol/task-state.js';
 import { StatusUpdateQueue, type UpdateToSend } from './status-updates.js';
@@ -49,8 +49,12 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type AgentEffect =
   /** Send to the master (as a request; feed the reply back through `onMasterReply`). */
   | { kind: 'send-master'; message: AgentToMaster }
-  /** Create the run's sandbox and start the command executor for `taskId`. */
-  | { kind: 'launch-executor'; executorId: string; frameworkId: string; runId: string; taskId: string }
+  /**
+   * Create the run's sandbox and container (limits from `resources`, one entry per task)
+   * and start the executor: the command executor for one task, or the default executor
+   * for a task group.
+   */
+  | { kind: 'launch-executor'; executorId: string; frameworkId: string; runId: string; taskId: string; executorKind: ExecutorKind; resources: ResourcesWire[] }
   /** Publish an event to a running executor. */
   | { kind: 'send-executor'; executorId: string; message: ExecutorEvent }
   /** SIGKILL the executor's process group and its task's. */
@@ -73,6 +77,15 @@ export type ExecutorCallResult =
   | { ok: true; effects: AgentEffect[] }
   | { ok: false; code: RejectionCode; reason: string; effects: AgentEffect[] };
 
+/** Which executor runs a task: the command executor (one task) or the default executor (a task group). */
+export type ExecutorKind = 'command' | 'default';
+
+/** A limit an executor's container went over (from the isolator); its tasks fail with `reason`. */
+export interface Limitation {
+  reason: TaskReason;
+  message: string;
+}
+
 /** Where an executor is in its life. */
 export type ExecutorPhase = 'launching' | 'subscribed' | 'killed-during-launch' | 'registration-timed-out' | 'exited';
 
@@ -93,6 +106,9 @@ export interface ExecutorView {
   runId: string;
   phase: ExecutorPhase;
   taskIds: string[];
+  executorKind: ExecutorKind;
+  /** The limit its container went over, if any. */
+  limitation: Limitation | undefined;
 }
 
 /** A read-only picture of the core, for logs and tests. */
@@ -131,6 +147,8 @@ interface ExecutorRecord {
   phase: ExecutorPhase;
   taskIds: string[];
   launchedAt: number;
+  executorKind: ExecutorKind;
+  limitation: Limitation | undefined;
 }
 
 const FIRST_RETRY_MS = 100;
@@ -310,12 +328,39 @@ export class AgentCore {
     for (const taskId of [...ex.taskIds]) {
       const t = this.tasks.get(taskId);
       if (t !== undefined && !isTerminal(t.state)) {
-        const state = t.killRequested ? TaskState.KILLED : TaskState.FAILED;
-        const reason = before === 'registration-timed-out' ? TaskReason.EXECUTOR_REGISTRATION_TIMEOUT : TaskReason.EXECUTOR_TERMINATED;
-        effects.push(...this.agentUpdate(t, state, reason, `Executor ${how} before the task ended`, now));
+        if (ex.limitation !== undefined) {
+          effects.push(...this.agentUpdate(t, TaskState.FAILED, ex.limitation.reason, ex.limitation.message, now));
+        } else {
+          const state = t.killRequested ? TaskState.KILLED : TaskState.FAILED;
+          const reason = before === 'registration-timed-out' ? TaskReason.EXECUTOR_REGISTRATION_TIMEOUT : TaskReason.EXECUTOR_TERMINATED;
+          effects.push(...this.agentUpdate(t, state, reason, `Executor ${how} before the task ended`, now));
+        }
       }
       effects.push(...this.maybeForget(taskId));
     }
+    return effects;
+  }
+
+  // ---- isolation -------------------------------------------------------------------
+
+  /**
+   * The executor's container went over a limit (the isolator says so). As Mesos, the
+   * container is destroyed: the executor is killed with its tasks, and every task of it
+   * that is not terminal yet ends TASK_FAILED with the limitation's reason (a FAILED update
+   * the executor sends meanwhile carries that reason too).
+   */
+  onContainerLimitation(executorId: string, limitation: Limitation, now: number): AgentEffect[] {
+    void now;
+    const ex = this.executors.get(executorId);
+    if (ex === undefined || ex.phase === 'exited') return [log('debug', 'limitation of an executor already gone', { executorId })];
+    if (ex.limitation !== undefined) return [];
+    ex.limitation = limitation;
+    const effects: AgentEffect[] = [log('warn', 'container limitation: destroying the executor', { executorId, reason: limitation.reason, message: limitation.message })];
+    const live = ex.taskIds.some((id) => {
+      const t = this.tasks.get(id);
+      return t !== undefined && !isTerminal(t.state);
+    });
+    if (live) effects.push({ kind: 'kill-executor', executorId, reason: limitation.message });
     return effects;
   }
 
@@ -337,12 +382,14 @@ export class AgentCore {
         killRequested: t.killRequested,
         pendingUpdates: this.updates.pending(t.task.taskId).length,
       })),
-      executors: [...this.executors.values()].map(({ executorId, frameworkId, runId, phase, taskIds }) => ({
+      executors: [...this.executors.values()].map(({ executorId, frameworkId, runId, phase, taskIds, executorKind, limitation }) => ({
         executorId,
         frameworkId,
         runId,
         phase,
         taskIds: [...taskIds],
+        executorKind,
+        limitation,
       })),
     };
   }
@@ -419,8 +466,8 @@ export class AgentCore {
     }
     const runId = this.ids.runId();
     record.executorId = taskId; // the command executor's id is its task's id
-    this.executors.set(taskId, { executorId: taskId, frameworkId, runId, phase: 'launching', taskIds: [taskId], launchedAt: now });
-    return [{ kind: 'launch-executor', executorId: taskId, frameworkId, runId, taskId }];
+    this.executors.set(taskId, { executorId: taskId, frameworkId, runId, phase: 'launching', taskIds: [taskId], launchedAt: now, executorKind: 'command', limitation: undefined });
+    return [{ kind: 'launch-executor', executorId: taskId, frameworkId, runId, taskId, executorKind: 'command', resources: [task.resources] }];
   }
 
   private killTask(taskId: string, frameworkId: string, gracePeriodMs: number | undefined, now: number): AgentEffect[] {
@@ -488,7 +535,7 @@ export class AgentCore {
       const why = `illegal transition ${t.state} → ${status.state}`;
       return reject('INVALID', why, [log('warn', `ignored executor update: ${why}`, { taskId: t.task.taskId, uuid })]);
     }
-    return ok([...this.apply(t, { ...status, agentId: this.agentId, executorId: ex.executorId }, now), ack]);
+    return ok([...this.apply(t, withLimitation({ ...status, agentId: this.agentId, executorId: ex.executorId }, ex.limitation), now), ack]);
   }
 
   /** An update the agent itself generates (source AGENT). */
@@ -549,6 +596,13 @@ function ok(effects: AgentEffect[]): ExecutorCallResult {
 
 function reject(code: RejectionCode, reason: string, effects: AgentEffect[] = []): ExecutorCallResult {
   return { ok: false, code, reason, effects };
+}
+
+/** A FAILED status of a task whose container hit a limit carries the limitation's reason and message. */
+function withLimitation(status: TaskStatus, limitation: Limitation | undefined): TaskStatus {
+  if (limitation === undefined || status.state !== TaskState.FAILED) return status;
+  const detail = status.message === undefined ? limitation.message : `${limitation.message}; ${status.message}`;
+  return { ...status, reason: limitation.reason, message: detail };
 }
 
 /** "exited with status 3", "was terminated by signal SIGKILL", "could not start: …". */

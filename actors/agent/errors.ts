@@ -51,3 +51,14 @@ export class ExecutorLaunchError extends Error {
     this.executorId = executorId;
   }
 }
+
+/** The isolator asked for with `--isolation` cannot work on this host; the message says why. */
+export class IsolatorUnavailableError extends AgentConfigError {
+  /** The isolator that was asked for. */
+  readonly isolator: string;
+  constructor(isolator: string, problem: string, options?: { cause?: unknown }) {
+    super('--isolation', `--isolation ${isolator} cannot be used on this host: ${problem}`, options);
+    this.name = 'IsolatorUnavailableError';
+    this.isolator = isolator;
+  }
+}

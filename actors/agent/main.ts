@@ -13,6 +13,7 @@ import { isValidToken } from '../../protocol/subjects.js';
 import type { NatsConnection } from '../runtime/nats.js';
 import { parseAttributes } from './attributes.js';
 import { AgentConfigError, AgentIdFileError } from './errors.js';
+import { createIsolator, DEFAULT_CGROUPS_ROOT, ISOLATION_MODES, type IsolationMode } from './isolation/index.js';
 import { resolveResources } from './resources-detect.js';
 import { AgentShell, type AgentState } from './shell.js';
 
@@ -44,6 +45,10 @@ export interface AgentOptions {
   registrationRetryMs?: number;
   /** How long `stop` waits for executors to exit before killing them (default 5000 ms). */
   shutdownTimeoutMs?: number;
+  /** Which isolator confines tasks (default `auto`: cgroups v2, else v1, else posix). */
+  isolation?: IsolationMode;
+  /** Parent of the agents' cgroups (default `nesos`): relative to the agent's own cgroup, or absolute. */
+  cgroupsRoot?: string;
 }
 
 /** A running agent. */
@@ -114,6 +119,13 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
   } catch {
     throw new AgentConfigError('--executor-entry', `the command executor ${executorEntry} does not exist (run "npm run build" first)`);
   }
+  const isolation = options.isolation ?? 'auto';
+  if (!ISOLATION_MODES.includes(isolation)) throw new AgentConfigError('--isolation', `invalid --isolation "${String(isolation)}": use one of ${ISOLATION_MODES.join(', ')}`);
+  const cgroupsRoot = options.cgroupsRoot ?? DEFAULT_CGROUPS_ROOT;
+  if (!/^\/?[A-Za-z0-9_~.-]+(\/[A-Za-z0-9_~.-]+)*$/.test(cgroupsRoot) || cgroupsRoot.split('/').some((s) => s === '..' || s === '.')) {
+    throw new AgentConfigError('--cgroups-root', `invalid --cgroups-root "${cgroupsRoot}": use names of letters, digits, "-", "_", "~" or "." separated by "/"`);
+  }
+  const isolator = createIsolator({ mode: isolation, agentId: id, cgroupsRoot });
   const shell = new AgentShell({
     nc: options.nc,
     natsServers: options.natsServers,
@@ -126,6 +138,7 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
     statusUpdateRetryMs: options.statusUpdateRetryMs ?? 2000,
     registrationRetryMs: options.registrationRetryMs ?? 2000,
     ...(options.shutdownTimeoutMs !== undefined && { shutdownTimeoutMs: options.shutdownTimeoutMs }),
+    isolator,
   });
   await shell.start();
   return { id, stop: () => shell.stop(), state: () => shell.state() };

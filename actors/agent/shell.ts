@@ -17,6 +17,7 @@ import type { NatsConnection } from '../runtime/nats.js';
 import { AgentCore, type AgentEffect, type ExecutorExit, type ExecutorView, type MasterResult, type TaskView } from './core.js';
 import { killProcessTree, launchExecutor } from './executor-launcher.js';
 import { serveFilesCall } from './files.js';
+import { containerLimits, type Isolator } from './isolation/index.js';
 import { createRunSandbox } from './sandbox.js';
 
 /** Options of the agent's shell (see `startAgent` for the user-facing ones). */
@@ -45,6 +46,10 @@ export interface AgentShellOptions {
   executorRegistrationTimeoutMs?: number;
   /** Longest random pause before registering with a newly elected leader (default 250 ms). */
   reregisterJitterMs?: number;
+  /** Confines and meters executors' tasks (chosen by `--isolation`). */
+  isolator: Isolator;
+  /** How often the isolator looks for containers over their limits (default 250 ms). */
+  limitCheckIntervalMs?: number;
 }
 
 /** An executor as `state` shows it: the core's view plus its process. */
@@ -62,6 +67,8 @@ export interface AgentState {
   registered: boolean;
   epoch: number | undefined;
   masterId: string | undefined;
+  /** The isolator in use and what it works with. */
+  isolation: Record<string, string>;
   tasks: TaskView[];
   executors: ExecutorState[];
 }
@@ -80,10 +87,13 @@ export class AgentShell extends Actor {
   private timer: ReturnType<typeof setInterval> | undefined;
   private stopping: Promise<void> | undefined;
   private follower: LeaderFollower | undefined;
+  private readonly isolator: Isolator;
+  private limitTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: AgentShellOptions) {
     super({ nc: options.nc, cluster: options.cluster, kind: 'agent', id: options.info.id, logger: options.logger });
     this.options = options;
+    this.isolator = options.isolator;
     this.core = new AgentCore({
       info: options.info,
       ids: { uuid: () => randomUUID(), runId: () => randomUUID() },
@@ -108,8 +118,9 @@ export class AgentShell extends Actor {
     });
     const tickMs = Math.min(100, Math.max(10, Math.floor(this.options.statusUpdateRetryMs / 4)));
     this.timer = setInterval(() => this.tick(), tickMs);
+    this.limitTimer = setInterval(() => this.mailbox.post(() => this.checkLimits()), this.options.limitCheckIntervalMs ?? 250);
     this.tick();
-    this.log.info({ resources: this.options.resources.toString(), attributes: this.options.info.attributes }, 'agent started');
+    this.log.info({ resources: this.options.resources.toString(), attributes: this.options.info.attributes, isolation: this.isolator.describe() }, 'agent started');
   }
 
   /** A read-only picture of the agent. */
@@ -123,6 +134,7 @@ export class AgentShell extends Actor {
       registered: view.registered,
       epoch: view.epoch,
       masterId: view.masterId,
+      isolation: this.isolator.describe(),
       tasks: view.tasks,
       executors: view.executors.map((e) => ({ ...e, pid: this.processes.get(e.executorId)?.pid, sandbox: this.processes.get(e.executorId)?.sandbox })),
     };
@@ -139,6 +151,7 @@ export class AgentShell extends Actor {
 
   private async shutdown(): Promise<void> {
     if (this.timer !== undefined) clearInterval(this.timer);
+    if (this.limitTimer !== undefined) clearInterval(this.limitTimer);
     this.follower?.stop();
     const running = [...this.processes.keys()];
     this.log.info({ executors: running.length }, 'stopping agent');
@@ -154,6 +167,7 @@ export class AgentShell extends Actor {
       await within(allExited(), 2000);
     }
     await super.stop();
+    await this.isolator.close();
     this.log.info('agent stopped');
   }
 
@@ -162,9 +176,11 @@ export class AgentShell extends Actor {
   }
 
   private executorCall(call: ExecutorCall, origin: Origin): ReplyMessage {
+    const before = this.limitationBeforeUpdate(call);
     const result = this.core.onExecutorCall(call, origin.principal, Date.now());
+    const effects = [...before, ...result.effects];
     // Effects (SUBSCRIBED, LAUNCH, ACKNOWLEDGED, ...) go out after the reply: the next mailbox job.
-    if (result.effects.length > 0) this.mailbox.post(() => this.perform(result.effects));
+    if (effects.length > 0) this.mailbox.post(() => this.perform(effects));
     if (!result.ok) throw new Rejection(result.code, result.reason);
     return { type: 'OK' };
   }
@@ -202,22 +218,57 @@ export class AgentShell extends Actor {
 
   private async launch(effect: Extract<AgentEffect, { kind: 'launch-executor' }>): Promise<void> {
     const { executorId, frameworkId, runId } = effect;
+    let prepared = false;
     try {
       if (this.stopping !== undefined) throw new Error('the agent is stopping');
       const sandbox = await createRunSandbox(this.options.workDir, { agentId: this.id, frameworkId, executorId }, runId);
-      const launched = launchExecutor({ executorId, entry: this.options.executorEntry, sandbox, env: this.executorEnv(executorId, frameworkId, sandbox) });
+      const container = await this.isolator.prepare({ containerId: executorId, limits: containerLimits(effect.resources) });
+      prepared = true;
+      const env = { ...this.executorEnv(executorId, frameworkId, sandbox), NESOS_EXECUTOR_KIND: effect.executorKind, NESOS_CGROUP_PROCS: container.joinFiles.join(':') };
+      const launched = launchExecutor({ executorId, entry: this.options.executorEntry, sandbox, env });
+      this.isolator.watch(executorId, launched.pid);
       const running: RunningExecutor = { pid: launched.pid, sandbox, exited: launched.exited };
       this.processes.set(executorId, running);
       this.log.info({ executorId, taskId: effect.taskId, pid: launched.pid, sandbox }, 'launched executor');
       void launched.exited.then((exit) => {
         if (this.processes.get(executorId) === running) this.processes.delete(executorId);
-        this.mailbox.post(() => this.perform(this.core.onExecutorExited(executorId, exit, Date.now())));
+        this.mailbox.post(() => this.executorEnded(executorId, exit));
       });
     } catch (e) {
       const error = e instanceof Error ? e.message : String(e);
       this.log.error({ executorId, err: e }, 'could not launch executor');
       await this.perform(this.core.onExecutorExited(executorId, { error }, Date.now()));
+      if (prepared) await this.isolator.cleanup(executorId);
     }
+  }
+
+  // ---- isolation: limits, and the container's end ------------------------------------
+
+  /** An executor process ended: its tasks are settled first (limitation reasons included), then its container goes. */
+  private async executorEnded(executorId: string, exit: ExecutorExit): Promise<void> {
+    const limitation = this.isolator.limitation(executorId);
+    if (limitation !== undefined) await this.perform(this.core.onContainerLimitation(executorId, limitation, Date.now()));
+    await this.perform(this.core.onExecutorExited(executorId, exit, Date.now()));
+    await this.isolator.cleanup(executorId);
+  }
+
+  /** Periodic: containers over a limit are destroyed (the core decides what their tasks become). */
+  private async checkLimits(): Promise<void> {
+    for (const { containerId, limitation } of this.isolator.check()) {
+      await this.perform(this.core.onContainerLimitation(containerId, limitation, Date.now()));
+    }
+  }
+
+  /**
+   * Before a FAILED update reaches the core, asks the isolator whether the container hit a
+   * limit (the kernel's OOM kill is counted before the task dies, so the answer is already
+   * there): the core then reports the limitation's reason instead of a bare exit.
+   */
+  private limitationBeforeUpdate(call: ExecutorCall): AgentEffect[] {
+    const statuses = call.type === 'UPDATE' ? [call.status] : call.type === 'SUBSCRIBE' ? call.unacknowledged : [];
+    if (!statuses.some((s) => s.state === 'TASK_FAILED')) return [];
+    const limitation = this.isolator.limitation(call.executorId);
+    return limitation === undefined ? [] : this.core.onContainerLimitation(call.executorId, limitation, Date.now());
   }
 
   private executorEnv(executorId: string, frameworkId: string, sandbox: string): Record<string, string> {

@@ -17,6 +17,7 @@ import type { NatsConnection } from '../runtime/nats.js';
 import { backoffDelay } from '../runtime/request.js';
 import { ExecutorCore, type ExecutorEffect, type ExecutorIdentity } from './core.js';
 import { TaskSpawnError } from './errors.js';
+import { taskArgv } from './task-command.js';
 
 /** Options of the command executor. */
 export interface CommandExecutorOptions extends ExecutorIdentity {
@@ -29,6 +30,8 @@ export interface CommandExecutorOptions extends ExecutorIdentity {
   resendMs?: number;
   /** Exit this long after the terminal update even without its acknowledgement (default 10 s). */
   ackTimeoutMs?: number;
+  /** Files each task's shell writes its pid to before exec (its container's cgroup.procs). */
+  joinFiles?: string[];
 }
 
 /** The command executor actor: runs one task and reports it. */
@@ -155,7 +158,8 @@ export class CommandExecutor extends Actor {
       out = openSync(join(cwd, 'stdout'), 'a');
       err = openSync(join(cwd, 'stderr'), 'a');
       // Own process group (detached), output straight into the files: nothing passes through Node.
-      const child = spawn('/bin/sh', ['-c', command], { cwd, env, detached: true, stdio: ['ignore', out, err] });
+      const argv = taskArgv(command, this.options.joinFiles ?? []);
+      const child = spawn(argv.file, argv.args, { cwd, env, detached: true, stdio: ['ignore', out, err] });
       child.on('error', (e) => this.mailbox.post(() => this.perform(this.core.onSpawnFailed(e.message, Date.now()))));
       child.on('exit', (exitCode, signal) => this.mailbox.post(() => this.perform(this.core.onTaskExited({ exitCode, signal }, Date.now()))));
       if (child.pid !== undefined) {

@@ -28,6 +28,8 @@ export interface ExecutorIdentity {
 export interface ExecutorEnv extends ExecutorIdentity {
   natsUrl: string;
   cluster: string;
+  /** Files a task's shell writes its pid to before exec, to join its container (NESOS_CGROUP_PROCS, `:`-separated). */
+  joinFiles: string[];
 }
 
 /** Options of the core. */
@@ -85,6 +87,7 @@ export function readExecutorEnv(env: Readonly<Record<string, string | undefined>
     frameworkId: get('NESOS_FRAMEWORK_ID'),
     sandbox,
     path: env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    joinFiles: (env.NESOS_CGROUP_PROCS ?? '').split(':').filter((f) => f.startsWith('/')),
   };
 }
 

@@ -1,6 +1,7 @@
 /** `nesos agent`: runs an agent on this machine. */
 import { resolve } from 'node:path';
 import { Command } from 'commander';
+import type { IsolationMode } from '../../actors/agent/isolation/index.js';
 import { startAgent } from '../../actors/agent/main.js';
 import { checkClusterOptions, natsServers, withClusterOptions, type ClusterOptions } from '../options.js';
 import { runProcess } from '../process.js';
@@ -11,6 +12,8 @@ interface AgentFlags extends ClusterOptions {
   resources?: string;
   attributes?: string;
   hostname?: string;
+  isolation: string;
+  cgroupsRoot?: string;
 }
 
 /** The `agent` command. */
@@ -22,6 +25,8 @@ export function agentCommand(): Command {
     .option('--resources <resources>', 'resources in Mesos syntax, e.g. "cpus:4;mem:8192;ports:[31000-32000]" (default: detected)')
     .option('--attributes <attributes>', 'attributes, e.g. "rack:r1;zone:a"')
     .option('--hostname <name>', 'hostname to advertise (default: this machine\'s)')
+    .option('--isolation <isolator>', 'auto, cgroups-v1, cgroups-v2 or posix: how tasks are held to their cpus and mem (auto: the best this host allows)', 'auto')
+    .option('--cgroups-root <path>', 'parent of the agents\' cgroups: relative to the agent\'s own cgroup, or absolute (default: nesos)')
     .action(async (flags: AgentFlags) => {
       const o = checkClusterOptions(flags);
       await runProcess('nesos-agent', o, (nc, logger) =>
@@ -35,6 +40,8 @@ export function agentCommand(): Command {
           ...(flags.resources !== undefined && { resources: flags.resources }),
           ...(flags.attributes !== undefined && { attributes: flags.attributes }),
           ...(flags.hostname !== undefined && { hostname: flags.hostname }),
+          isolation: flags.isolation as IsolationMode,
+          ...(flags.cgroupsRoot !== undefined && { cgroupsRoot: flags.cgroupsRoot }),
         }),
       );
     });
