@@ -1,12 +1,13 @@
 /**
- * The command executor's shell: the NATS actor around `ExecutorCore`. It listens for the
- * agent's events, SUBSCRIBEs (retrying until the agent answers), starts the task's
- * command in its own process group with its output going straight to files, and sends
- * the core's updates as UPDATE requests. `run` resolves with the exit code.
+ * The executor's shell (command and default executors alike): the NATS actor around
+ * `ExecutorCore`. It listens for the agent's events, SUBSCRIBEs (retrying until the agent
+ * answers), starts each task's command in its own process group (joining the task's
+ * container first) with its output going straight to files, runs health checks, and
+ * sends the core's updates as UPDATE requests. `run` resolves with the exit code.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ExecutorEvent } from '../../protocol/executor.js';
@@ -15,12 +16,15 @@ import type { TaskStatus } from '../../protocol/schema.js';
 import { Actor } from '../runtime/actor.js';
 import type { NatsConnection } from '../runtime/nats.js';
 import { backoffDelay } from '../runtime/request.js';
-import { ExecutorCore, type ExecutorEffect, type ExecutorIdentity } from './core.js';
+import { ExecutorCore, type ExecutorEffect, type ExecutorIdentity, type ExecutorMode } from './core.js';
 import { TaskSpawnError } from './errors.js';
+import { probe } from './health-probe.js';
 import { taskArgv } from './task-command.js';
 
-/** Options of the command executor. */
-export interface CommandExecutorOptions extends ExecutorIdentity {
+/** Options of the executor shell. */
+export interface ExecutorShellOptions extends ExecutorIdentity {
+  /** `command` (one task, the default) or `default` (a task group). */
+  mode?: ExecutorMode;
   nc: NatsConnection;
   cluster: string;
   logger: Logger;
@@ -34,23 +38,25 @@ export interface CommandExecutorOptions extends ExecutorIdentity {
   joinFiles?: string[];
 }
 
-/** The command executor actor: runs one task and reports it. */
-export class CommandExecutor extends Actor {
+/** The executor actor: runs its task (or task group) and reports it. */
+export class ExecutorShell extends Actor {
   private readonly core: ExecutorCore;
-  private readonly options: CommandExecutorOptions;
+  private readonly options: ExecutorShellOptions;
   private timer: ReturnType<typeof setInterval> | undefined;
-  private pid: number | undefined;
+  /** Each task's process (and process group) id. */
+  private readonly pids = new Map<string, number>();
   private resolveDone: (code: number) => void = () => undefined;
   private readonly done = new Promise<number>((resolve) => {
     this.resolveDone = resolve;
   });
 
-  constructor(options: CommandExecutorOptions) {
+  constructor(options: ExecutorShellOptions) {
     super({ nc: options.nc, cluster: options.cluster, kind: 'executor', id: options.executorId, logger: options.logger });
     this.options = options;
     this.core = new ExecutorCore({
       ...options,
       ids: { uuid: () => randomUUID() },
+      ...(options.mode !== undefined && { mode: options.mode }),
       ...(options.resendMs !== undefined && { resendMs: options.resendMs }),
       ...(options.ackTimeoutMs !== undefined && { ackTimeoutMs: options.ackTimeoutMs }),
     });
@@ -100,9 +106,11 @@ export class CommandExecutor extends Actor {
     const now = Date.now();
     switch (event.type) {
       case 'SUBSCRIBED':
-        return this.core.onSubscribed();
+        return this.core.onSubscribed(now);
       case 'LAUNCH':
         return this.core.onLaunch(event.task, now);
+      case 'LAUNCH_GROUP':
+        return this.core.onLaunchGroup(event.tasks, now);
       case 'KILL':
         return this.core.onKill(event.taskId, event.gracePeriodMs, now);
       case 'ACKNOWLEDGED':
@@ -110,7 +118,7 @@ export class CommandExecutor extends Actor {
       case 'SHUTDOWN':
         return this.core.onShutdown(event.gracePeriodMs, now);
       case 'MESSAGE':
-        return [{ kind: 'log', level: 'info', msg: 'framework message ignored: the command executor takes none', data: { bytes: event.data.byteLength } }];
+        return [{ kind: 'log', level: 'info', msg: 'framework message ignored: the built-in executors take none', data: { bytes: event.data.byteLength } }];
     }
   }
 
@@ -124,10 +132,15 @@ export class CommandExecutor extends Actor {
           this.sendUpdate(effect.status);
           break;
         case 'spawn':
-          this.spawnTask(effect.command, effect.env, effect.cwd);
+          this.spawnTask(effect.taskId, effect.command, effect.env, effect.cwd);
           break;
         case 'signal':
-          this.signalTask(effect.signal);
+          this.signalTask(effect.taskId, effect.signal);
+          break;
+        case 'health-check':
+          void probe(effect.check, { env: effect.env, cwd: effect.cwd, joinFiles: this.options.joinFiles ?? [], timeoutMs: effect.timeoutMs }).then((r) =>
+            this.mailbox.post(() => this.perform(this.core.onHealthResult(effect.taskId, effect.seq, r.ok, r.detail, Date.now()))),
+          );
           break;
         case 'exit':
           this.log.info({ code: effect.code }, `executor exiting: ${effect.reason}`);
@@ -143,46 +156,52 @@ export class CommandExecutor extends Actor {
     this.log.debug({ state: status.state, uuid: status.uuid }, 'sending update');
     this.request(subject, { type: 'UPDATE', executorId, frameworkId, status }, Reply, { timeoutMs: 1000 }).then(
       (reply) => {
+        this.mailbox.post(() => this.core.onAgentAnswered());
         if (reply.type === 'REJECTED') {
           this.mailbox.post(() => this.perform(this.core.onUpdateRejected(status.uuid ?? '', `${reply.code}: ${reply.reason}`)));
         }
       },
-      (e: unknown) => this.log.debug({ err: e, uuid: status.uuid }, 'update got no answer; it will be resent'),
+      (e: unknown) => {
+        this.mailbox.post(() => this.core.onAgentSilent(Date.now()));
+        this.log.debug({ err: e, uuid: status.uuid }, 'update got no answer; it will be resent');
+      },
     );
   }
 
-  private spawnTask(command: string, env: Record<string, string>, cwd: string): void {
+  private spawnTask(taskId: string, command: string, env: Record<string, string>, cwd: string): void {
     let out: number | undefined;
     let err: number | undefined;
     try {
+      if (cwd !== this.options.sandbox) mkdirSync(cwd, { recursive: true });
       out = openSync(join(cwd, 'stdout'), 'a');
       err = openSync(join(cwd, 'stderr'), 'a');
       // Own process group (detached), output straight into the files: nothing passes through Node.
       const argv = taskArgv(command, this.options.joinFiles ?? []);
       const child = spawn(argv.file, argv.args, { cwd, env, detached: true, stdio: ['ignore', out, err] });
-      child.on('error', (e) => this.mailbox.post(() => this.perform(this.core.onSpawnFailed(e.message, Date.now()))));
-      child.on('exit', (exitCode, signal) => this.mailbox.post(() => this.perform(this.core.onTaskExited({ exitCode, signal }, Date.now()))));
+      child.on('error', (e) => this.mailbox.post(() => this.perform(this.core.onSpawnFailed(e.message, Date.now(), taskId))));
+      child.on('exit', (exitCode, signal) => this.mailbox.post(() => this.perform(this.core.onTaskExited({ exitCode, signal }, Date.now(), taskId))));
       if (child.pid !== undefined) {
-        this.pid = child.pid;
-        this.perform(this.core.onSpawned(child.pid, Date.now()));
+        this.pids.set(taskId, child.pid);
+        this.perform(this.core.onSpawned(child.pid, Date.now(), taskId));
       }
     } catch (e) {
-      const error = new TaskSpawnError(this.options.executorId, e instanceof Error ? e.message : String(e), { cause: e });
+      const error = new TaskSpawnError(taskId, e instanceof Error ? e.message : String(e), { cause: e });
       this.log.error({ err: error }, 'could not start the task');
-      this.perform(this.core.onSpawnFailed(error.message, Date.now()));
+      this.perform(this.core.onSpawnFailed(error.message, Date.now(), taskId));
     } finally {
       if (out !== undefined) closeSync(out);
       if (err !== undefined) closeSync(err);
     }
   }
 
-  private signalTask(signal: 'SIGTERM' | 'SIGKILL'): void {
-    if (this.pid === undefined) return;
+  private signalTask(taskId: string, signal: 'SIGTERM' | 'SIGKILL'): void {
+    const pid = this.pids.get(taskId);
+    if (pid === undefined) return;
     try {
-      process.kill(-this.pid, signal);
-      this.log.info({ pgid: this.pid, signal }, 'signalled the task');
+      process.kill(-pid, signal);
+      this.log.info({ taskId, pgid: pid, signal }, 'signalled the task');
     } catch (e) {
-      this.log.debug({ err: e, pgid: this.pid, signal }, 'nothing left to signal in the task group');
+      this.log.debug({ err: e, taskId, pgid: pid, signal }, 'nothing left to signal in the task group');
     }
   }
 }
