@@ -88,6 +88,18 @@ export type MasterReplyToAgent = z.infer<typeof MasterReplyToAgent.schema>;
 /** RUN_TASK: launch `task` for the framework (the master has checked it against an offer). */
 export const RunTask = message('RUN_TASK', { epoch: Epoch, frameworkId: Id, framework: FrameworkInfo, task: TaskInfo });
 
+/**
+ * RUN_TASK_GROUP: launch `tasks` as one group in a new default executor `executorId`. The
+ * agent records them all and hands them to the executor in one LAUNCH_GROUP.
+ */
+export const RunTaskGroup = message('RUN_TASK_GROUP', {
+  epoch: Epoch,
+  frameworkId: Id,
+  framework: FrameworkInfo,
+  executorId: Id,
+  tasks: z.array(TaskInfo).min(1).max(1024),
+});
+
 /** KILL_TASK: kill a task with the given grace period (else the task's kill policy, else 3 s). */
 export const KillTask = message('KILL_TASK', {
   epoch: Epoch,
@@ -118,6 +130,7 @@ export const FrameworkToExecutor = message('FRAMEWORK_TO_EXECUTOR', {
 /** Every message the master sends to an agent. */
 export const MasterToAgent = defineUnion('MasterToAgent', [
   RunTask,
+  RunTaskGroup,
   KillTask,
   StatusUpdateAcknowledgement,
   ShutdownFramework,

@@ -15,9 +15,17 @@ export const Filters = z.object({ refuseSeconds: z.number().nonnegative().max(36
 /** Offer filters. */
 export type Filters = z.infer<typeof Filters>;
 
-/** An operation of an ACCEPT call. LAUNCH runs tasks on the offers' agent. */
+/**
+ * An operation of an ACCEPT call. LAUNCH runs tasks on the offers' agent, each with a
+ * command executor of its own. LAUNCH_GROUP runs a task group (Mesos's TaskGroupInfo) in
+ * one default executor named `executorId` (fresh on that agent): the group is atomic, so
+ * if one task is invalid every task of it gets TASK_ERROR, and the agent delivers the
+ * tasks to the executor in one message; when one task ends TASK_FAILED or TASK_KILLED,
+ * the executor kills the others.
+ */
 export const OfferOperation = z.discriminatedUnion('type', [
   z.object({ type: z.literal('LAUNCH'), tasks: z.array(TaskInfo).min(1).max(1024) }),
+  z.object({ type: z.literal('LAUNCH_GROUP'), executorId: Id, tasks: z.array(TaskInfo).min(1).max(1024) }),
 ]);
 /** An operation of an ACCEPT call. */
 export type OfferOperation = z.infer<typeof OfferOperation>;

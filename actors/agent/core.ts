@@ -258,6 +258,8 @@ export class AgentCore {
     switch (message.type) {
       case 'RUN_TASK':
         return this.runTask(message.frameworkId, message.framework, message.task, now);
+      case 'RUN_TASK_GROUP':
+        return this.runTaskGroup(message.frameworkId, message.framework, message.executorId, message.tasks, now);
       case 'KILL_TASK':
         return this.killTask(message.taskId, message.frameworkId, message.gracePeriodMs, now);
       case 'STATUS_UPDATE_ACKNOWLEDGEMENT':
@@ -470,6 +472,39 @@ export class AgentCore {
     return [{ kind: 'launch-executor', executorId: taskId, frameworkId, runId, taskId, executorKind: 'command', resources: [task.resources] }];
   }
 
+  // ---- task groups -----------------------------------------------------------------
+
+  /**
+   * RUN_TASK_GROUP: every task is recorded (STAGING) under one default executor, launched
+   * as one container whose limits are the sum of the tasks'. A group reusing a task id or
+   * an executor id this agent holds, or meant for another agent, is refused whole:
+   * TASK_ERROR for each of its tasks it does not already hold.
+   */
+  private runTaskGroup(frameworkId: string, framework: FrameworkInfo, executorId: string, tasks: readonly TaskInfo[], now: number): AgentEffect[] {
+    if (framework.id !== frameworkId) {
+      return [log('warn', 'RUN_TASK_GROUP whose framework info does not match its framework id; ignored', { executorId, frameworkId })];
+    }
+    if (tasks.every((t) => this.tasks.get(t.taskId)?.executorId === executorId)) return [log('warn', 'RUN_TASK_GROUP for a group already known; ignored', { executorId })];
+    this.frameworks.set(frameworkId, framework);
+    let problem: string | undefined;
+    if (this.executors.has(executorId)) problem = `executor ${executorId} already exists on agent ${this.agentId}`;
+    else if (tasks.some((t) => this.tasks.has(t.taskId))) problem = 'a task id of the group is already in use on this agent';
+    else if (tasks.some((t) => t.agentId !== this.agentId)) problem = `a task of the group is not for agent ${this.agentId}`;
+    else if (new Set(tasks.map((t) => t.taskId)).size !== tasks.length) problem = 'two tasks of the group have the same id';
+    const records: TaskRecord[] = [];
+    for (const task of tasks) {
+      if (this.tasks.has(task.taskId)) continue;
+      const record: TaskRecord = { task, frameworkId, executorId: problem === undefined ? executorId : undefined, state: TaskState.STAGING, killRequested: false, launched: false, seen: new Set() };
+      this.tasks.set(task.taskId, record);
+      records.push(record);
+    }
+    if (problem !== undefined) return records.flatMap((r) => this.agentUpdate(r, TaskState.ERROR, TaskReason.TASK_INVALID, `Task group refused: ${problem}`, now));
+    const runId = this.ids.runId();
+    const taskIds = records.map((r) => r.task.taskId);
+    this.executors.set(executorId, { executorId, frameworkId, runId, phase: 'launching', taskIds, launchedAt: now, executorKind: 'default', limitation: undefined });
+    return [{ kind: 'launch-executor', executorId, frameworkId, runId, taskId: taskIds[0] ?? executorId, executorKind: 'default', resources: records.map((r) => r.task.resources) }];
+  }
+
   private killTask(taskId: string, frameworkId: string, gracePeriodMs: number | undefined, now: number): AgentEffect[] {
     const t = this.tasks.get(taskId);
     if (t === undefined || t.frameworkId !== frameworkId) return [log('info', 'asked to kill a task this agent does not have; ignored', { taskId, frameworkId })];
@@ -482,12 +517,15 @@ export class AgentCore {
       return [{ kind: 'send-executor', executorId: ex.executorId, message: { type: 'KILL', taskId, gracePeriodMs: grace } }];
     }
     if (ex.phase === 'launching') {
-      t.killRequested = true;
       ex.phase = 'killed-during-launch';
-      return [
-        { kind: 'kill-executor', executorId: ex.executorId, reason: 'task killed before its executor subscribed' },
-        ...this.agentUpdate(t, TaskState.KILLED, TaskReason.TASK_KILLED_DURING_LAUNCH, 'Task killed before its executor subscribed', now),
-      ];
+      // A task group goes down whole (its executor never started any of it).
+      const doomed = ex.executorKind === 'default' ? ex.taskIds.flatMap((id) => this.tasks.get(id) ?? []).filter((o) => !isTerminal(o.state)) : [t];
+      const effects: AgentEffect[] = [{ kind: 'kill-executor', executorId: ex.executorId, reason: 'task killed before its executor subscribed' }];
+      for (const o of doomed) {
+        o.killRequested = true;
+        effects.push(...this.agentUpdate(o, TaskState.KILLED, TaskReason.TASK_KILLED_DURING_LAUNCH, 'Task killed before its executor subscribed', now));
+      }
+      return effects;
     }
     return [log('info', 'asked to kill a task whose executor is already going away', { taskId, phase: ex.phase })];
   }
@@ -515,11 +553,18 @@ export class AgentCore {
       effects.push(...r.effects);
       if (!r.ok) effects.push(log('warn', 'dropped an unacknowledged update sent at resubscription', { taskId: status.taskId, reason: r.reason }));
     }
+    const toLaunch: TaskRecord[] = [];
     for (const taskId of ex.taskIds) {
       const t = this.tasks.get(taskId);
       if (t === undefined || t.launched || isTerminal(t.state)) continue;
       t.launched = true;
-      effects.push({ kind: 'send-executor', executorId: ex.executorId, message: { type: 'LAUNCH', task: t.task } });
+      toLaunch.push(t);
+    }
+    if (ex.executorKind === 'default' && toLaunch.length > 0) {
+      // A task group goes to its executor whole, in one message.
+      effects.push({ kind: 'send-executor', executorId: ex.executorId, message: { type: 'LAUNCH_GROUP', tasks: toLaunch.map((t) => t.task) } });
+    } else {
+      for (const t of toLaunch) effects.push({ kind: 'send-executor', executorId: ex.executorId, message: { type: 'LAUNCH', task: t.task } });
     }
     return ok(effects);
   }

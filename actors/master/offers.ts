@@ -86,7 +86,7 @@ function refuseTask(step: Step, framework: FrameworkRecord, task: TaskInfo, stat
  * tasks do not use goes back to the allocator with the call's filter (default 5 s).
  */
 export function onAccept(step: Step, framework: FrameworkRecord, call: z.infer<typeof AcceptCall>): void {
-  const tasks = call.operations.flatMap((op) => (op.type === 'LAUNCH' ? op.tasks : []));
+  const tasks = call.operations.flatMap((op) => op.tasks);
   const offers: OfferRecord[] = [];
   let invalid: string | undefined;
   for (const id of new Set(call.offerIds)) {
@@ -115,15 +115,21 @@ export function onAccept(step: Step, framework: FrameworkRecord, call: z.infer<t
   }
 
   const idsInCall = new Set<string>();
-  for (const task of tasks) {
-    const checked = validateTask(step, framework, task, agentId, remaining, idsInCall);
-    idsInCall.add(task.taskId);
-    if (typeof checked === 'string') {
-      refuseTask(step, framework, task, TaskState.ERROR, TaskReason.TASK_INVALID, checked);
+  for (const op of call.operations) {
+    if (op.type === 'LAUNCH_GROUP') {
+      remaining = launchGroup(step, framework, op, agentId, remaining, idsInCall);
       continue;
     }
-    remaining = remaining.subtract(checked);
-    launch(step, framework, task, checked);
+    for (const task of op.tasks) {
+      const checked = validateTask(step, framework, task, agentId, remaining, idsInCall);
+      idsInCall.add(task.taskId);
+      if (typeof checked === 'string') {
+        refuseTask(step, framework, task, TaskState.ERROR, TaskReason.TASK_INVALID, checked);
+        continue;
+      }
+      remaining = remaining.subtract(checked);
+      launch(step, framework, task, checked);
+    }
   }
 
   if (!remaining.isEmpty()) {
@@ -164,8 +170,43 @@ function validateTask(
   return resources;
 }
 
-/** Records a valid task as STAGING and sends it to its agent. */
-function launch(step: Step, framework: FrameworkRecord, info: TaskInfo, resources: Resources): void {
+/**
+ * LAUNCH_GROUP: every task is checked as for LAUNCH; if any is invalid, all get TASK_ERROR
+ * (a group is atomic). Otherwise all are recorded and sent in one RUN_TASK_GROUP. Returns
+ * what is left of the offers.
+ */
+function launchGroup(
+  step: Step,
+  framework: FrameworkRecord,
+  op: Extract<z.infer<typeof AcceptCall>['operations'][number], { type: 'LAUNCH_GROUP' }>,
+  agentId: string,
+  remaining: Resources,
+  idsInCall: Set<string>,
+): Resources {
+  let left = remaining;
+  const checked: Resources[] = [];
+  let problem: string | undefined;
+  for (const task of op.tasks) {
+    const result = validateTask(step, framework, task, agentId, left, idsInCall);
+    idsInCall.add(task.taskId);
+    if (typeof result === 'string') {
+      problem ??= `task ${task.taskId} of the group: ${result}`;
+      continue;
+    }
+    left = left.subtract(result);
+    checked.push(result);
+  }
+  if (problem !== undefined) {
+    for (const task of op.tasks) refuseTask(step, framework, task, TaskState.ERROR, TaskReason.TASK_INVALID, `Task group invalid: ${problem}`);
+    return remaining;
+  }
+  op.tasks.forEach((task, i) => launch(step, framework, task, checked[i] ?? Resources.empty(), false));
+  step.toAgent(agentId, { type: 'RUN_TASK_GROUP', frameworkId: framework.id, framework: framework.info, executorId: op.executorId, tasks: op.tasks });
+  return left;
+}
+
+/** Records a valid task as STAGING and (unless it belongs to a group, sent whole) sends it to its agent. */
+function launch(step: Step, framework: FrameworkRecord, info: TaskInfo, resources: Resources, send = true): void {
   const key = taskKey(framework.id, info.taskId);
   const task: TaskRecord = {
     frameworkId: framework.id,
@@ -179,5 +220,5 @@ function launch(step: Step, framework: FrameworkRecord, info: TaskInfo, resource
   step.state.tasks.set(key, task);
   framework.tasks.add(key);
   step.state.agents.get(info.agentId)?.tasks.add(key);
-  step.toAgent(info.agentId, { type: 'RUN_TASK', frameworkId: framework.id, framework: framework.info, task: info });
+  if (send) step.toAgent(info.agentId, { type: 'RUN_TASK', frameworkId: framework.id, framework: framework.info, task: info });
 }
