@@ -49,6 +49,12 @@ export interface AgentOptions {
   isolation?: IsolationMode;
   /** Parent of the agents' cgroups (default `nesos`): relative to the agent's own cgroup, or absolute. */
   cgroupsRoot?: string;
+  /** Keep a finished sandbox this long at most (default one week; less as the disk fills). */
+  gcDelayMs?: number;
+  /** Disk fraction kept free when computing how long sandboxes stay (default 0.1). */
+  gcDiskHeadroom?: number;
+  /** How often the disk is looked at and due sandboxes removed (default 60 s). */
+  diskWatchIntervalMs?: number;
 }
 
 /** A running agent. */
@@ -125,6 +131,12 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
   if (!/^\/?[A-Za-z0-9_~.-]+(\/[A-Za-z0-9_~.-]+)*$/.test(cgroupsRoot) || cgroupsRoot.split('/').some((s) => s === '..' || s === '.')) {
     throw new AgentConfigError('--cgroups-root', `invalid --cgroups-root "${cgroupsRoot}": use names of letters, digits, "-", "_", "~" or "." separated by "/"`);
   }
+  if (options.gcDiskHeadroom !== undefined && !(options.gcDiskHeadroom >= 0 && options.gcDiskHeadroom <= 1)) {
+    throw new AgentConfigError('--gc-disk-headroom', `invalid --gc-disk-headroom ${options.gcDiskHeadroom}: give a fraction from 0 to 1`);
+  }
+  if (options.diskWatchIntervalMs !== undefined && !(options.diskWatchIntervalMs >= 10)) {
+    throw new AgentConfigError('--disk-watch-interval', `invalid --disk-watch-interval ${options.diskWatchIntervalMs} ms: give at least 10ms`);
+  }
   const isolator = createIsolator({ mode: isolation, agentId: id, cgroupsRoot });
   const shell = new AgentShell({
     nc: options.nc,
@@ -139,6 +151,9 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
     registrationRetryMs: options.registrationRetryMs ?? 2000,
     ...(options.shutdownTimeoutMs !== undefined && { shutdownTimeoutMs: options.shutdownTimeoutMs }),
     isolator,
+    ...(options.gcDelayMs !== undefined && { gcDelayMs: options.gcDelayMs }),
+    ...(options.gcDiskHeadroom !== undefined && { gcDiskHeadroom: options.gcDiskHeadroom }),
+    ...(options.diskWatchIntervalMs !== undefined && { diskWatchIntervalMs: options.diskWatchIntervalMs }),
   });
   await shell.start();
   return { id, stop: () => shell.stop(), state: () => shell.state() };

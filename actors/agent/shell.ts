@@ -5,10 +5,10 @@
  * executors, sandboxes and executor processes. Every handler runs in the actor's mailbox.
  */
 import { randomUUID } from 'node:crypto';
+import { utimes } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { MasterReplyToAgent, MasterToAgent, type AgentToMaster } from '../../protocol/agent.js';
 import { ExecutorCall } from '../../protocol/executor.js';
-import { FilesCall } from '../../protocol/files.js';
 import type { Resources } from '../../protocol/resources.js';
 import type { AgentInfo } from '../../protocol/schema.js';
 import { Actor, Rejection, type Origin, type ReplyMessage } from '../runtime/actor.js';
@@ -16,9 +16,11 @@ import { followLeader, type LeaderFollower } from '../runtime/leader-follower.js
 import type { NatsConnection } from '../runtime/nats.js';
 import { AgentCore, type AgentEffect, type ExecutorExit, type ExecutorView, type MasterResult, type TaskView } from './core.js';
 import { killProcessTree, launchExecutor } from './executor-launcher.js';
-import { serveFilesCall } from './files.js';
+import { FilesServer } from './files-server.js';
 import { containerLimits, type Isolator } from './isolation/index.js';
-import { createRunSandbox } from './sandbox.js';
+import { DEFAULT_DISK_WATCH_INTERVAL_MS, DEFAULT_GC_DELAY_MS, DEFAULT_GC_DISK_HEADROOM } from './gc.js';
+import { sweepSandboxes } from './gc-sweeper.js';
+import { createRunSandbox, runDir } from './sandbox.js';
 
 /** Options of the agent's shell (see `startAgent` for the user-facing ones). */
 export interface AgentShellOptions {
@@ -50,6 +52,12 @@ export interface AgentShellOptions {
   isolator: Isolator;
   /** How often the isolator looks for containers over their limits (default 250 ms). */
   limitCheckIntervalMs?: number;
+  /** Keep a finished sandbox this long at most (default one week; less as the disk fills). */
+  gcDelayMs?: number;
+  /** Disk fraction kept free when computing how long sandboxes stay (default 0.1). */
+  gcDiskHeadroom?: number;
+  /** How often the disk is looked at and due sandboxes removed (default 60 s). */
+  diskWatchIntervalMs?: number;
 }
 
 /** An executor as `state` shows it: the core's view plus its process. */
@@ -89,6 +97,9 @@ export class AgentShell extends Actor {
   private follower: LeaderFollower | undefined;
   private readonly isolator: Isolator;
   private limitTimer: ReturnType<typeof setInterval> | undefined;
+  private files: FilesServer | undefined;
+  private gcTimer: ReturnType<typeof setInterval> | undefined;
+  private sweeping: Promise<void> | undefined;
 
   constructor(options: AgentShellOptions) {
     super({ nc: options.nc, cluster: options.cluster, kind: 'agent', id: options.info.id, logger: options.logger });
@@ -107,7 +118,8 @@ export class AgentShell extends Actor {
   async start(): Promise<void> {
     this.listen(this.subjects.masterToAgent(this.id), MasterToAgent, (m) => this.perform(this.core.onMasterMessage(m, Date.now())));
     this.serve(this.subjects.executorToAgentWildcard(this.id), ExecutorCall, (call, origin) => this.executorCall(call, origin));
-    this.serve(this.subjects.agentFilesWildcard(this.id), FilesCall, (call) => serveFilesCall(this.options.workDir, this.id, call));
+    this.files = new FilesServer({ nc: this.nc, subject: this.subjects.agentFilesWildcard(this.id), workDir: this.options.workDir, agentId: this.id, log: this.log });
+    this.files.start();
     await this.nc.flush(); // subscriptions are in place before the master learns of us
     this.follower = followLeader({
       nc: this.nc,
@@ -119,6 +131,7 @@ export class AgentShell extends Actor {
     const tickMs = Math.min(100, Math.max(10, Math.floor(this.options.statusUpdateRetryMs / 4)));
     this.timer = setInterval(() => this.tick(), tickMs);
     this.limitTimer = setInterval(() => this.mailbox.post(() => this.checkLimits()), this.options.limitCheckIntervalMs ?? 250);
+    this.gcTimer = setInterval(() => void this.collectGarbage(), this.options.diskWatchIntervalMs ?? DEFAULT_DISK_WATCH_INTERVAL_MS);
     this.tick();
     this.log.info({ resources: this.options.resources.toString(), attributes: this.options.info.attributes, isolation: this.isolator.describe() }, 'agent started');
   }
@@ -152,6 +165,8 @@ export class AgentShell extends Actor {
   private async shutdown(): Promise<void> {
     if (this.timer !== undefined) clearInterval(this.timer);
     if (this.limitTimer !== undefined) clearInterval(this.limitTimer);
+    if (this.gcTimer !== undefined) clearInterval(this.gcTimer);
+    await this.sweeping;
     this.follower?.stop();
     const running = [...this.processes.keys()];
     this.log.info({ executors: running.length }, 'stopping agent');
@@ -166,6 +181,7 @@ export class AgentShell extends Actor {
       }
       await within(allExited(), 2000);
     }
+    await this.files?.stop();
     await super.stop();
     await this.isolator.close();
     this.log.info('agent stopped');
@@ -232,7 +248,7 @@ export class AgentShell extends Actor {
       this.log.info({ executorId, taskId: effect.taskId, pid: launched.pid, sandbox }, 'launched executor');
       void launched.exited.then((exit) => {
         if (this.processes.get(executorId) === running) this.processes.delete(executorId);
-        this.mailbox.post(() => this.executorEnded(executorId, exit));
+        this.mailbox.post(() => this.executorEnded(executorId, exit, sandbox));
       });
     } catch (e) {
       const error = e instanceof Error ? e.message : String(e);
@@ -244,12 +260,53 @@ export class AgentShell extends Actor {
 
   // ---- isolation: limits, and the container's end ------------------------------------
 
-  /** An executor process ended: its tasks are settled first (limitation reasons included), then its container goes. */
-  private async executorEnded(executorId: string, exit: ExecutorExit): Promise<void> {
+  /**
+   * An executor process ended: its tasks are settled first (limitation reasons included),
+   * then its container goes, and its sandbox's mtime marks the end (the collector's clock).
+   */
+  private async executorEnded(executorId: string, exit: ExecutorExit, sandbox: string | undefined): Promise<void> {
     const limitation = this.isolator.limitation(executorId);
     if (limitation !== undefined) await this.perform(this.core.onContainerLimitation(executorId, limitation, Date.now()));
     await this.perform(this.core.onExecutorExited(executorId, exit, Date.now()));
     await this.isolator.cleanup(executorId);
+    if (sandbox !== undefined) {
+      const now = new Date();
+      await utimes(sandbox, now, now).catch(() => undefined);
+    }
+  }
+
+  // ---- sandbox garbage collection ----------------------------------------------------
+
+  /** One sweep (never two at once): finished sandboxes past their age are removed. */
+  collectGarbage(): Promise<void> {
+    this.sweeping ??= this.sweep().finally(() => {
+      this.sweeping = undefined;
+    });
+    return this.sweeping;
+  }
+
+  private async sweep(): Promise<void> {
+    try {
+      const inUse = await this.mailbox.run(() => this.runsInUse());
+      const result = await sweepSandboxes({
+        workDir: this.options.workDir,
+        gcDelayMs: this.options.gcDelayMs ?? DEFAULT_GC_DELAY_MS,
+        gcDiskHeadroom: this.options.gcDiskHeadroom ?? DEFAULT_GC_DISK_HEADROOM,
+        inUse,
+        now: Date.now(),
+      });
+      if (result.removed.length > 0) this.log.info({ removed: result.removed.length, diskUsage: result.diskUsage.toFixed(3), maxAgeMs: Math.round(result.maxAgeMs) }, 'removed finished sandboxes');
+    } catch (e) {
+      this.log.warn({ err: e }, 'sandbox collection failed; will try again');
+    }
+  }
+
+  /** The run directories of every executor the agent still holds. */
+  private runsInUse(): Set<string> {
+    const out = new Set<string>();
+    for (const e of this.core.view().executors) out.add(runDir(this.options.workDir, { agentId: this.id, frameworkId: e.frameworkId, executorId: e.executorId }, e.runId));
+    for (const p of this.processes.values()) out.add(p.sandbox);
+    return out;
   }
 
   /** Periodic: containers over a limit are destroyed (the core decides what their tasks become). */

@@ -3,7 +3,17 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import type { IsolationMode } from '../../actors/agent/isolation/index.js';
 import { startAgent } from '../../actors/agent/main.js';
-import { checkClusterOptions, natsServers, withClusterOptions, type ClusterOptions } from '../options.js';
+import { checkClusterOptions, durationFlag, natsServers, withClusterOptions, type ClusterOptions } from '../options.js';
+import { UsageError } from '../errors.js';
+
+/** Parses a fraction from 0 to 1; throws UsageError naming the flag. */
+function fractionFlag(flag: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < 0 || n > 1) throw new UsageError(`${flag} "${value}" must be a fraction from 0 to 1, e.g. 0.1`);
+    return n;
+  };
+}
 import { runProcess } from '../process.js';
 
 interface AgentFlags extends ClusterOptions {
@@ -14,6 +24,9 @@ interface AgentFlags extends ClusterOptions {
   hostname?: string;
   isolation: string;
   cgroupsRoot?: string;
+  gcDelay?: number;
+  gcDiskHeadroom?: number;
+  diskWatchInterval?: number;
 }
 
 /** The `agent` command. */
@@ -27,6 +40,9 @@ export function agentCommand(): Command {
     .option('--hostname <name>', 'hostname to advertise (default: this machine\'s)')
     .option('--isolation <isolator>', 'auto, cgroups-v1, cgroups-v2 or posix: how tasks are held to their cpus and mem (auto: the best this host allows)', 'auto')
     .option('--cgroups-root <path>', 'parent of the agents\' cgroups: relative to the agent\'s own cgroup, or absolute (default: nesos)')
+    .option('--gc-delay <duration>', 'keep a finished sandbox this long at most, less as the disk fills (default: 1weeks)', durationFlag('--gc-delay'))
+    .option('--gc-disk-headroom <fraction>', 'disk fraction kept free: sandboxes are kept gc-delay × (1 - headroom - disk usage) (default: 0.1)', fractionFlag('--gc-disk-headroom'))
+    .option('--disk-watch-interval <duration>', 'how often the disk is checked and due sandboxes removed (default: 1mins)', durationFlag('--disk-watch-interval'))
     .action(async (flags: AgentFlags) => {
       const o = checkClusterOptions(flags);
       await runProcess('nesos-agent', o, (nc, logger) =>
@@ -42,6 +58,9 @@ export function agentCommand(): Command {
           ...(flags.hostname !== undefined && { hostname: flags.hostname }),
           isolation: flags.isolation as IsolationMode,
           ...(flags.cgroupsRoot !== undefined && { cgroupsRoot: flags.cgroupsRoot }),
+          ...(flags.gcDelay !== undefined && { gcDelayMs: flags.gcDelay }),
+          ...(flags.gcDiskHeadroom !== undefined && { gcDiskHeadroom: flags.gcDiskHeadroom }),
+          ...(flags.diskWatchInterval !== undefined && { diskWatchIntervalMs: flags.diskWatchInterval }),
         }),
       );
     });
