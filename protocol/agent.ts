@@ -127,6 +127,19 @@ export const FrameworkToExecutor = message('FRAMEWORK_TO_EXECUTOR', {
   data: Data,
 });
 
+/**
+ * DRAIN_AGENT: take the agent out of service (Mesos's DrainSlaveMessage). It kills every
+ * task it runs (SIGTERM, then SIGKILL after the task's grace period, at most
+ * `maxGracePeriodMs` when given), refuses new tasks (TASK_DROPPED, REASON_AGENT_DRAINING)
+ * and is DRAINING until every task has ended and its last update is acknowledged, then
+ * DRAINED. Draining again only lowers the grace period. The state survives the agent's
+ * restart.
+ */
+export const DrainAgent = message('DRAIN_AGENT', { epoch: Epoch, maxGracePeriodMs: z.number().int().nonnegative().max(3_600_000).optional() });
+
+/** REACTIVATE_AGENT: end a drain; the agent takes tasks again. */
+export const ReactivateAgent = message('REACTIVATE_AGENT', { epoch: Epoch });
+
 /** Every message the master sends to an agent. */
 export const MasterToAgent = defineUnion('MasterToAgent', [
   RunTask,
@@ -135,6 +148,8 @@ export const MasterToAgent = defineUnion('MasterToAgent', [
   StatusUpdateAcknowledgement,
   ShutdownFramework,
   FrameworkToExecutor,
+  DrainAgent,
+  ReactivateAgent,
 ]);
 /** Every message the master sends to an agent. */
 export type MasterToAgent = z.infer<typeof MasterToAgent.schema>;

@@ -86,6 +86,9 @@ export interface Limitation {
   message: string;
 }
 
+/** Where the agent is with a drain (Mesos's DrainState; `active` when not draining). */
+export type DrainState = 'active' | 'draining' | 'drained';
+
 /** Where an executor is in its life. */
 export type ExecutorPhase = 'launching' | 'subscribed' | 'killed-during-launch' | 'registration-timed-out' | 'exited';
 
@@ -119,6 +122,7 @@ export interface AgentCoreView {
   masterId: string | undefined;
   tasks: TaskView[];
   executors: ExecutorView[];
+  drain: { state: DrainState; maxGracePeriodMs: number | undefined };
 }
 
 type RegisterAgentMessage = Extract<AgentToMaster, { type: 'REGISTER_AGENT' }>;
@@ -171,6 +175,7 @@ export class AgentCore {
   private readonly frameworks = new Map<string, FrameworkInfo>();
   private readonly tasks = new Map<string, TaskRecord>();
   private readonly executors = new Map<string, ExecutorRecord>();
+  private drain: { state: DrainState; maxGracePeriodMs: number | undefined } = { state: 'active', maxGracePeriodMs: undefined };
 
   constructor(options: AgentCoreOptions) {
     this.info = options.info;
@@ -199,6 +204,7 @@ export class AgentCore {
       effects.push({ kind: 'send-master', message: { type: 'HEARTBEAT', agentId: this.agentId } });
     }
     if (this.isRegistered) effects.push(...this.updates.due(now).map((u) => this.statusUpdate(u)));
+    effects.push(...this.drainProgress());
     for (const ex of this.executors.values()) {
       if (ex.phase !== 'launching' || now - ex.launchedAt < this.executorRegistrationTimeoutMs) continue;
       ex.phase = 'registration-timed-out';
@@ -273,6 +279,10 @@ export class AgentCore {
         }
         return effects;
       }
+      case 'DRAIN_AGENT':
+        return this.onDrain(message.maxGracePeriodMs, now);
+      case 'REACTIVATE_AGENT':
+        return this.onReactivate();
       case 'FRAMEWORK_TO_EXECUTOR': {
         const ex = this.executors.get(message.executorId);
         if (ex === undefined || ex.frameworkId !== message.frameworkId || ex.phase !== 'subscribed') {
@@ -343,6 +353,47 @@ export class AgentCore {
     return effects;
   }
 
+  // ---- drain -----------------------------------------------------------------------
+
+  /**
+   * DRAIN_AGENT: every task that is not ending already is killed, with its grace period
+   * capped at `maxGracePeriodMs`; new tasks are refused until REACTIVATE_AGENT. Draining
+   * again lowers the cap for tasks killed from then on.
+   */
+  private onDrain(maxGracePeriodMs: number | undefined, now: number): AgentEffect[] {
+    const first = this.drain.state === 'active';
+    if (first) this.drain = { state: 'draining', maxGracePeriodMs };
+    else if (maxGracePeriodMs !== undefined) this.drain.maxGracePeriodMs = Math.min(maxGracePeriodMs, this.drain.maxGracePeriodMs ?? maxGracePeriodMs);
+    const effects: AgentEffect[] = [log('info', first ? 'draining: killing every task' : 'drain asked again', { maxGracePeriodMs: this.drain.maxGracePeriodMs })];
+    for (const t of [...this.tasks.values()]) {
+      if (isTerminal(t.state) || t.killRequested) continue;
+      const own = t.task.killPolicy?.gracePeriodMs ?? this.defaultGraceMs;
+      const cap = this.drain.maxGracePeriodMs;
+      effects.push(...this.killTask(t.task.taskId, t.frameworkId, cap === undefined ? own : Math.min(own, cap), now));
+    }
+    return [...effects, ...this.drainProgress()];
+  }
+
+  /** REACTIVATE_AGENT: the drain is over. */
+  private onReactivate(): AgentEffect[] {
+    if (this.drain.state === 'active') return [log('debug', 'REACTIVATE_AGENT while not draining')];
+    this.drain = { state: 'active', maxGracePeriodMs: undefined };
+    return [log('info', 'reactivated: taking tasks again')];
+  }
+
+  /** DRAINING becomes DRAINED once every task has ended and its last update is acknowledged. */
+  private drainProgress(): AgentEffect[] {
+    if (this.drain.state !== 'draining') return [];
+    for (const t of this.tasks.values()) if (!isTerminal(t.state) || this.updates.hasPending(t.task.taskId)) return [];
+    this.drain.state = 'drained';
+    return [log('info', 'drained: every task has ended')];
+  }
+
+  /** Tasks that arrive while the agent drains are dropped (as Mesos's REASON_SLAVE_DRAINING). */
+  private refuseWhileDraining(records: readonly TaskRecord[], now: number): AgentEffect[] {
+    return records.flatMap((r) => this.agentUpdate(r, TaskState.DROPPED, TaskReason.AGENT_DRAINING, `Agent ${this.agentId} is ${this.drain.state}; it takes no new tasks`, now));
+  }
+
   // ---- isolation -------------------------------------------------------------------
 
   /**
@@ -393,6 +444,7 @@ export class AgentCore {
         executorKind,
         limitation,
       })),
+      drain: { ...this.drain },
     };
   }
 
@@ -462,6 +514,7 @@ export class AgentCore {
     this.frameworks.set(frameworkId, framework);
     const record: TaskRecord = { task, frameworkId, executorId: undefined, state: TaskState.STAGING, killRequested: false, launched: false, seen: new Set() };
     this.tasks.set(taskId, record);
+    if (this.drain.state !== 'active') return this.refuseWhileDraining([record], now);
     if (task.agentId !== this.agentId) {
       const why = `Task is for agent ${task.agentId}, not ${this.agentId}`;
       return this.agentUpdate(record, TaskState.ERROR, TaskReason.TASK_INVALID, why, now);
@@ -499,6 +552,7 @@ export class AgentCore {
       records.push(record);
     }
     if (problem !== undefined) return records.flatMap((r) => this.agentUpdate(r, TaskState.ERROR, TaskReason.TASK_INVALID, `Task group refused: ${problem}`, now));
+    if (this.drain.state !== 'active') return this.refuseWhileDraining(records, now);
     const runId = this.ids.runId();
     const taskIds = records.map((r) => r.task.taskId);
     this.executors.set(executorId, { executorId, frameworkId, runId, phase: 'launching', taskIds, launchedAt: now, executorKind: 'default', limitation: undefined });
