@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { isValidToken } from '../../protocol/subjects.js';
+import type { AgentSnapshot } from '../../protocol/agent-state.js';
 import type { NatsConnection } from '../runtime/nats.js';
 import { parseAttributes } from './attributes.js';
 import { AgentConfigError, AgentIdFileError } from './errors.js';
@@ -65,6 +66,8 @@ export interface AgentHandle {
   stop(): Promise<void>;
   /** A read-only picture of the agent (tasks, executors with pids, registration). */
   state(): AgentState;
+  /** The agent's state as GET_STATE answers it (with each container's usage). */
+  snapshot(): Promise<AgentSnapshot>;
 }
 
 /** The name of the file that keeps the agent's id in its work dir. */
@@ -156,5 +159,5 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
     ...(options.diskWatchIntervalMs !== undefined && { diskWatchIntervalMs: options.diskWatchIntervalMs }),
   });
   await shell.start();
-  return { id, stop: () => shell.stop(), state: () => shell.state() };
+  return { id, stop: () => shell.stop(), state: () => shell.state(), snapshot: () => shell.mailbox.run(() => shell.snapshot()) };
 }

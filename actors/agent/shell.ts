@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { utimes } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { MasterReplyToAgent, MasterToAgent, type AgentToMaster } from '../../protocol/agent.js';
+import { AgentStateCall, type AgentExecutorView, type AgentSnapshot } from '../../protocol/agent-state.js';
 import { ExecutorCall } from '../../protocol/executor.js';
 import type { Resources } from '../../protocol/resources.js';
 import type { AgentInfo } from '../../protocol/schema.js';
@@ -18,6 +19,7 @@ import { AgentCore, type AgentEffect, type ExecutorExit, type ExecutorView, type
 import { killProcessTree, launchExecutor } from './executor-launcher.js';
 import { FilesServer } from './files-server.js';
 import { containerLimits, type Isolator } from './isolation/index.js';
+import { readProcStat } from './isolation/proc.js';
 import { DEFAULT_DISK_WATCH_INTERVAL_MS, DEFAULT_GC_DELAY_MS, DEFAULT_GC_DISK_HEADROOM } from './gc.js';
 import { sweepSandboxes } from './gc-sweeper.js';
 import { createRunSandbox, runDir } from './sandbox.js';
@@ -99,6 +101,8 @@ export class AgentShell extends Actor {
   private limitTimer: ReturnType<typeof setInterval> | undefined;
   private files: FilesServer | undefined;
   private gcTimer: ReturnType<typeof setInterval> | undefined;
+  /** What was taken back from the checkpoint at start (shown in the state). */
+  private recoveryInfo: AgentSnapshot['recovery'];
   private sweeping: Promise<void> | undefined;
 
   constructor(options: AgentShellOptions) {
@@ -118,6 +122,7 @@ export class AgentShell extends Actor {
   async start(): Promise<void> {
     this.listen(this.subjects.masterToAgent(this.id), MasterToAgent, (m) => this.perform(this.core.onMasterMessage(m, Date.now())));
     this.serve(this.subjects.executorToAgentWildcard(this.id), ExecutorCall, (call, origin) => this.executorCall(call, origin));
+    this.serve(this.subjects.agentStateWildcard(this.id), AgentStateCall, async () => ({ type: 'AGENT_STATE', state: await this.snapshot() }));
     this.files = new FilesServer({ nc: this.nc, subject: this.subjects.agentFilesWildcard(this.id), workDir: this.options.workDir, agentId: this.id, log: this.log });
     this.files.start();
     await this.nc.flush(); // subscriptions are in place before the master learns of us
@@ -151,6 +156,51 @@ export class AgentShell extends Actor {
       tasks: view.tasks,
       executors: view.executors.map((e) => ({ ...e, pid: this.processes.get(e.executorId)?.pid, sandbox: this.processes.get(e.executorId)?.sandbox })),
     };
+  }
+
+  /**
+   * The agent's state as GET_STATE answers it: the core's view, the isolator, each
+   * executor's process, sandbox and container usage. Call it in the mailbox (GET_STATE
+   * does) or accept a picture that may be a message old.
+   */
+  async snapshot(): Promise<AgentSnapshot> {
+    const view = this.core.view();
+    const executors: AgentExecutorView[] = [];
+    for (const e of view.executors) {
+      const p = this.processes.get(e.executorId);
+      const usage = e.phase === 'exited' ? undefined : await this.isolator.usage(e.executorId);
+      const rss = p === undefined ? undefined : readProcStat(p.pid)?.rssBytes;
+      executors.push(
+        definedOnly({
+          executorId: e.executorId,
+          frameworkId: e.frameworkId,
+          runId: e.runId,
+          kind: e.executorKind,
+          phase: e.phase,
+          taskIds: e.taskIds,
+          pid: p?.pid,
+          sandbox: p?.sandbox,
+          limitation: e.limitation,
+          usage: usage === undefined ? undefined : definedOnly(usage),
+          executorMemBytes: rss,
+        }),
+      );
+    }
+    return definedOnly({
+      id: this.id,
+      hostname: this.options.info.hostname,
+      resources: this.options.resources.toString(),
+      attributes: { ...this.options.info.attributes },
+      registered: view.registered,
+      epoch: view.epoch,
+      masterId: view.masterId,
+      isolation: this.isolator.describe(),
+      drain: definedOnly(view.drain),
+      recovery: this.recoveryInfo,
+      tasks: view.tasks.map((t) => definedOnly(t)),
+      executors,
+      timestamp: Date.now(),
+    });
   }
 
   /**
@@ -351,6 +401,11 @@ export class AgentShell extends Actor {
     const pids = killProcessTree(p.pid, 'SIGKILL');
     this.log.info({ executorId, pid: p.pid, pids, reason }, 'killed executor');
   }
+}
+
+/** The object without its undefined properties (they have no place on the wire). */
+function definedOnly<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
 /** Resolves true if `promise` settles within `ms`, false otherwise. */

@@ -4,6 +4,10 @@
  */
 import { Scheduler, type Offer, type SchedulerOptions, type TaskStatus } from '../../actors/scheduler/index.js';
 import { silentLogger } from '../../actors/runtime/logger.js';
+import { request } from '../../actors/runtime/request.js';
+import { AgentStateReplies, type AgentSnapshot } from '../../protocol/agent-state.js';
+import { encode } from '../../protocol/codec.js';
+import { Subjects } from '../../protocol/subjects.js';
 import { isTerminal } from '../../protocol/task-state.js';
 import type { TestCluster } from './cluster.js';
 
@@ -58,4 +62,20 @@ export function terminalOf(updates: readonly TaskStatus[], taskId: string): Task
 /** The states `taskId` went through, in order. */
 export function statesOf(updates: readonly TaskStatus[], taskId: string): string[] {
   return updates.filter((u) => u.taskId === taskId).map((u) => u.state);
+}
+
+/** Asks an agent for its state over NATS (GET_STATE on its state subject). */
+export async function agentState(cluster: TestCluster, agentId: string): Promise<AgentSnapshot> {
+  const nc = await cluster.connect();
+  const reply = await request(nc, new Subjects(cluster.name).agentState(agentId, 'test'), { type: 'GET_STATE' }, AgentStateReplies, { timeoutMs: 5000 });
+  if (reply.type === 'REJECTED') throw new Error(`agent refused GET_STATE: ${reply.code}: ${reply.reason}`);
+  return reply.state;
+}
+
+/** Publishes a master → agent message as the current leader would (with its epoch). */
+export async function asMaster(cluster: TestCluster, agentId: string, message: object): Promise<void> {
+  const nc = await cluster.connect();
+  const { epoch } = await cluster.state();
+  nc.publish(new Subjects(cluster.name).masterToAgent(agentId), encode({ ...message, epoch }));
+  await nc.flush();
 }
