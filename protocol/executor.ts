@@ -56,6 +56,13 @@ export const ExecutorAcknowledged = message('ACKNOWLEDGED', { taskId: Id, uuid: 
 /** MESSAGE: opaque bytes from the framework. */
 export const ExecutorFrameworkMessage = message('MESSAGE', { data: Data });
 
+/**
+ * RECONNECT: the agent restarted and took this executor back from its checkpoint: SUBSCRIBE
+ * again, with every update not yet acknowledged (Mesos's ReconnectExecutorMessage). An
+ * executor whose UPDATE is answered NOT_SUBSCRIBED does the same.
+ */
+export const ExecutorReconnect = message('RECONNECT', { agentId: Id });
+
 /** SHUTDOWN: kill all tasks and exit. */
 export const ExecutorShutdown = message('SHUTDOWN', { gracePeriodMs: z.number().int().nonnegative().optional() });
 
@@ -68,6 +75,7 @@ export const ExecutorEvent = defineUnion('ExecutorEvent', [
   ExecutorAcknowledged,
   ExecutorFrameworkMessage,
   ExecutorShutdown,
+  ExecutorReconnect,
 ]);
 /** Every event an agent sends to an executor. */
 export type ExecutorEvent = z.infer<typeof ExecutorEvent.schema>;

@@ -38,6 +38,8 @@ export interface AgentCoreOptions {
   registrationRetryMs: number;
   /** Kill an executor that has not subscribed after this long (default 60 s). */
   executorRegistrationTimeoutMs?: number;
+  /** After a restart, kill a recovered executor that has not subscribed again after this long (default 5 s). */
+  executorReregistrationTimeoutMs?: number;
   /** Grace period of a kill when neither the message nor the task's kill policy gives one (default 3 s). */
   defaultKillGracePeriodMs?: number;
 }
@@ -70,6 +72,8 @@ export interface ExecutorExit {
   signal?: string;
   /** Set when the process could not be started at all. */
   error?: string;
+  /** Set when the process was found gone (not waited for): how, e.g. "while the agent was down". */
+  gone?: string;
 }
 
 /** The answer to an executor call: OK (then perform the effects) or REJECTED with a code. */
@@ -90,7 +94,15 @@ export interface Limitation {
 export type DrainState = 'active' | 'draining' | 'drained';
 
 /** Where an executor is in its life. */
-export type ExecutorPhase = 'launching' | 'subscribed' | 'killed-during-launch' | 'registration-timed-out' | 'exited';
+export type ExecutorPhase =
+  | 'launching'
+  | 'subscribed'
+  | 'killed-during-launch'
+  | 'registration-timed-out'
+  /** Taken back from the checkpoint after a restart; waiting for the executor to subscribe again. */
+  | 'recovering'
+  | 'reregistration-timed-out'
+  | 'exited';
 
 /** A task as the agent knows it (for `view`). */
 export interface TaskView {
@@ -125,7 +137,27 @@ export interface AgentCoreView {
   drain: { state: DrainState; maxGracePeriodMs: number | undefined };
 }
 
+/** The core's part of the agent's checkpoint: what it needs to take its tasks back after a restart. */
+export interface CoreCheckpoint {
+  drain: { state: DrainState; maxGracePeriodMs?: number | undefined };
+  frameworks: FrameworkInfo[];
+  executors: Array<{ executorId: string; frameworkId: string; runId: string; exited: boolean; taskIds: string[]; executorKind: ExecutorKind; limitation?: Limitation | undefined }>;
+  tasks: Array<{
+    task: TaskInfo;
+    frameworkId: string;
+    executorId?: string | undefined;
+    state: TaskState;
+    killRequested: boolean;
+    launched: boolean;
+    /** Uuids of updates already taken from the executor (a resent one is acknowledged, not applied). */
+    seen: string[];
+    /** Updates not yet acknowledged by the framework, oldest first. */
+    pending: TaskStatus[];
+  }>;
+}
+
 type RegisterAgentMessage = Extract<AgentToMaster, { type: 'REGISTER_AGENT' }>;
+
 type ExecutorSubscribeMessage = z.infer<typeof ExecutorSubscribe>;
 
 type Registration =
@@ -168,6 +200,7 @@ export class AgentCore {
   private readonly updates: StatusUpdateQueue;
   private readonly registrationRetryMs: number;
   private readonly executorRegistrationTimeoutMs: number;
+  private readonly executorReregistrationTimeoutMs: number;
   private readonly defaultGraceMs: number;
   private registration: Registration = { phase: 'unregistered', attempt: 0, nextAttemptAt: 0 };
   /** Highest master epoch seen; messages from older epochs are dropped. */
@@ -184,6 +217,7 @@ export class AgentCore {
     this.updates = new StatusUpdateQueue(options.statusUpdateRetryMs);
     this.registrationRetryMs = options.registrationRetryMs;
     this.executorRegistrationTimeoutMs = options.executorRegistrationTimeoutMs ?? 60_000;
+    this.executorReregistrationTimeoutMs = options.executorReregistrationTimeoutMs ?? 5000;
     this.defaultGraceMs = options.defaultKillGracePeriodMs ?? 3000;
   }
 
@@ -204,7 +238,7 @@ export class AgentCore {
       effects.push({ kind: 'send-master', message: { type: 'HEARTBEAT', agentId: this.agentId } });
     }
     if (this.isRegistered) effects.push(...this.updates.due(now).map((u) => this.statusUpdate(u)));
-    effects.push(...this.drainProgress());
+    effects.push(...this.drainProgress(), ...this.reregistrationTimeouts(now));
     for (const ex of this.executors.values()) {
       if (ex.phase !== 'launching' || now - ex.launchedAt < this.executorRegistrationTimeoutMs) continue;
       ex.phase = 'registration-timed-out';
@@ -344,13 +378,107 @@ export class AgentCore {
           effects.push(...this.agentUpdate(t, TaskState.FAILED, ex.limitation.reason, ex.limitation.message, now));
         } else {
           const state = t.killRequested ? TaskState.KILLED : TaskState.FAILED;
-          const reason = before === 'registration-timed-out' ? TaskReason.EXECUTOR_REGISTRATION_TIMEOUT : TaskReason.EXECUTOR_TERMINATED;
+          const reason =
+            before === 'registration-timed-out'
+              ? TaskReason.EXECUTOR_REGISTRATION_TIMEOUT
+              : before === 'reregistration-timed-out'
+                ? TaskReason.EXECUTOR_REREGISTRATION_TIMEOUT
+                : TaskReason.EXECUTOR_TERMINATED;
           effects.push(...this.agentUpdate(t, state, reason, `Executor ${how} before the task ended`, now));
         }
       }
       effects.push(...this.maybeForget(taskId));
     }
     return effects;
+  }
+
+  // ---- checkpoint and recovery -----------------------------------------------------
+
+  /** What must survive a restart of the agent process (see checkpoint.ts for the file). */
+  checkpoint(): CoreCheckpoint {
+    return {
+      drain: { ...this.drain },
+      frameworks: [...this.frameworks.values()],
+      executors: [...this.executors.values()].map(({ executorId, frameworkId, runId, phase, taskIds, executorKind, limitation }) => ({
+        executorId,
+        frameworkId,
+        runId,
+        exited: phase === 'exited',
+        taskIds: [...taskIds],
+        executorKind,
+        ...(limitation !== undefined && { limitation }),
+      })),
+      tasks: [...this.tasks.values()].map((t) => ({
+        task: t.task,
+        frameworkId: t.frameworkId,
+        ...(t.executorId !== undefined && { executorId: t.executorId }),
+        state: t.state,
+        killRequested: t.killRequested,
+        launched: t.launched,
+        seen: [...t.seen],
+        pending: [...this.updates.pending(t.task.taskId)],
+      })),
+    };
+  }
+
+  /**
+   * Takes back a checkpoint after a restart (before registering): tasks with their states
+   * and unacknowledged updates (resent once registered), frameworks, the drain state, and
+   * executors, which wait `recovering` for their process to subscribe again (RECONNECT is
+   * sent to each). The shell then reports executors whose process is gone with
+   * `onExecutorExited`.
+   */
+  recover(cp: CoreCheckpoint, now: number): AgentEffect[] {
+    this.drain = { state: cp.drain.state, maxGracePeriodMs: cp.drain.maxGracePeriodMs };
+    for (const f of cp.frameworks) this.frameworks.set(f.id, f);
+    for (const t of cp.tasks) {
+      this.tasks.set(t.task.taskId, {
+        task: t.task,
+        frameworkId: t.frameworkId,
+        executorId: t.executorId,
+        state: t.state,
+        killRequested: t.killRequested,
+        launched: t.launched,
+        seen: new Set(t.seen),
+      });
+      for (const status of t.pending) this.updates.enqueue(t.frameworkId, status, now);
+    }
+    const effects: AgentEffect[] = [log('info', 'recovered from the checkpoint', { tasks: cp.tasks.length, executors: cp.executors.length })];
+    for (const e of cp.executors) {
+      const phase: ExecutorPhase = e.exited ? 'exited' : 'recovering';
+      this.executors.set(e.executorId, {
+        executorId: e.executorId,
+        frameworkId: e.frameworkId,
+        runId: e.runId,
+        phase,
+        taskIds: [...e.taskIds],
+        launchedAt: now,
+        executorKind: e.executorKind,
+        limitation: e.limitation,
+      });
+      if (phase === 'recovering') effects.push({ kind: 'send-executor', executorId: e.executorId, message: { type: 'RECONNECT', agentId: this.agentId } });
+    }
+    return effects;
+  }
+
+  /** Recovered executors that have not subscribed again in time are killed (their tasks then fail). */
+  private reregistrationTimeouts(now: number): AgentEffect[] {
+    const effects: AgentEffect[] = [];
+    for (const ex of this.executors.values()) {
+      if (ex.phase !== 'recovering' || now - ex.launchedAt < this.executorReregistrationTimeoutMs) continue;
+      ex.phase = 'reregistration-timed-out';
+      effects.push(
+        log('warn', 'recovered executor did not subscribe again in time; killing it', { executorId: ex.executorId }),
+        { kind: 'kill-executor', executorId: ex.executorId, reason: 'executor reregistration timed out' },
+      );
+    }
+    return effects;
+  }
+
+  /** A kill for a task whose executor has not subscribed again yet: the executor is killed (no grace). */
+  private killWhileRecovering(ex: ExecutorRecord, t: TaskRecord): AgentEffect[] {
+    t.killRequested = true;
+    return [{ kind: 'kill-executor', executorId: ex.executorId, reason: `task ${t.task.taskId} killed before its executor subscribed again` }];
   }
 
   // ---- drain -----------------------------------------------------------------------
@@ -581,6 +709,7 @@ export class AgentCore {
       }
       return effects;
     }
+    if (ex.phase === 'recovering') return this.killWhileRecovering(ex, t);
     return [log('info', 'asked to kill a task whose executor is already going away', { taskId, phase: ex.phase })];
   }
 
@@ -595,7 +724,7 @@ export class AgentCore {
   }
 
   private subscribe(ex: ExecutorRecord, call: ExecutorSubscribeMessage, now: number): ExecutorCallResult {
-    if (ex.phase !== 'launching' && ex.phase !== 'subscribed') {
+    if (ex.phase !== 'launching' && ex.phase !== 'subscribed' && ex.phase !== 'recovering') {
       return reject('UNKNOWN_EXECUTOR', `executor ${ex.executorId} is being killed or has exited (${ex.phase})`);
     }
     ex.phase = 'subscribed';
@@ -704,8 +833,9 @@ function withLimitation(status: TaskStatus, limitation: Limitation | undefined):
   return { ...status, reason: limitation.reason, message: detail };
 }
 
-/** "exited with status 3", "was terminated by signal SIGKILL", "could not start: …". */
+/** "exited with status 3", "was terminated by signal SIGKILL", "could not start: …", "exited while the agent was down". */
 export function describeExit(exit: ExecutorExit): string {
+  if (exit.gone !== undefined) return `exited ${exit.gone}`;
   if (exit.error !== undefined) return `could not start: ${exit.error}`;
   if (exit.signal !== undefined) return `was terminated by signal ${exit.signal}`;
   return `exited with status ${exit.exitCode ?? 'unknown'}`;

@@ -62,3 +62,11 @@ export class IsolatorUnavailableError extends AgentConfigError {
     this.isolator = isolator;
   }
 }
+
+/** The agent's checkpoint cannot be used (unreadable, not of this version, another agent's). */
+export class AgentCheckpointError extends Error {
+  constructor(path: string, problem: string, options?: { cause?: unknown }) {
+    super(`agent checkpoint ${path}: ${problem}; move it aside to start without recovery, or use --recover=cleanup`, options);
+    this.name = 'AgentCheckpointError';
+  }
+}

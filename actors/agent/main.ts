@@ -16,6 +16,7 @@ import { parseAttributes } from './attributes.js';
 import { AgentConfigError, AgentIdFileError } from './errors.js';
 import { createIsolator, DEFAULT_CGROUPS_ROOT, ISOLATION_MODES, type IsolationMode } from './isolation/index.js';
 import { resolveResources } from './resources-detect.js';
+import { RECOVER_MODES, type RecoverMode } from './recovery.js';
 import { AgentShell, type AgentState } from './shell.js';
 
 /** Options of `startAgent`; flags of `nesos agent` map onto them. */
@@ -56,6 +57,10 @@ export interface AgentOptions {
   gcDiskHeadroom?: number;
   /** How often the disk is looked at and due sandboxes removed (default 60 s). */
   diskWatchIntervalMs?: number;
+  /** Executors found running at start: `reconnect` (default: take them back) or `cleanup` (kill them). */
+  recover?: RecoverMode;
+  /** After a restart, kill a recovered executor that has not subscribed again after this long (default 5 s). */
+  executorReregistrationTimeoutMs?: number;
 }
 
 /** A running agent. */
@@ -140,6 +145,9 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
   if (options.diskWatchIntervalMs !== undefined && !(options.diskWatchIntervalMs >= 10)) {
     throw new AgentConfigError('--disk-watch-interval', `invalid --disk-watch-interval ${options.diskWatchIntervalMs} ms: give at least 10ms`);
   }
+  if (options.recover !== undefined && !RECOVER_MODES.includes(options.recover)) {
+    throw new AgentConfigError('--recover', `invalid --recover "${String(options.recover)}": use ${RECOVER_MODES.join(' or ')}`);
+  }
   const isolator = createIsolator({ mode: isolation, agentId: id, cgroupsRoot });
   const shell = new AgentShell({
     nc: options.nc,
@@ -157,6 +165,8 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
     ...(options.gcDelayMs !== undefined && { gcDelayMs: options.gcDelayMs }),
     ...(options.gcDiskHeadroom !== undefined && { gcDiskHeadroom: options.gcDiskHeadroom }),
     ...(options.diskWatchIntervalMs !== undefined && { diskWatchIntervalMs: options.diskWatchIntervalMs }),
+    ...(options.recover !== undefined && { recover: options.recover }),
+    ...(options.executorReregistrationTimeoutMs !== undefined && { executorReregistrationTimeoutMs: options.executorReregistrationTimeoutMs }),
   });
   await shell.start();
   return { id, stop: () => shell.stop(), state: () => shell.state(), snapshot: () => shell.mailbox.run(() => shell.snapshot()) };

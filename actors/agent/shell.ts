@@ -9,7 +9,7 @@ import { utimes } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { MasterReplyToAgent, MasterToAgent, type AgentToMaster } from '../../protocol/agent.js';
 import { AgentStateCall, type AgentExecutorView, type AgentSnapshot } from '../../protocol/agent-state.js';
-import { ExecutorCall } from '../../protocol/executor.js';
+import { ExecutorCall, type ExecutorEvent } from '../../protocol/executor.js';
 import type { Resources } from '../../protocol/resources.js';
 import type { AgentInfo } from '../../protocol/schema.js';
 import { Actor, Rejection, type Origin, type ReplyMessage } from '../runtime/actor.js';
@@ -19,10 +19,13 @@ import { AgentCore, type AgentEffect, type ExecutorExit, type ExecutorView, type
 import { killProcessTree, launchExecutor } from './executor-launcher.js';
 import { FilesServer } from './files-server.js';
 import { containerLimits, type Isolator } from './isolation/index.js';
-import { readProcStat } from './isolation/proc.js';
+import { isSameProcessRunning, readProcStat } from './isolation/proc.js';
 import { DEFAULT_DISK_WATCH_INTERVAL_MS, DEFAULT_GC_DELAY_MS, DEFAULT_GC_DISK_HEADROOM } from './gc.js';
 import { sweepSandboxes } from './gc-sweeper.js';
 import { createRunSandbox, runDir } from './sandbox.js';
+import { CHECKPOINT_FILE, CHECKPOINT_VERSION, Checkpointer, coreCheckpointOf, readCheckpoint, type AgentCheckpointFile } from './checkpoint.js';
+import { AgentCheckpointError } from './errors.js';
+import { killOrphans, planRecovery, whenGone, type RecoverMode } from './recovery.js';
 
 /** Options of the agent's shell (see `startAgent` for the user-facing ones). */
 export interface AgentShellOptions {
@@ -60,6 +63,10 @@ export interface AgentShellOptions {
   gcDiskHeadroom?: number;
   /** How often the disk is looked at and due sandboxes removed (default 60 s). */
   diskWatchIntervalMs?: number;
+  /** What to do with executors found running at start (default `reconnect`). */
+  recover?: RecoverMode;
+  /** After a restart, kill a recovered executor that has not subscribed again after this long (default 5 s). */
+  executorReregistrationTimeoutMs?: number;
 }
 
 /** An executor as `state` shows it: the core's view plus its process. */
@@ -85,6 +92,8 @@ export interface AgentState {
 
 interface RunningExecutor {
   pid: number;
+  /** The process's start time (/proc), to tell it from a later process with the same pid. */
+  startTime: number | undefined;
   sandbox: string;
   exited: Promise<ExecutorExit>;
 }
@@ -104,6 +113,7 @@ export class AgentShell extends Actor {
   /** What was taken back from the checkpoint at start (shown in the state). */
   private recoveryInfo: AgentSnapshot['recovery'];
   private sweeping: Promise<void> | undefined;
+  private readonly checkpointer: Checkpointer;
 
   constructor(options: AgentShellOptions) {
     super({ nc: options.nc, cluster: options.cluster, kind: 'agent', id: options.info.id, logger: options.logger });
@@ -115,17 +125,25 @@ export class AgentShell extends Actor {
       statusUpdateRetryMs: options.statusUpdateRetryMs,
       registrationRetryMs: options.registrationRetryMs,
       ...(options.executorRegistrationTimeoutMs !== undefined && { executorRegistrationTimeoutMs: options.executorRegistrationTimeoutMs }),
+      ...(options.executorReregistrationTimeoutMs !== undefined && { executorReregistrationTimeoutMs: options.executorReregistrationTimeoutMs }),
+    });
+    this.checkpointer = new Checkpointer({
+      workDir: options.workDir,
+      build: () => this.mailbox.run(() => this.checkpointFile()),
+      onError: (e) => this.log.error({ err: e }, 'could not write the checkpoint'),
     });
   }
 
-  /** Subscribes, then starts registering and ticking. */
+  /** Takes back what the checkpoint holds, subscribes, then starts registering and ticking. */
   async start(): Promise<void> {
+    const recovered = await this.recoverFromCheckpoint();
     this.listen(this.subjects.masterToAgent(this.id), MasterToAgent, (m) => this.perform(this.core.onMasterMessage(m, Date.now())));
     this.serve(this.subjects.executorToAgentWildcard(this.id), ExecutorCall, (call, origin) => this.executorCall(call, origin));
     this.serve(this.subjects.agentStateWildcard(this.id), AgentStateCall, async () => ({ type: 'AGENT_STATE', state: await this.snapshot() }));
     this.files = new FilesServer({ nc: this.nc, subject: this.subjects.agentFilesWildcard(this.id), workDir: this.options.workDir, agentId: this.id, log: this.log });
     this.files.start();
     await this.nc.flush(); // subscriptions are in place before the master learns of us
+    await this.mailbox.run(() => this.perform(recovered)); // RECONNECT to the executors taken back
     this.follower = followLeader({
       nc: this.nc,
       cluster: this.options.cluster,
@@ -232,6 +250,8 @@ export class AgentShell extends Actor {
       await within(allExited(), 2000);
     }
     await this.files?.stop();
+    await this.mailbox.run(() => this.checkpointer.changed()); // after the exits queued so far
+    await this.checkpointer.flush();
     await super.stop();
     await this.isolator.close();
     this.log.info('agent stopped');
@@ -252,6 +272,7 @@ export class AgentShell extends Actor {
   }
 
   private async perform(effects: AgentEffect[]): Promise<void> {
+    if (effects.length > 0) this.checkpointer.changed();
     for (const effect of effects) {
       switch (effect.kind) {
         case 'log':
@@ -261,7 +282,7 @@ export class AgentShell extends Actor {
           this.sendMaster(effect.message);
           break;
         case 'send-executor':
-          this.publish(this.subjects.agentToExecutor(this.id, effect.executorId), effect.message);
+          this.sendExecutor(effect.executorId, effect.message);
           break;
         case 'kill-executor':
           this.killExecutor(effect.executorId, effect.reason);
@@ -293,8 +314,9 @@ export class AgentShell extends Actor {
       const env = { ...this.executorEnv(executorId, frameworkId, sandbox), NESOS_EXECUTOR_KIND: effect.executorKind, NESOS_CGROUP_PROCS: container.joinFiles.join(':') };
       const launched = launchExecutor({ executorId, entry: this.options.executorEntry, sandbox, env });
       this.isolator.watch(executorId, launched.pid);
-      const running: RunningExecutor = { pid: launched.pid, sandbox, exited: launched.exited };
+      const running: RunningExecutor = { pid: launched.pid, startTime: readProcStat(launched.pid)?.startTime, sandbox, exited: launched.exited };
       this.processes.set(executorId, running);
+      this.checkpointer.changed();
       this.log.info({ executorId, taskId: effect.taskId, pid: launched.pid, sandbox }, 'launched executor');
       void launched.exited.then((exit) => {
         if (this.processes.get(executorId) === running) this.processes.delete(executorId);
@@ -306,6 +328,61 @@ export class AgentShell extends Actor {
       await this.perform(this.core.onExecutorExited(executorId, { error }, Date.now()));
       if (prepared) await this.isolator.cleanup(executorId);
     }
+  }
+
+  // ---- checkpoint and recovery --------------------------------------------------------
+
+  /** Events to executors; an ACKNOWLEDGED waits until the checkpoint holding its update is on disk. */
+  private sendExecutor(executorId: string, message: ExecutorEvent): void {
+    const subject = this.subjects.agentToExecutor(this.id, executorId);
+    if (message.type === 'ACKNOWLEDGED') this.checkpointer.afterWrite(() => this.publish(subject, message));
+    else this.publish(subject, message);
+  }
+
+  /** The checkpoint file's content now (run in the mailbox). */
+  private checkpointFile(): AgentCheckpointFile {
+    const processes: AgentCheckpointFile['processes'] = {};
+    for (const [id, p] of this.processes) processes[id] = { pid: p.pid, sandbox: p.sandbox, ...(p.startTime !== undefined && { startTime: p.startTime }) };
+    return { version: CHECKPOINT_VERSION, agentId: this.id, savedAt: Date.now(), isolator: this.isolator.kind, core: this.core.checkpoint(), processes };
+  }
+
+  /**
+   * Reads the checkpoint (if any) and takes back what it holds: the core's tasks and
+   * executors, the containers and processes of executors still running (reconnect) or
+   * kills them (cleanup); executors found dead are reported. Returns the effects to
+   * perform once subscribed (RECONNECT to each executor taken back, updates to send).
+   */
+  private async recoverFromCheckpoint(): Promise<AgentEffect[]> {
+    const file = await readCheckpoint(this.options.workDir);
+    if (file === undefined) return [];
+    if (file.agentId !== this.id) throw new AgentCheckpointError(CHECKPOINT_FILE, `belongs to agent ${file.agentId}, not ${this.id}`);
+    const mode = this.options.recover ?? 'reconnect';
+    const now = Date.now();
+    const fates = planRecovery(file, mode, (pid, startTime) => isSameProcessRunning(pid, startTime));
+    const reattach = new Set(fates.filter((f) => f.fate === 'reattach').map((f) => f.executorId));
+    const effects = this.core.recover(coreCheckpointOf(file), now).filter((e) => e.kind !== 'send-executor' || reattach.has(e.executorId));
+    const limitsOf = (executorId: string) => containerLimits(file.core.tasks.filter((t) => t.executorId === executorId).map((t) => t.task.resources));
+    await this.isolator.recover(fates.filter((f) => f.fate === 'reattach').map((f) => ({ containerId: f.executorId, limits: limitsOf(f.executorId), pid: f.pid })));
+    for (const f of fates) {
+      if (f.fate === 'reattach' && f.pid !== undefined) {
+        const running: RunningExecutor = { pid: f.pid, startTime: f.startTime, sandbox: f.sandbox ?? '', exited: whenGone(f.pid, f.startTime).then(() => ({ gone: 'with a status this agent cannot know (a previous agent process started it)' })) };
+        this.processes.set(f.executorId, running);
+        void running.exited.then((exit) => {
+          if (this.processes.get(f.executorId) === running) this.processes.delete(f.executorId);
+          this.mailbox.post(() => this.executorEnded(f.executorId, exit, running.sandbox));
+        });
+      } else if (f.fate === 'kill' || f.fate === 'gone') {
+        if (f.fate === 'kill' && f.pid !== undefined) killProcessTree(f.pid, 'SIGKILL');
+        const how = f.fate === 'kill' ? 'when killed at agent start (--recover=cleanup)' : 'while the agent was down';
+        effects.push(...this.core.onExecutorExited(f.executorId, { gone: how }, now));
+        if (f.sandbox !== undefined) killOrphans(f.sandbox);
+        await this.isolator.cleanup(f.executorId);
+      }
+    }
+    const gone = fates.filter((f) => f.fate === 'gone').length;
+    this.recoveryInfo = { mode, executors: fates.length, reattached: reattach.size, gone };
+    this.log.info({ mode, executors: fates.length, reattached: reattach.size, gone, killed: fates.filter((f) => f.fate === 'kill').length }, 'recovered from the checkpoint');
+    return effects;
   }
 
   // ---- isolation: limits, and the container's end ------------------------------------

@@ -45,6 +45,7 @@ export class ExecutorShell extends Actor {
   private timer: ReturnType<typeof setInterval> | undefined;
   /** Each task's process (and process group) id. */
   private readonly pids = new Map<string, number>();
+  private resubscribing: Promise<void> | undefined;
   private resolveDone: (code: number) => void = () => undefined;
   private readonly done = new Promise<number>((resolve) => {
     this.resolveDone = resolve;
@@ -81,12 +82,10 @@ export class ExecutorShell extends Actor {
   }
 
   private async subscribeToAgent(): Promise<boolean> {
-    const { agentId, executorId, frameworkId } = this.options;
-    const subject = this.subjects.executorToAgent(agentId, executorId);
     const deadline = Date.now() + (this.options.subscribeTimeoutMs ?? 60_000);
     for (let attempt = 1; !this.core.isFinished; attempt++) {
       try {
-        const reply = await this.request(subject, { type: 'SUBSCRIBE', executorId, frameworkId, unacknowledged: [] }, Reply, { timeoutMs: 1000 });
+        const reply = await this.sendSubscribe();
         if (reply.type === 'OK') return true;
         this.log.error({ code: reply.code, reason: reply.reason }, 'the agent refused SUBSCRIBE');
         return false;
@@ -100,6 +99,39 @@ export class ExecutorShell extends Actor {
       }
     }
     return true;
+  }
+
+  /** SUBSCRIBE, carrying every update the agent has not acknowledged (it applies each once). */
+  private async sendSubscribe() {
+    const { agentId, executorId, frameworkId } = this.options;
+    const unacknowledged = await this.mailbox.run(() => this.core.unacknowledgedStatuses);
+    return this.request(this.subjects.executorToAgent(agentId, executorId), { type: 'SUBSCRIBE', executorId, frameworkId, unacknowledged }, Reply, { timeoutMs: 1000 });
+  }
+
+  /**
+   * Subscribes again after the agent restarted (RECONNECT, or an update answered
+   * NOT_SUBSCRIBED), retrying while the agent is still coming up; one attempt loop at a time.
+   * An agent that no longer knows this executor (UNKNOWN_EXECUTOR) ends it: its tasks are
+   * killed and the executor exits.
+   */
+  private resubscribe(why: string): void {
+    if (this.resubscribing !== undefined || this.core.isFinished) return;
+    this.log.info({ why }, 'subscribing to the agent again');
+    this.resubscribing = (async () => {
+      for (let attempt = 1; !this.core.isFinished && attempt <= 600; attempt++) {
+        try {
+          const reply = await this.sendSubscribe();
+          if (reply.type === 'OK') return;
+          this.log.error({ code: reply.code, reason: reply.reason }, 'the agent refused SUBSCRIBE again; shutting down');
+          this.shutdown();
+          return;
+        } catch {
+          await new Promise((r) => setTimeout(r, backoffDelay(attempt, 100, 1000, Math.random)));
+        }
+      }
+    })().finally(() => {
+      this.resubscribing = undefined;
+    });
   }
 
   private onEvent(event: ExecutorEvent): ExecutorEffect[] {
@@ -119,6 +151,9 @@ export class ExecutorShell extends Actor {
         return this.core.onShutdown(event.gracePeriodMs, now);
       case 'MESSAGE':
         return [{ kind: 'log', level: 'info', msg: 'framework message ignored: the built-in executors take none', data: { bytes: event.data.byteLength } }];
+      case 'RECONNECT':
+        this.resubscribe('the agent restarted and asked us to reconnect');
+        return [];
     }
   }
 
@@ -157,8 +192,12 @@ export class ExecutorShell extends Actor {
     this.request(subject, { type: 'UPDATE', executorId, frameworkId, status }, Reply, { timeoutMs: 1000 }).then(
       (reply) => {
         this.mailbox.post(() => this.core.onAgentAnswered());
-        if (reply.type === 'REJECTED') {
+        if (reply.type === 'REJECTED' && reply.code === 'NOT_SUBSCRIBED') {
+          // A restarted agent that has not seen us subscribe yet: keep the update, subscribe again.
+          this.resubscribe(`an update was answered ${reply.code}`);
+        } else if (reply.type === 'REJECTED') {
           this.mailbox.post(() => this.perform(this.core.onUpdateRejected(status.uuid ?? '', `${reply.code}: ${reply.reason}`)));
+          if (reply.code === 'UNKNOWN_EXECUTOR') this.shutdown();
         }
       },
       (e: unknown) => {

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import type { IsolationMode } from '../../actors/agent/isolation/index.js';
 import { startAgent } from '../../actors/agent/main.js';
+import type { RecoverMode } from '../../actors/agent/recovery.js';
 import { checkClusterOptions, durationFlag, natsServers, withClusterOptions, type ClusterOptions } from '../options.js';
 import { UsageError } from '../errors.js';
 
@@ -27,6 +28,8 @@ interface AgentFlags extends ClusterOptions {
   gcDelay?: number;
   gcDiskHeadroom?: number;
   diskWatchInterval?: number;
+  recover: string;
+  executorReregistrationTimeout?: number;
 }
 
 /** The `agent` command. */
@@ -43,6 +46,8 @@ export function agentCommand(): Command {
     .option('--gc-delay <duration>', 'keep a finished sandbox this long at most, less as the disk fills (default: 1weeks)', durationFlag('--gc-delay'))
     .option('--gc-disk-headroom <fraction>', 'disk fraction kept free: sandboxes are kept gc-delay × (1 - headroom - disk usage) (default: 0.1)', fractionFlag('--gc-disk-headroom'))
     .option('--disk-watch-interval <duration>', 'how often the disk is checked and due sandboxes removed (default: 1mins)', durationFlag('--disk-watch-interval'))
+    .option('--recover <mode>', 'executors found running at start (from <work-dir>/meta/checkpoint.json): reconnect (take them back) or cleanup (kill them)', 'reconnect')
+    .option('--executor-reregistration-timeout <duration>', 'after a restart, kill an executor that has not reconnected within this (default: 5secs)', durationFlag('--executor-reregistration-timeout'))
     .action(async (flags: AgentFlags) => {
       const o = checkClusterOptions(flags);
       await runProcess('nesos-agent', o, (nc, logger) =>
@@ -61,6 +66,8 @@ export function agentCommand(): Command {
           ...(flags.gcDelay !== undefined && { gcDelayMs: flags.gcDelay }),
           ...(flags.gcDiskHeadroom !== undefined && { gcDiskHeadroom: flags.gcDiskHeadroom }),
           ...(flags.diskWatchInterval !== undefined && { diskWatchIntervalMs: flags.diskWatchInterval }),
+          recover: flags.recover as RecoverMode,
+          ...(flags.executorReregistrationTimeout !== undefined && { executorReregistrationTimeoutMs: flags.executorReregistrationTimeout }),
         }),
       );
     });
