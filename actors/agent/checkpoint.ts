@@ -55,6 +55,7 @@ export const AgentCheckpointFile = z.object({
         launched: z.boolean(),
         seen: z.array(z.string().max(128)),
         pending: z.array(TaskStatus),
+        group: z.number().int().nonnegative().optional(),
       }),
     ),
   }),

@@ -42,6 +42,8 @@ export interface AgentCoreOptions {
   executorReregistrationTimeoutMs?: number;
   /** Grace period of a kill when neither the message nor the task's kill policy gives one (default 3 s). */
   defaultKillGracePeriodMs?: number;
+  /** A default executor idle this long (every task ended) is shut down; until then it takes further groups (default 1 s). */
+  defaultExecutorLingerMs?: number;
 }
 
 /** Log levels a core may ask for. */
@@ -57,6 +59,8 @@ export type AgentEffect =
    * for a task group.
    */
   | { kind: 'launch-executor'; executorId: string; frameworkId: string; runId: string; taskId: string; executorKind: ExecutorKind; resources: ResourcesWire[] }
+  /** A running executor takes more tasks: its container's limits become those of all these resources. */
+  | { kind: 'update-container'; executorId: string; resources: ResourcesWire[] }
   /** Publish an event to a running executor. */
   | { kind: 'send-executor'; executorId: string; message: ExecutorEvent }
   /** SIGKILL the executor's process group and its task's. */
@@ -153,6 +157,7 @@ export interface CoreCheckpoint {
     seen: string[];
     /** Updates not yet acknowledged by the framework, oldest first. */
     pending: TaskStatus[];
+    group?: number | undefined;
   }>;
 }
 
@@ -174,6 +179,8 @@ interface TaskRecord {
   launched: boolean;
   /** Uuids of updates accepted for this task, to answer a resent one without applying it twice. */
   seen: Set<string>;
+  /** The RUN_TASK_GROUP that brought it (task groups only): groups are launched one LAUNCH_GROUP each. */
+  group?: number | undefined;
 }
 
 interface ExecutorRecord {
@@ -185,6 +192,10 @@ interface ExecutorRecord {
   launchedAt: number;
   executorKind: ExecutorKind;
   limitation: Limitation | undefined;
+  /** A default executor the agent told to SHUTDOWN (it takes no more groups). */
+  shuttingDown?: boolean;
+  /** Since when every task of a default executor has ended. */
+  idleSince?: number | undefined;
 }
 
 const FIRST_RETRY_MS = 100;
@@ -209,6 +220,8 @@ export class AgentCore {
   private readonly tasks = new Map<string, TaskRecord>();
   private readonly executors = new Map<string, ExecutorRecord>();
   private drain: { state: DrainState; maxGracePeriodMs: number | undefined } = { state: 'active', maxGracePeriodMs: undefined };
+  private readonly lingerMs: number;
+  private groupSeq = 0;
 
   constructor(options: AgentCoreOptions) {
     this.info = options.info;
@@ -218,6 +231,7 @@ export class AgentCore {
     this.registrationRetryMs = options.registrationRetryMs;
     this.executorRegistrationTimeoutMs = options.executorRegistrationTimeoutMs ?? 60_000;
     this.executorReregistrationTimeoutMs = options.executorReregistrationTimeoutMs ?? 5000;
+    this.lingerMs = options.defaultExecutorLingerMs ?? 1000;
     this.defaultGraceMs = options.defaultKillGracePeriodMs ?? 3000;
   }
 
@@ -238,7 +252,7 @@ export class AgentCore {
       effects.push({ kind: 'send-master', message: { type: 'HEARTBEAT', agentId: this.agentId } });
     }
     if (this.isRegistered) effects.push(...this.updates.due(now).map((u) => this.statusUpdate(u)));
-    effects.push(...this.drainProgress(), ...this.reregistrationTimeouts(now));
+    effects.push(...this.drainProgress(), ...this.reregistrationTimeouts(now), ...this.idleDefaultExecutors(now));
     for (const ex of this.executors.values()) {
       if (ex.phase !== 'launching' || now - ex.launchedAt < this.executorRegistrationTimeoutMs) continue;
       ex.phase = 'registration-timed-out';
@@ -417,6 +431,7 @@ export class AgentCore {
         launched: t.launched,
         seen: [...t.seen],
         pending: [...this.updates.pending(t.task.taskId)],
+        ...(t.group !== undefined && { group: t.group }),
       })),
     };
   }
@@ -440,7 +455,9 @@ export class AgentCore {
         killRequested: t.killRequested,
         launched: t.launched,
         seen: new Set(t.seen),
+        group: t.group,
       });
+      this.groupSeq = Math.max(this.groupSeq, t.group ?? 0);
       for (const status of t.pending) this.updates.enqueue(t.frameworkId, status, now);
     }
     const effects: AgentEffect[] = [log('info', 'recovered from the checkpoint', { tasks: cp.tasks.length, executors: cp.executors.length })];
@@ -667,24 +684,66 @@ export class AgentCore {
     }
     if (tasks.every((t) => this.tasks.get(t.taskId)?.executorId === executorId)) return [log('warn', 'RUN_TASK_GROUP for a group already known; ignored', { executorId })];
     this.frameworks.set(frameworkId, framework);
+    const existing = this.executors.get(executorId);
     let problem: string | undefined;
-    if (this.executors.has(executorId)) problem = `executor ${executorId} already exists on agent ${this.agentId}`;
+    if (existing !== undefined && !this.takesMoreGroups(existing, frameworkId)) problem = `executor ${executorId} on agent ${this.agentId} takes no more task groups (${existing.executorKind}, ${existing.shuttingDown === true ? 'shutting down' : existing.phase})`;
     else if (tasks.some((t) => this.tasks.has(t.taskId))) problem = 'a task id of the group is already in use on this agent';
     else if (tasks.some((t) => t.agentId !== this.agentId)) problem = `a task of the group is not for agent ${this.agentId}`;
     else if (new Set(tasks.map((t) => t.taskId)).size !== tasks.length) problem = 'two tasks of the group have the same id';
     const records: TaskRecord[] = [];
+    const group = ++this.groupSeq;
     for (const task of tasks) {
       if (this.tasks.has(task.taskId)) continue;
-      const record: TaskRecord = { task, frameworkId, executorId: problem === undefined ? executorId : undefined, state: TaskState.STAGING, killRequested: false, launched: false, seen: new Set() };
+      const record: TaskRecord = { task, frameworkId, executorId: problem === undefined ? executorId : undefined, state: TaskState.STAGING, killRequested: false, launched: false, seen: new Set(), group };
       this.tasks.set(task.taskId, record);
       records.push(record);
     }
     if (problem !== undefined) return records.flatMap((r) => this.agentUpdate(r, TaskState.ERROR, TaskReason.TASK_INVALID, `Task group refused: ${problem}`, now));
     if (this.drain.state !== 'active') return this.refuseWhileDraining(records, now);
+    if (existing !== undefined) return this.addGroup(existing, records);
     const runId = this.ids.runId();
     const taskIds = records.map((r) => r.task.taskId);
     this.executors.set(executorId, { executorId, frameworkId, runId, phase: 'launching', taskIds, launchedAt: now, executorKind: 'default', limitation: undefined });
     return [{ kind: 'launch-executor', executorId, frameworkId, runId, taskId: taskIds[0] ?? executorId, executorKind: 'default', resources: records.map((r) => r.task.resources) }];
+  }
+
+  /** A running default executor of the framework that has not been told to shut down takes further groups. */
+  private takesMoreGroups(ex: ExecutorRecord, frameworkId: string): boolean {
+    return ex.executorKind === 'default' && ex.frameworkId === frameworkId && ex.shuttingDown !== true && (ex.phase === 'launching' || ex.phase === 'subscribed' || ex.phase === 'recovering');
+  }
+
+  /** Another group for a running default executor: its container grows, and the group goes now (or at SUBSCRIBE). */
+  private addGroup(ex: ExecutorRecord, records: TaskRecord[]): AgentEffect[] {
+    ex.taskIds.push(...records.map((r) => r.task.taskId));
+    ex.idleSince = undefined;
+    const live = ex.taskIds.flatMap((id) => this.tasks.get(id) ?? []).filter((t) => !isTerminal(t.state));
+    const effects: AgentEffect[] = [{ kind: 'update-container', executorId: ex.executorId, resources: live.map((t) => t.task.resources) }];
+    if (ex.phase === 'subscribed') {
+      for (const r of records) r.launched = true;
+      effects.push({ kind: 'send-executor', executorId: ex.executorId, message: { type: 'LAUNCH_GROUP', tasks: records.map((r) => r.task) } });
+    }
+    return effects;
+  }
+
+  /** Default executors whose tasks have all ended are shut down once idle `lingerMs` (they exit after their last reports). */
+  private idleDefaultExecutors(now: number): AgentEffect[] {
+    const effects: AgentEffect[] = [];
+    for (const ex of this.executors.values()) {
+      if (ex.executorKind !== 'default' || ex.phase !== 'subscribed' || ex.shuttingDown === true) continue;
+      const busy = ex.taskIds.some((id) => {
+        const t = this.tasks.get(id);
+        return t !== undefined && !isTerminal(t.state);
+      });
+      if (busy) {
+        ex.idleSince = undefined;
+        continue;
+      }
+      ex.idleSince ??= now;
+      if (now - ex.idleSince < this.lingerMs) continue;
+      ex.shuttingDown = true;
+      effects.push(log('debug', 'default executor idle; shutting it down', { executorId: ex.executorId }), { kind: 'send-executor', executorId: ex.executorId, message: { type: 'SHUTDOWN' } });
+    }
+    return effects;
   }
 
   private killTask(taskId: string, frameworkId: string, gracePeriodMs: number | undefined, now: number): AgentEffect[] {
@@ -744,8 +803,10 @@ export class AgentCore {
       toLaunch.push(t);
     }
     if (ex.executorKind === 'default' && toLaunch.length > 0) {
-      // A task group goes to its executor whole, in one message.
-      effects.push({ kind: 'send-executor', executorId: ex.executorId, message: { type: 'LAUNCH_GROUP', tasks: toLaunch.map((t) => t.task) } });
+      // Each task group goes to its executor whole, in one message.
+      for (const group of new Set(toLaunch.map((t) => t.group))) {
+        effects.push({ kind: 'send-executor', executorId: ex.executorId, message: { type: 'LAUNCH_GROUP', tasks: toLaunch.filter((t) => t.group === group).map((t) => t.task) } });
+      }
     } else {
       for (const t of toLaunch) effects.push({ kind: 'send-executor', executorId: ex.executorId, message: { type: 'LAUNCH', task: t.task } });
     }

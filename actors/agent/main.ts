@@ -61,6 +61,8 @@ export interface AgentOptions {
   recover?: RecoverMode;
   /** After a restart, kill a recovered executor that has not subscribed again after this long (default 5 s). */
   executorReregistrationTimeoutMs?: number;
+  /** A default executor idle this long is shut down; until then further groups reuse it (default 1 s). */
+  defaultExecutorLingerMs?: number;
 }
 
 /** A running agent. */
@@ -167,6 +169,7 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
     ...(options.diskWatchIntervalMs !== undefined && { diskWatchIntervalMs: options.diskWatchIntervalMs }),
     ...(options.recover !== undefined && { recover: options.recover }),
     ...(options.executorReregistrationTimeoutMs !== undefined && { executorReregistrationTimeoutMs: options.executorReregistrationTimeoutMs }),
+    ...(options.defaultExecutorLingerMs !== undefined && { defaultExecutorLingerMs: options.defaultExecutorLingerMs }),
   });
   await shell.start();
   return { id, stop: () => shell.stop(), state: () => shell.state(), snapshot: () => shell.mailbox.run(() => shell.snapshot()) };

@@ -67,6 +67,8 @@ export interface AgentShellOptions {
   recover?: RecoverMode;
   /** After a restart, kill a recovered executor that has not subscribed again after this long (default 5 s). */
   executorReregistrationTimeoutMs?: number;
+  /** A default executor idle this long is shut down; until then further groups reuse it (default 1 s). */
+  defaultExecutorLingerMs?: number;
 }
 
 /** An executor as `state` shows it: the core's view plus its process. */
@@ -126,6 +128,7 @@ export class AgentShell extends Actor {
       registrationRetryMs: options.registrationRetryMs,
       ...(options.executorRegistrationTimeoutMs !== undefined && { executorRegistrationTimeoutMs: options.executorRegistrationTimeoutMs }),
       ...(options.executorReregistrationTimeoutMs !== undefined && { executorReregistrationTimeoutMs: options.executorReregistrationTimeoutMs }),
+      ...(options.defaultExecutorLingerMs !== undefined && { defaultExecutorLingerMs: options.defaultExecutorLingerMs }),
     });
     this.checkpointer = new Checkpointer({
       workDir: options.workDir,
@@ -289,6 +292,11 @@ export class AgentShell extends Actor {
           break;
         case 'launch-executor':
           await this.launch(effect);
+          break;
+        case 'update-container':
+          await this.isolator.update({ containerId: effect.executorId, limits: containerLimits(effect.resources) }).catch((e: unknown) =>
+            this.log.warn({ err: e, executorId: effect.executorId }, 'could not change the container\'s limits'),
+          );
           break;
       }
     }

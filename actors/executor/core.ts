@@ -1,10 +1,13 @@
 /**
  * The executor's pure core, in one of two modes:
  * - `command` (Mesos's command executor): one task, a shell command;
- * - `default` (Mesos's default executor): a task group, delivered at once (LAUNCH_GROUP),
- *   each task a shell command in its own process group and directory
+ * - `default` (Mesos's default executor): task groups, each delivered at once
+ *   (LAUNCH_GROUP), each task a shell command in its own process group and directory
  *   (`<sandbox>/tasks/<taskId>`). When one task ends TASK_FAILED or TASK_KILLED, the
- *   others are killed (Mesos's default restart policy for a group).
+ *   others of its group are killed (Mesos's default restart policy for a group). The agent
+ *   may send further groups while the executor runs; it exits when the agent sends
+ *   SHUTDOWN (the agent does once the executor has been idle for a while), or after
+ *   `idleExitMs` idle without one (the agent may be gone).
  *
  * It takes events (LAUNCH, LAUNCH_GROUP, KILL, SHUTDOWN, ACKNOWLEDGED, a task's exit, a
  * health check's result, clock ticks) and returns effects as data; the shell (`shell.ts`)
@@ -58,6 +61,8 @@ export interface ExecutorCoreOptions extends ExecutorIdentity {
   mode?: ExecutorMode;
   /** Exit this long after the end without the last acknowledgements while the agent is away (default 15 min, as Mesos). */
   recoveryTimeoutMs?: number;
+  /** Default executor: exit when idle this long (every task reported and acknowledged) without a SHUTDOWN (default 60 s). */
+  idleExitMs?: number;
   /** Resend an unacknowledged update after this long (default 1000 ms). */
   resendMs?: number;
   /** Exit this long after the terminal update even without its acknowledgement (default 10 s). */
@@ -155,6 +160,8 @@ interface TaskRun {
   sigkillSent: boolean;
   ownKill: OwnKill | undefined;
   health: HealthChecker | undefined;
+  /** Which LAUNCH_GROUP brought it (0 for the command executor's task). */
+  group: number;
 }
 
 /** The executor's state machine (command or default mode). */
@@ -168,7 +175,10 @@ export class ExecutorCore {
   private readonly defaultGraceMs: number;
   private readonly runs = new Map<string, TaskRun>();
   private shutdownRequested = false;
-  private groupKilled = false;
+  private readonly idleExitMs: number;
+  private groupSeq = 0;
+  /** Groups already being taken down (a second failure in one kills nothing more). */
+  private readonly groupsKilled = new Set<number>();
   /** When every task had ended (the last terminal update). */
   private terminalAt: number | undefined;
   /** Since when the agent does not answer (undefined while it does). */
@@ -184,6 +194,7 @@ export class ExecutorCore {
     this.resendMs = options.resendMs ?? 1000;
     this.ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
     this.recoveryTimeoutMs = options.recoveryTimeoutMs ?? 15 * 60_000;
+    this.idleExitMs = options.idleExitMs ?? 60_000;
     this.defaultGraceMs = options.defaultGracePeriodMs ?? 3000;
   }
 
@@ -232,7 +243,7 @@ export class ExecutorCore {
   onLaunch(task: TaskInfo, now: number): ExecutorEffect[] {
     if (this.mode === 'command' && this.runs.size > 0) return [log('warn', 'LAUNCH for a second task ignored: the command executor runs one', { taskId: task.taskId })];
     if (this.shutdownRequested) return [log('warn', 'LAUNCH after SHUTDOWN ignored', { taskId: task.taskId })];
-    return this.start(task, now);
+    return this.start(task, now, 0);
   }
 
   /** LAUNCH_GROUP: the default executor starts every task of the group at once. */
@@ -241,7 +252,8 @@ export class ExecutorCore {
     if (this.shutdownRequested) return [log('warn', 'LAUNCH_GROUP after SHUTDOWN ignored', { tasks: tasks.length })];
     const fresh = tasks.filter((t) => !this.runs.has(t.taskId));
     if (fresh.length < tasks.length) return [log('warn', 'LAUNCH_GROUP with a task already launched ignored', { tasks: tasks.map((t) => t.taskId) })];
-    return fresh.flatMap((t) => this.start(t, now));
+    const group = ++this.groupSeq;
+    return fresh.flatMap((t) => this.start(t, now, group));
   }
 
   /** The command of a task started as process (and process group) `pid`: report RUNNING. */
@@ -366,7 +378,10 @@ export class ExecutorCore {
       u.sentAt = now;
       effects.push({ kind: 'send-update', status: u.status });
     }
-    if (this.terminalAt !== undefined) {
+    if (this.mode === 'default' && !this.shutdownRequested && this.terminalAt !== undefined && this.unacked.size === 0 && now - this.terminalAt >= this.idleExitMs) {
+      effects.push(...this.finish(0, `idle for ${this.idleExitMs} ms without a SHUTDOWN from the agent`));
+    }
+    if (this.terminalAt !== undefined && this.unacked.size > 0) {
       const away = this.agentAwaySince !== undefined;
       if (!away && now - this.terminalAt >= this.ackTimeoutMs) effects.push(...this.finish(0, 'no acknowledgement of the terminal update; exiting anyway'));
       else if (away && now - this.terminalAt >= this.recoveryTimeoutMs) effects.push(...this.finish(0, 'the agent did not come back; exiting without the last acknowledgements'));
@@ -378,10 +393,10 @@ export class ExecutorCore {
     return this.runs.keys().next().value ?? '';
   }
 
-  private start(task: TaskInfo, now: number): ExecutorEffect[] {
+  private start(task: TaskInfo, now: number, group: number): ExecutorEffect[] {
     const cwd = this.mode === 'default' ? groupTaskDir(this.id.sandbox, task.taskId) : this.id.sandbox;
     const env = taskEnvironment(task, { sandbox: cwd, path: this.id.path });
-    const r: TaskRun = { task, state: TaskState.STAGING, cwd, env, pid: undefined, exited: false, killRequested: false, killDeadline: undefined, sigkillSent: false, ownKill: undefined, health: undefined };
+    const r: TaskRun = { task, state: TaskState.STAGING, cwd, env, pid: undefined, exited: false, killRequested: false, killDeadline: undefined, sigkillSent: false, ownKill: undefined, health: undefined, group };
     this.runs.set(task.taskId, r);
     this.terminalAt = undefined;
     return [...this.update(r, TaskState.STARTING, {}, now), { kind: 'spawn', taskId: task.taskId, command: task.command.value, env, cwd }];
@@ -403,10 +418,10 @@ export class ExecutorCore {
   private afterEnd(r: TaskRun, now: number): ExecutorEffect[] {
     const effects: ExecutorEffect[] = [];
     const failed = r.state === TaskState.FAILED || r.state === TaskState.KILLED;
-    if (this.mode === 'default' && failed && !this.shutdownRequested && !this.groupKilled) {
-      this.groupKilled = true;
+    if (this.mode === 'default' && failed && !this.shutdownRequested && !this.groupsKilled.has(r.group)) {
+      this.groupsKilled.add(r.group);
       const message = `Killed with its task group: task ${r.task.taskId} ended ${r.state}`;
-      const others = [...this.runs.values()].filter((o) => o !== r && !o.exited && !isTerminal(o.state) && !o.killRequested);
+      const others = [...this.runs.values()].filter((o) => o !== r && o.group === r.group && !o.exited && !isTerminal(o.state) && !o.killRequested);
       if (others.length > 0) effects.push(log('info', 'a task of the group ended; killing the others', { taskId: r.task.taskId, state: r.state }));
       for (const o of others) {
         o.ownKill = { cause: 'group', message };
@@ -437,7 +452,9 @@ export class ExecutorCore {
   private checkDone(): ExecutorEffect[] {
     if (this.terminalAt === undefined || this.unacked.size > 0) return [];
     if (this.mode === 'command') return this.finish(0, `task reported ${this.taskState}`);
-    return this.finish(0, 'every task of the group reported a terminal state');
+    // The default executor waits for more groups until the agent sends SHUTDOWN.
+    if (this.shutdownRequested) return this.finish(0, 'shut down with every task reported');
+    return [];
   }
 
   private finish(code: number, reason: string): ExecutorEffect[] {

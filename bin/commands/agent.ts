@@ -30,6 +30,7 @@ interface AgentFlags extends ClusterOptions {
   diskWatchInterval?: number;
   recover: string;
   executorReregistrationTimeout?: number;
+  defaultExecutorLinger?: number;
 }
 
 /** The `agent` command. */
@@ -48,6 +49,7 @@ export function agentCommand(): Command {
     .option('--disk-watch-interval <duration>', 'how often the disk is checked and due sandboxes removed (default: 1mins)', durationFlag('--disk-watch-interval'))
     .option('--recover <mode>', 'executors found running at start (from <work-dir>/meta/checkpoint.json): reconnect (take them back) or cleanup (kill them)', 'reconnect')
     .option('--executor-reregistration-timeout <duration>', 'after a restart, kill an executor that has not reconnected within this (default: 5secs)', durationFlag('--executor-reregistration-timeout'))
+    .option('--default-executor-linger <duration>', 'keep an idle task-group executor this long for further groups with its executor id (default: 1secs)', durationFlag('--default-executor-linger'))
     .action(async (flags: AgentFlags) => {
       const o = checkClusterOptions(flags);
       await runProcess('nesos-agent', o, (nc, logger) =>
@@ -68,6 +70,7 @@ export function agentCommand(): Command {
           ...(flags.diskWatchInterval !== undefined && { diskWatchIntervalMs: flags.diskWatchInterval }),
           recover: flags.recover as RecoverMode,
           ...(flags.executorReregistrationTimeout !== undefined && { executorReregistrationTimeoutMs: flags.executorReregistrationTimeout }),
+          ...(flags.defaultExecutorLinger !== undefined && { defaultExecutorLingerMs: flags.defaultExecutorLinger }),
         }),
       );
     });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Scheduler } from '../../actors/scheduler/index.js';
 import { TaskState } from '../../protocol/task-state.js';
-import { connectFramework, offerFrom, recordUpdates, statesOf, terminalOf, until } from '../helpers/agent-tests.js';
+import { agentState, connectFramework, offerFrom, recordUpdates, statesOf, terminalOf, until } from '../helpers/agent-tests.js';
 import { TestCluster } from '../helpers/cluster.js';
 
 let cluster: TestCluster;
@@ -59,5 +59,21 @@ describe('task groups', () => {
       expect(terminalOf(updates, s.taskId)?.state).toBe(TaskState.KILLED);
       expect(terminalOf(updates, s.taskId)?.message).toMatch(`Killed with its task group: task ${fails!.taskId} ended TASK_FAILED`);
     }
+  });
+
+  it('a second group for a running default executor joins it: one process runs both groups', async () => {
+    const updates = recordUpdates(sched);
+    const first = await sched.launchGroup(await offerFrom(sched, 'agent-1'), [{ name: 'a', command: 'sleep 1', resources: 'cpus:0.1;mem:32' }], { executorId: 'shared', filters: { refuseSeconds: 0.1 } });
+    await until(() => statesOf(updates, first[0]!.taskId).includes(TaskState.RUNNING), 'the first group running');
+    const pid = (await agentState(cluster, 'agent-1')).executors.find((e) => e.executorId === 'shared')?.pid;
+    const second = await sched.launchGroup(await offerFrom(sched, 'agent-1'), [{ name: 'b', command: 'true', resources: 'cpus:0.1;mem:32' }], { executorId: 'shared', filters: { refuseSeconds: 0.1 } });
+    await until(() => terminalOf(updates, second[0]!.taskId) !== undefined, 'the second group to end', 15_000, () => cluster.logs());
+    expect(terminalOf(updates, second[0]!.taskId)?.state).toBe(TaskState.FINISHED);
+    const shared = (await agentState(cluster, 'agent-1')).executors.find((e) => e.executorId === 'shared');
+    expect(shared?.pid).toBe(pid);
+    expect(shared?.taskIds).toEqual([first[0]!.taskId, second[0]!.taskId]);
+    // both groups count against the container: 2 × 32 MB
+    expect(shared?.usage?.memLimitBytes).toBe(64 * 1024 * 1024);
+    await until(() => terminalOf(updates, first[0]!.taskId) !== undefined, 'the first group to end');
   });
 });

@@ -107,16 +107,38 @@ describe('agent core: RUN_TASK_GROUP', () => {
     expect(h.taskView('t2')?.state).toBe(S.RUNNING);
   });
 
-  it('refuses a group whose executor id is taken: TASK_ERROR for each of its tasks', () => {
+  it('hands a further group to a running default executor: its container grows, the group goes in its own LAUNCH_GROUP', () => {
     const h = new AgentHarness();
     h.register();
     group(h, 'g1', ['t1']);
+    const before = group(h, 'g1', ['t2']); // still launching: sent at SUBSCRIBE
+    expect(ofKind(before, 'launch-executor')).toEqual([]);
+    expect(ofKind(before, 'update-container')).toEqual([{ kind: 'update-container', executorId: 'g1', resources: [task('t1').resources, task('t2').resources] }]);
+    const sub = h.subscribe('g1');
+    expect(toExecutor(sub.effects, 'g1').flatMap((e) => (e.type === 'LAUNCH_GROUP' ? [e.tasks.map((t) => t.taskId)] : []))).toEqual([['t1'], ['t2']]);
+    const after = group(h, 'g1', ['t3']); // subscribed: sent at once
+    expect(toExecutor(after, 'g1').map((e) => e.type)).toEqual(['LAUNCH_GROUP']);
+    expect(h.executorView('g1')?.taskIds).toEqual(['t1', 't2', 't3']);
+  });
+
+  it('shuts an idle default executor down after the linger; a group for it then is refused: TASK_ERROR for each task', () => {
+    const h = new AgentHarness({ defaultExecutorLingerMs: 500 });
+    h.register();
+    group(h, 'g1', ['t1']);
+    h.subscribe('g1');
+    h.executor({ type: 'UPDATE', executorId: 'g1', frameworkId: 'f1', status: { ...h.status('t1', S.FINISHED), executorId: 'g1' } });
+    expect(toExecutor(h.tick(0), 'g1')).toEqual([]);
+    expect(toExecutor(h.tick(499), 'g1')).toEqual([]);
+    expect(toExecutor(h.tick(1), 'g1')).toEqual([{ type: 'SHUTDOWN' }]);
     const effects = group(h, 'g1', ['t3', 't4']);
     expect(ofKind(effects, 'launch-executor')).toEqual([]);
     expect(statusUpdates(effects).map((s) => [s.taskId, s.state, s.reason])).toEqual([
       ['t3', S.ERROR, TaskReason.TASK_INVALID],
       ['t4', S.ERROR, TaskReason.TASK_INVALID],
     ]);
+    // nor may a group borrow a command executor
+    h.runTask('c1');
+    expect(statusUpdates(group(h, 'c1', ['t5'])).map((s) => s.state)).toEqual([S.ERROR]);
   });
 
   it('a kill before the executor subscribed kills the whole group', () => {
@@ -175,15 +197,38 @@ describe('executor core: the default executor', () => {
     expect(end?.message).toBe('Killed with its task group: task t1 ended TASK_FAILED; Command terminated with signal SIGTERM');
   });
 
-  it('exits once every task has ended and every update is acknowledged', () => {
+  it('waits for more groups once every task has ended; exits on SHUTDOWN, or when idle too long without one', () => {
     const core = groupExecutor();
     core.onLaunchGroup([info('t1'), info('t2')], 0);
     core.onTaskExited({ exitCode: 0, signal: null }, 1, 't1');
-    for (const uuid of core.unacknowledged) core.onAcknowledged('x', uuid);
-    expect(core.isFinished).toBe(false);
     core.onTaskExited({ exitCode: 0, signal: null }, 2, 't2');
-    const last = core.unacknowledged.map((uuid) => core.onAcknowledged('x', uuid)).flat();
-    expect(last.filter((e) => e.kind === 'exit')).toEqual([{ kind: 'exit', code: 0, reason: 'every task of the group reported a terminal state' }]);
+    const acks = core.unacknowledged.map((uuid) => core.onAcknowledged('x', uuid)).flat();
+    expect(acks.filter((e) => e.kind === 'exit')).toEqual([]);
+    // another group comes in meanwhile and runs
+    expect(core.onLaunchGroup([info('t3')], 10).filter((e) => e.kind === 'spawn')).toHaveLength(1);
+    core.onTaskExited({ exitCode: 0, signal: null }, 11, 't3');
+    for (const uuid of core.unacknowledged) core.onAcknowledged('x', uuid);
+    expect(core.onShutdown(undefined, 12).filter((e) => e.kind === 'exit')).toEqual([{ kind: 'exit', code: 0, reason: 'shut down with every task reported' }]);
+
+    const idle = groupExecutor();
+    idle.onLaunchGroup([info('t1')], 0);
+    idle.onTaskExited({ exitCode: 0, signal: null }, 1, 't1');
+    for (const uuid of idle.unacknowledged) idle.onAcknowledged('x', uuid);
+    expect(idle.tick(60_000).filter((e) => e.kind === 'exit')).toEqual([]);
+    expect(idle.tick(60_001).filter((e) => e.kind === 'exit')).toHaveLength(1);
+  });
+
+  it('a failed task takes down only its own group', () => {
+    const core = groupExecutor();
+    core.onLaunchGroup([info('a1'), info('a2')], 0);
+    core.onLaunchGroup([info('b1')], 0);
+    for (const [id, pid] of [['a1', 1], ['a2', 2], ['b1', 3]] as const) core.onSpawned(pid, 1, id);
+    const effects = core.onTaskExited({ exitCode: 1, signal: null }, 2, 'a1');
+    expect(sent(effects).map((s) => [s.taskId, s.state])).toEqual([
+      ['a1', S.FAILED],
+      ['a2', S.KILLING],
+    ]);
+    expect(core.taskStates.get('b1')).toBe(S.RUNNING);
   });
 
   it('a KILL of one task takes the group down; SHUTDOWN kills every task once', () => {

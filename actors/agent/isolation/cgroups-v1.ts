@@ -76,25 +76,46 @@ export class CgroupsV1Isolator implements Isolator {
   async prepare(spec: ContainerSpec): Promise<ContainerLaunch> {
     const dirs = this.dirs(spec.containerId);
     for (const dir of new Set(Object.values(dirs))) mkdirSync(dir, { recursive: true });
-    const { memBytes, cpus } = spec.limits;
+    this.writeLimits(dirs, spec.limits, undefined);
+    this.containers.set(spec.containerId, { limits: spec.limits, limitation: undefined, reported: false });
+    return { joinFiles: [...new Set(Object.values(dirs))].map((d) => join(d, 'cgroup.procs')) };
+  }
+
+  /** New limits for a running container. */
+  async update(spec: ContainerSpec): Promise<void> {
+    const c = this.containers.get(spec.containerId);
+    if (c === undefined) return;
+    this.writeLimits(this.dirs(spec.containerId), spec.limits, c.limits.memBytes);
+    c.limits = spec.limits;
+  }
+
+  /**
+   * memory.limit_in_bytes (and memory.memsw.limit_in_bytes, where swap is accounted, to the
+   * same value: no swap; memsw may never be below the limit, so it moves first when the
+   * limit grows), cpu.shares and the CFS quota.
+   */
+  private writeLimits(dirs: CgroupsV1Parents, limits: ContainerLimits, oldMemBytes: number | undefined): void {
+    const { memBytes, cpus } = limits;
     if (memBytes !== undefined) {
-      writeCgroupFile(dirs.memory, 'memory.limit_in_bytes', String(memBytes));
-      // No swap: memory+swap is held to the same limit (only where swap is accounted).
-      if (readCgroupFile(dirs.memory, 'memory.memsw.limit_in_bytes') !== undefined) {
+      const memsw = readCgroupFile(dirs.memory, 'memory.memsw.limit_in_bytes') !== undefined;
+      const writeMemsw = (): void => {
+        if (!memsw) return;
         try {
           writeCgroupFile(dirs.memory, 'memory.memsw.limit_in_bytes', String(memBytes));
         } catch {
           // swap accounting present but not writable: the memory limit alone holds
         }
-      }
+      };
+      const growing = oldMemBytes !== undefined && memBytes > oldMemBytes;
+      if (growing) writeMemsw();
+      writeCgroupFile(dirs.memory, 'memory.limit_in_bytes', String(memBytes));
+      if (!growing) writeMemsw();
     }
     if (cpus !== undefined) {
       writeCgroupFile(dirs.cpu, 'cpu.shares', String(cpuShares(cpus)));
       writeCgroupFile(dirs.cpu, 'cpu.cfs_period_us', String(CFS_PERIOD_US));
       writeCgroupFile(dirs.cpu, 'cpu.cfs_quota_us', String(cfsQuotaUs(cpus)));
     }
-    this.containers.set(spec.containerId, { limits: spec.limits, limitation: undefined, reported: false });
-    return { joinFiles: [...new Set(Object.values(dirs))].map((d) => join(d, 'cgroup.procs')) };
   }
 
   /** Nothing to do: the tasks join the cgroups themselves. */

@@ -84,7 +84,21 @@ export class CgroupsV2Isolator implements Isolator {
   async prepare(spec: ContainerSpec): Promise<ContainerLaunch> {
     const dir = this.dir(spec.containerId);
     mkdirSync(dir, { recursive: true });
-    const { memBytes, cpus } = spec.limits;
+    this.writeLimits(dir, spec.limits);
+    this.containers.set(spec.containerId, { limits: spec.limits, limitation: undefined, reported: false });
+    return { joinFiles: [join(dir, 'cgroup.procs')] };
+  }
+
+  /** New limits for a running container. */
+  async update(spec: ContainerSpec): Promise<void> {
+    const c = this.containers.get(spec.containerId);
+    if (c === undefined) return;
+    this.writeLimits(this.dir(spec.containerId), spec.limits);
+    c.limits = spec.limits;
+  }
+
+  private writeLimits(dir: string, limits: ContainerLimits): void {
+    const { memBytes, cpus } = limits;
     if (memBytes !== undefined) {
       writeCgroupFile(dir, 'memory.max', String(memBytes));
       if (readCgroupFile(dir, 'memory.swap.max') !== undefined) {
@@ -99,8 +113,6 @@ export class CgroupsV2Isolator implements Isolator {
       writeCgroupFile(dir, 'cpu.max', `${cfsQuotaUs(cpus)} ${CFS_PERIOD_US}`);
       writeCgroupFile(dir, 'cpu.weight', String(cpuWeight(cpus)));
     }
-    this.containers.set(spec.containerId, { limits: spec.limits, limitation: undefined, reported: false });
-    return { joinFiles: [join(dir, 'cgroup.procs')] };
   }
 
   /** Nothing to do: the tasks join the cgroup themselves. */

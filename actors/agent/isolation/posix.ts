@@ -62,6 +62,12 @@ export class PosixIsolator implements Isolator {
     return { joinFiles: [] };
   }
 
+  /** New limits for a container (checked from the next sample on). */
+  async update(spec: ContainerSpec): Promise<void> {
+    const c = this.containers.get(spec.containerId);
+    if (c !== undefined) c.limits = spec.limits;
+  }
+
   /** The executor runs as `pid`: its descendants are the container. */
   watch(containerId: string, pid: number): void {
     const c = this.containers.get(containerId);

@@ -89,6 +89,8 @@ export interface Isolator {
   describe(): Record<string, string>;
   /** Creates the container with its limits (before the executor starts). */
   prepare(spec: ContainerSpec): Promise<ContainerLaunch>;
+  /** Changes a running container's limits (a default executor took another task group). */
+  update(spec: ContainerSpec): Promise<void>;
   /** The executor of the container runs as `pid` (the posix isolator watches its process tree). */
   watch(containerId: string, pid: number): void;
   /** The limitation a container has hit, if any (cheap: read at once, no waiting). */
