@@ -16,6 +16,9 @@
  *                               [--command-tasks 60] [--command-in-flight 8] [--isolation auto]
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { execa } from 'execa';
@@ -28,6 +31,8 @@ import { AgentStateReplies } from '../protocol/agent-state.js';
 import { Subjects } from '../protocol/subjects.js';
 import { TaskState, isTerminal } from '../protocol/task-state.js';
 import { BenchCluster } from './sim/cluster.js';
+import { NESOS_BIN } from '../bin/paths.js';
+import { CLOCK_TICKS, readProcStat } from '../actors/agent/isolation/proc.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -38,6 +43,8 @@ const { values: args } = parseArgs({
     'command-tasks': { type: 'string' },
     'command-in-flight': { type: 'string', default: '8' },
     isolation: { type: 'string', default: 'auto' },
+    /** Write CPU profiles of the master and the agent there (node --cpu-prof). */
+    'profile-dir': { type: 'string' },
   },
 });
 const QUICK = args.quick === true;
@@ -50,6 +57,12 @@ const TASK_RESOURCES = 'cpus:0.1;mem:16';
 
 function emit(line: Record<string, unknown>): void {
   process.stdout.write(JSON.stringify({ bench: 'launch', ...line }) + '\n');
+}
+
+/** CPU time (user + system) a process has used, ms; 0 when it is gone. */
+function cpuMs(pid: number): number {
+  const stat = readProcStat(pid);
+  return stat === undefined ? 0 : ((stat.utime + stat.stime) * 1000) / CLOCK_TICKS;
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -190,8 +203,20 @@ async function main(): Promise<void> {
   const cluster = await BenchCluster.start();
   let sched: Scheduler | undefined;
   try {
-    cluster.startMaster('m1', ['--allocation-interval', '50']);
-    cluster.startAgent('a1', 'cpus:64;mem:262144;disk:1024;ports:[31000-32000]', ['--isolation', args.isolation ?? 'auto']);
+    const profile = args['profile-dir'];
+    const masterArgs = ['--allocation-interval', '50'];
+    const agentArgs = ['--isolation', args.isolation ?? 'auto'];
+    const agentResources = 'cpus:64;mem:262144;disk:1024;ports:[31000-32000]';
+    if (profile === undefined) {
+      cluster.startMaster('m1', masterArgs);
+      cluster.startAgent('a1', agentResources, agentArgs);
+    } else {
+      const prof = ['--cpu-prof', '--cpu-prof-dir', profile];
+      cluster.masters.set('m1', cluster.supervisor.start('m1', process.execPath, [...prof, NESOS_BIN, 'master', '--id', 'm1', ...cluster.common, ...masterArgs], join(cluster.dir, 'm1.log')));
+      cluster.agents.push(
+        cluster.supervisor.start('a1', process.execPath, [...prof, NESOS_BIN, 'agent', '--id', 'a1', '--work-dir', join(cluster.dir, 'a1'), '--resources', agentResources, ...cluster.common, ...agentArgs], join(cluster.dir, 'a1.log')),
+      );
+    }
     const nc = await connectNats({ servers: [cluster.natsUrl], name: 'bench-launch' });
     await waitForState(nc, cluster.name, (s) => s.agents.some((a) => a.status === 'active'), 20_000, 'bench');
     const agentState = await request(nc, new Subjects(cluster.name).agentState('a1', 'bench'), { type: 'GET_STATE' }, AgentStateReplies, { timeoutMs: 5000 });
@@ -208,10 +233,22 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 2000));
 
     const reference = Math.max(serial, wide);
+    // CPU time per task, by process (load-independent, unlike the rates on a shared machine).
+    const pids = { master: cluster.masters.get('m1')?.process.pid, agent: cluster.agents[0]?.process.pid, bench: process.pid };
+    const cpuOf = (): Record<string, number> => Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, pid === undefined ? 0 : cpuMs(pid)]));
+    let before = cpuOf();
+    const perTask = (tasks: number): Record<string, number> => {
+      const after = cpuOf();
+      const out = Object.fromEntries(Object.keys(after).map((k) => [k, round(((after[k] ?? 0) - (before[k] ?? 0)) / tasks, 2)]));
+      before = after;
+      return out;
+    };
     const command = await agentRate(sched, 'cmd', COMMAND_TASKS, COMMAND_IN_FLIGHT, COMMAND_IN_FLIGHT, false);
-    emit({ case: 'command-executor', isolator, inFlight: COMMAND_IN_FLIGHT, ...command, rawSpawnsPerSecond: round(reference), ratio: round(command.rate / reference, 3) });
+    emit({ case: 'command-executor', isolator, inFlight: COMMAND_IN_FLIGHT, ...command, rawSpawnsPerSecond: round(reference), ratio: round(command.rate / reference, 3), cpuMsPerTask: perTask(COMMAND_TASKS) });
     const groups = await agentRate(sched, 'grp', GROUP_TASKS, GROUP_SIZE, GROUP_SIZE * GROUPS_IN_FLIGHT, true);
-    emit({ case: 'task-groups', isolator, groupSize: GROUP_SIZE, groupsInFlight: GROUPS_IN_FLIGHT, ...groups, rawSpawnsPerSecond: round(reference), ratio: round(groups.rate / reference, 3) });
+    emit({ case: 'task-groups', isolator, groupSize: GROUP_SIZE, groupsInFlight: GROUPS_IN_FLIGHT, ...groups, rawSpawnsPerSecond: round(reference), ratio: round(groups.rate / reference, 3), cpuMsPerTask: perTask(GROUP_TASKS) });
+    const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number);
+    emit({ case: 'machine', cpus: cpus().length, loadAverage: load });
     await nc.close();
   } finally {
     await sched?.close().catch(() => undefined);

@@ -403,6 +403,7 @@ export class AgentCore {
       }
       effects.push(...this.maybeForget(taskId));
     }
+    if (ex.taskIds.length === 0) this.executors.delete(executorId); // a default executor whose tasks were all forgotten
     return effects;
   }
 
@@ -867,12 +868,14 @@ export class AgentCore {
     const t = this.tasks.get(taskId);
     if (t === undefined || !isTerminal(t.state) || this.updates.hasPending(taskId)) return [];
     const ex = t.executorId === undefined ? undefined : this.executors.get(t.executorId);
-    if (ex !== undefined && ex.phase !== 'exited') return [];
+    // A default executor lives on for more groups: its finished tasks are forgotten meanwhile.
+    const running = ex !== undefined && ex.phase !== 'exited';
+    if (running && ex.executorKind !== 'default') return [];
     this.tasks.delete(taskId);
     this.updates.forget(taskId);
     if (ex !== undefined) {
       ex.taskIds = ex.taskIds.filter((id) => id !== taskId);
-      if (ex.taskIds.length === 0) this.executors.delete(ex.executorId);
+      if (ex.taskIds.length === 0 && !running) this.executors.delete(ex.executorId);
     }
     if (![...this.tasks.values()].some((other) => other.frameworkId === t.frameworkId)) this.frameworks.delete(t.frameworkId);
     return [log('debug', 'forgot a finished task', { taskId, state: t.state })];
