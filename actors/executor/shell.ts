@@ -7,8 +7,6 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ExecutorEvent } from '../../protocol/executor.js';
 import { Reply } from '../../protocol/replies.js';
@@ -208,15 +206,11 @@ export class ExecutorShell extends Actor {
   }
 
   private spawnTask(taskId: string, command: string, env: Record<string, string>, cwd: string): void {
-    let out: number | undefined;
-    let err: number | undefined;
     try {
-      if (cwd !== this.options.sandbox) mkdirSync(cwd, { recursive: true });
-      out = openSync(join(cwd, 'stdout'), 'a');
-      err = openSync(join(cwd, 'stderr'), 'a');
-      // Own process group (detached), output straight into the files: nothing passes through Node.
-      const argv = taskArgv(command, this.options.joinFiles ?? []);
-      const child = spawn(argv.file, argv.args, { cwd, env, detached: true, stdio: ['ignore', out, err] });
+      // Own process group (detached). The task's shell makes its directory and opens its
+      // output files itself (task-command.ts): no file I/O here, nothing passes through Node.
+      const argv = taskArgv(command, this.options.joinFiles ?? [], cwd);
+      const child = spawn(argv.file, argv.args, { cwd: this.options.sandbox, env, detached: true, stdio: 'ignore' });
       child.on('error', (e) => this.mailbox.post(() => this.perform(this.core.onSpawnFailed(e.message, Date.now(), taskId))));
       child.on('exit', (exitCode, signal) => this.mailbox.post(() => this.perform(this.core.onTaskExited({ exitCode, signal }, Date.now(), taskId))));
       if (child.pid !== undefined) {
@@ -227,9 +221,6 @@ export class ExecutorShell extends Actor {
       const error = new TaskSpawnError(taskId, e instanceof Error ? e.message : String(e), { cause: e });
       this.log.error({ err: error }, 'could not start the task');
       this.perform(this.core.onSpawnFailed(error.message, Date.now(), taskId));
-    } finally {
-      if (out !== undefined) closeSync(out);
-      if (err !== undefined) closeSync(err);
     }
   }
 
@@ -238,7 +229,7 @@ export class ExecutorShell extends Actor {
     if (pid === undefined) return;
     try {
       process.kill(-pid, signal);
-      this.log.info({ taskId, pgid: pid, signal }, 'signalled the task');
+      this.log.debug({ taskId, pgid: pid, signal }, 'signalled the task');
     } catch (e) {
       this.log.debug({ err: e, taskId, pgid: pid, signal }, 'nothing left to signal in the task group');
     }

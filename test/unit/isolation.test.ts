@@ -1,6 +1,7 @@
 // The isolators without the real cgroup file system: layout parsing, limits arithmetic, the
 // run-time choice on fake hierarchies (a temp dir laid out like cgroupfs), what each
 // isolator writes and how it reads a limitation, and the posix isolator's process trees.
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import { IsolatorUnavailableError } from '../../actors/agent/errors.js';
 import { CgroupsV1Isolator, CgroupsV2Isolator, PosixIsolator, containerLimits, createIsolator, MB } from '../../actors/agent/isolation/index.js';
 import { cfsQuotaUs, cpuShares, cpuWeight, memoryLimitation } from '../../actors/agent/isolation/limits.js';
 import { containerProcesses, parseProcStat, type ProcStat } from '../../actors/agent/isolation/proc.js';
-import { JOIN_SCRIPT, taskArgv } from '../../actors/executor/task-command.js';
+import { JOIN_SCRIPT, TASK_SCRIPT, taskArgv } from '../../actors/executor/task-command.js';
 import { Resources } from '../../protocol/resources.js';
 import { TaskReason } from '../../protocol/task-state.js';
 
@@ -82,6 +83,30 @@ describe('the task command', () => {
   it('joins every cgroup first and passes the command as an argument (no quoting)', () => {
     const cmd = `echo "it's" $HOME`;
     expect(taskArgv(cmd, ['/a/cgroup.procs', '/b/cgroup.procs'])).toEqual({ file: '/bin/sh', args: ['-c', JOIN_SCRIPT, cmd, '/a/cgroup.procs', '/b/cgroup.procs'] });
+  });
+
+  it('a task sets itself up in its shell: its directory, its output files, its container', () => {
+    expect(taskArgv('true', ['/a/cgroup.procs'], '/sb/tasks/t1')).toEqual({ file: '/bin/sh', args: ['-c', TASK_SCRIPT, 'true', '/sb/tasks/t1', '/a/cgroup.procs'] });
+  });
+
+  it('the set-up script really does it (run with /bin/sh)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nesos-task-'));
+    try {
+      const procs = join(dir, 'fake.procs');
+      const { file, args } = taskArgv('echo "out $0-$1"; echo err >&2; pwd', [procs], join(dir, 'tasks', 't1'));
+      await new Promise<void>((resolve, reject) => {
+        const child = spawn(file, args, { cwd: dir, stdio: 'ignore' });
+        child.once('error', reject);
+        child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`exit ${code}`))));
+      });
+      const out = readFileSync(join(dir, 'tasks', 't1', 'stdout'), 'utf8');
+      expect(out).toMatch(/^out \/bin\/sh-\n/);
+      expect(out.trim().endsWith(join(dir, 'tasks', 't1'))).toBe(true);
+      expect(readFileSync(join(dir, 'tasks', 't1', 'stderr'), 'utf8')).toBe('err\n');
+      expect(readFileSync(procs, 'utf8').trim()).toMatch(/^\d+$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
