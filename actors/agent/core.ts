@@ -456,7 +456,7 @@ export class AgentCore {
 
   /**
    * Takes back a checkpoint after a restart (before registering): tasks with their states
-   * and unacknowledged updates (resent once registered), frameworks, the drain state, and
+   * and the updates not yet in the stream (published again at once), frameworks, the drain state, and
    * executors, which wait `recovering` for their process to subscribe again (RECONNECT is
    * sent to each). The shell then reports executors whose process is gone with
    * `onExecutorExited`.
@@ -464,6 +464,10 @@ export class AgentCore {
   recover(cp: CoreCheckpoint, now: number): AgentEffect[] {
     this.drain = { state: cp.drain.state, maxGracePeriodMs: cp.drain.maxGracePeriodMs };
     for (const f of cp.frameworks) this.frameworks.set(f.id, f);
+    // Updates the stream had not acknowledged before the restart are published again at once
+    // (the stream is not the master: no need to wait for registration); the uuid is the
+    // message id, so one that did reach the stream is stored once.
+    const heads: AgentEffect[] = [];
     for (const t of cp.tasks) {
       this.tasks.set(t.task.taskId, {
         task: t.task,
@@ -476,9 +480,13 @@ export class AgentCore {
         group: t.group,
       });
       this.groupSeq = Math.max(this.groupSeq, t.group ?? 0);
-      for (const status of t.pending) if (status.uuid !== undefined) this.updates.enqueue(t.frameworkId, { ...status, uuid: status.uuid });
+      for (const status of t.pending) {
+        if (status.uuid === undefined) continue;
+        const head = this.updates.enqueue(t.frameworkId, { ...status, uuid: status.uuid });
+        if (head !== undefined) heads.push(this.publish(head));
+      }
     }
-    const effects: AgentEffect[] = [log('info', 'recovered from the checkpoint', { tasks: cp.tasks.length, executors: cp.executors.length })];
+    const effects: AgentEffect[] = [log('info', 'recovered from the checkpoint', { tasks: cp.tasks.length, executors: cp.executors.length }), ...heads];
     for (const e of cp.executors) {
       const phase: ExecutorPhase = e.exited ? 'exited' : 'recovering';
       this.executors.set(e.executorId, {

@@ -11,27 +11,50 @@ import { Subjects } from '../../protocol/subjects.js';
 import { isTerminal } from '../../protocol/task-state.js';
 import type { TestCluster } from './cluster.js';
 
-/** Connects a framework to the test cluster (the caller closes it). */
-export function connectFramework(cluster: TestCluster, name: string, extra: Partial<SchedulerOptions> = {}): Promise<Scheduler> {
-  return Scheduler.connect({ servers: cluster.natsUrl, cluster: cluster.name, framework: { name }, logger: silentLogger(), ...extra });
+/** Offers each framework holds that no test has taken yet (so an offer made between two waits is not missed). */
+const held = new WeakMap<Scheduler, Map<string, Offer>>();
+
+/** Connects a framework to the test cluster (the caller closes it). Its offers are kept until a test takes or declines them. */
+export async function connectFramework(cluster: TestCluster, name: string, extra: Partial<SchedulerOptions> = {}): Promise<Scheduler> {
+  const sched = await Scheduler.connect({ servers: cluster.natsUrl, cluster: cluster.name, framework: { name }, logger: silentLogger(), ...extra });
+  const offers = new Map<string, Offer>();
+  held.set(sched, offers);
+  sched.on('offers', (list) => {
+    for (const o of list) offers.set(o.id, o);
+  });
+  sched.on('rescind', (id) => {
+    offers.delete(id);
+  });
+  sched.on('subscribed', () => {
+    offers.clear(); // a new term: the old offers are gone
+  });
+  return sched;
 }
 
-/** The next offer from agent `agentId` (offers of other agents are declined for 0.1 s). */
+/** The next offer from agent `agentId`, held or new; the held offers of other agents are declined for 0.1 s. */
 export function offerFrom(sched: Scheduler, agentId: string, timeoutMs = 15_000): Promise<Offer> {
+  const offers = held.get(sched) ?? new Map<string, Offer>();
   return new Promise<Offer>((resolve, reject) => {
+    const take = (): boolean => {
+      const mine = [...offers.values()].find((o) => o.agentId === agentId);
+      const others = [...offers.values()].filter((o) => o !== mine).map((o) => o.id);
+      for (const id of others) offers.delete(id);
+      if (others.length > 0) sched.decline(others, { refuseSeconds: 0.1 }).catch(() => undefined);
+      if (mine === undefined) return false;
+      offers.delete(mine.id);
+      resolve(mine);
+      return true;
+    };
+    if (take()) return;
     const timer = setTimeout(() => {
       off();
       reject(new Error(`no offer from ${agentId} within ${timeoutMs} ms`));
     }, timeoutMs);
-    const off = sched.on('offers', async (offers) => {
-      const mine = offers.find((o) => o.agentId === agentId);
-      const others = offers.filter((o) => o !== mine).map((o) => o.id);
-      if (others.length > 0) await sched.decline(others, { refuseSeconds: 0.1 }).catch(() => undefined);
-      if (mine !== undefined) {
-        clearTimeout(timer);
-        off();
-        resolve(mine);
-      }
+    // registered after connectFramework's listener, so `offers` already holds the new ones
+    const off = sched.on('offers', () => {
+      if (!take()) return;
+      clearTimeout(timer);
+      off();
     });
   });
 }

@@ -41,26 +41,37 @@ describe('agent core: checkpoint and recover', () => {
     expect(toExecutor(effects, 't2')).toEqual([{ type: 'RECONNECT', agentId: 'a1' }]);
   });
 
-  it('registers with the recovered tasks, then resends the updates the framework had not acknowledged, in order', () => {
-    const { after } = restarted();
+  it('publishes again at once the updates the stream had not acknowledged, head first, then registers with the recovered tasks', () => {
+    const { after, effects } = restarted();
+    // t2's RUNNING never reached the stream: it is the head; FINISHED follows once it does
+    expect(statusUpdates(effects).map((s) => [s.taskId, s.state])).toEqual([['t2', S.RUNNING]]);
+    const next = after.published('t2', 'x-run-2');
+    expect(statusUpdates(next).map((s) => [s.taskId, s.state, s.uuid])).toEqual([['t2', S.FINISHED, 'x-fin-2']]);
     const sent = toMaster(after.tick());
     const reg = sent.find((m) => m.type === 'REGISTER_AGENT');
     expect(reg?.type === 'REGISTER_AGENT' && reg.tasks.map((t) => [t.task.taskId, t.state])).toEqual([
       ['t1', S.RUNNING],
       ['t2', S.FINISHED],
     ]);
-    const effects = after.reply('REGISTER_AGENT', { type: 'AGENT_REGISTERED', epoch: 5, agentId: 'a1', masterId: 'm', heartbeatIntervalMs: 1000 });
-    // t2's RUNNING was never acknowledged: it is the head; FINISHED follows once it is
-    expect(statusUpdates(effects).map((s) => [s.taskId, s.state])).toEqual([['t2', S.RUNNING]]);
+    // registering publishes nothing more: the stream, not the master, carries updates
+    const registered = after.reply('REGISTER_AGENT', { type: 'AGENT_REGISTERED', epoch: 5, agentId: 'a1', masterId: 'm', heartbeatIntervalMs: 1000 });
+    expect(statusUpdates(registered)).toEqual([]);
   });
 
-  it('an executor that subscribes again gets no second LAUNCH; an update it resends is acknowledged, not applied twice', () => {
+  it('an executor that subscribes again gets no second LAUNCH; an update it resends is acknowledged once the stream holds it, not applied twice', () => {
     const { after } = restarted();
     after.register();
     const r = after.subscribe('t2', 'f1', [after.status('t2', S.FINISHED, 'x-fin-2')]);
     expect(r.ok).toBe(true);
-    expect(toExecutor(r.effects, 't2').map((e) => e.type)).toEqual(['SUBSCRIBED', 'ACKNOWLEDGED']);
+    expect(toExecutor(r.effects, 't2').map((e) => e.type)).toEqual(['SUBSCRIBED']);
+    expect(statusUpdates(r.effects)).toEqual([]);
     expect(after.executorView('t2')?.phase).toBe('subscribed');
+    const acks = [...after.published('t2', 'x-run-2'), ...after.published('t2', 'x-fin-2')];
+    expect(toExecutor(acks, 't2')).toEqual([
+      { type: 'ACKNOWLEDGED', taskId: 't2', uuid: 'x-run-2' },
+      { type: 'ACKNOWLEDGED', taskId: 't2', uuid: 'x-fin-2' },
+    ]);
+    expect(after.taskView('t2')?.state).toBe(S.FINISHED);
     // and a new update goes through as usual
     const r1 = after.subscribe('t1');
     expect(toExecutor(r1.effects, 't1').map((e) => e.type)).toEqual(['SUBSCRIBED']);

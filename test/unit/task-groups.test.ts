@@ -7,7 +7,7 @@ import { Resources } from '../../protocol/resources.js';
 import type { TaskInfo, TaskStatus } from '../../protocol/schema.js';
 import { TaskReason, TaskState } from '../../protocol/task-state.js';
 import { AgentHarness, framework, ofKind, statusUpdates, task, toExecutor } from '../harness/agent-harness.js';
-import { EPOCH, MasterHarness, allocatorCalls, toAgent, updates } from '../harness/master-harness.js';
+import { EPOCH, MasterHarness, allocatorCalls, published, toAgent } from '../harness/master-harness.js';
 
 const S = TaskState;
 
@@ -33,7 +33,7 @@ describe('master: ACCEPT with LAUNCH_GROUP', () => {
     expect(h.core.state.tasks.get('f1/t1')?.state).toBe(S.STAGING);
     expect(h.core.state.tasks.get('f1/t2')?.state).toBe(S.STAGING);
     // offered cpus:4;mem:4096, the group uses cpus:2;mem:256 → cpus:2;mem:3840 back
-    const [rest] = allocatorCalls(effects);
+    const rest = allocatorCalls(effects).find((c) => c.op === 'recoverResources');
     expect(rest?.op === 'recoverResources' && rest.resources.toString()).toBe('cpus:2;mem:3840');
   });
 
@@ -46,14 +46,14 @@ describe('master: ACCEPT with LAUNCH_GROUP', () => {
       operations: [{ type: 'LAUNCH_GROUP', executorId: 'g1', tasks: [info('t1'), info('t2', 'cpus:100;mem:1')] }],
     });
     expect(toAgent(effects, 'a1')).toEqual([]);
-    const errors = updates(effects, 'f1');
+    const errors = published(effects, 'f1');
     expect(errors.map((s) => [s.taskId, s.state, s.reason])).toEqual([
       ['t1', S.ERROR, TaskReason.TASK_INVALID],
       ['t2', S.ERROR, TaskReason.TASK_INVALID],
     ]);
     expect(errors[0]?.message).toMatch(/^Task group invalid: task t2 of the group: task uses more resources/);
     expect(h.core.state.tasks.size).toBe(0);
-    const [rest] = allocatorCalls(effects);
+    const rest = allocatorCalls(effects).find((c) => c.op === 'recoverResources');
     expect(rest?.op === 'recoverResources' && rest.resources.toString()).toBe('cpus:4;mem:4096');
   });
 
@@ -70,7 +70,7 @@ describe('master: ACCEPT with LAUNCH_GROUP', () => {
     });
     // solo takes 2 of the 4 cpus; the group needs 3: refused whole
     expect(toAgent(effects, 'a1').map((m) => m.type)).toEqual(['RUN_TASK']);
-    expect(updates(effects, 'f1').map((s) => [s.taskId, s.state])).toEqual([
+    expect(published(effects, 'f1').map((s) => [s.taskId, s.state])).toEqual([
       ['t1', S.ERROR],
       ['t2', S.ERROR],
     ]);
