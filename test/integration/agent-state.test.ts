@@ -1,8 +1,12 @@
 // The agent's own state over NATS (GET_STATE on its state subject): the isolator, each
 // executor's container usage (cpu time, memory, limits), and the drain state as
-// DRAIN_AGENT and REACTIVATE_AGENT (sent here as the master would) change it.
+// the operator's DRAIN_AGENT and REACTIVATE_AGENT (through the master) change it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request } from '../../actors/runtime/request.js';
 import type { Scheduler } from '../../actors/scheduler/index.js';
+import { OperatorApiReply, type OperatorApiCall } from '../../protocol/operator-api.js';
+import { Resources } from '../../protocol/resources.js';
+import { Subjects } from '../../protocol/subjects.js';
 import { TaskReason, TaskState } from '../../protocol/task-state.js';
 import { agentState, asMaster, connectFramework, offerFrom, recordUpdates, statesOf, terminalOf, until } from '../helpers/agent-tests.js';
 import { TestCluster } from '../helpers/cluster.js';
@@ -15,6 +19,12 @@ beforeAll(async () => {
   cluster = await TestCluster.start({ agents: 1 });
   sched = await connectFramework(cluster, 'agent-state');
 });
+
+/** An operator API call to the leading master over NATS. */
+async function operator(call: OperatorApiCall): Promise<OperatorApiReply> {
+  const nc = await cluster.connect();
+  return request(nc, new Subjects(cluster.name).operatorCall('ops'), call, OperatorApiReply, { timeoutMs: 5000, attempts: 5 });
+}
 
 afterAll(async () => {
   await sched?.close();
@@ -57,7 +67,8 @@ describe('agent state', () => {
     const [task] = await sched.launch(offer, [{ name: 'long', command: 'trap "" TERM; sleep 60', resources: 'cpus:0.1;mem:32', killPolicy: { gracePeriodMs: 60_000 } }], { refuseSeconds: 0.1 });
     const id = task!.taskId;
     await until(() => statesOf(updates, id).includes(TaskState.RUNNING), 'RUNNING');
-    await asMaster(cluster, 'agent-1', { type: 'DRAIN_AGENT', maxGracePeriodMs: 300 });
+    // the operator API, as `nesos drain` calls it: the master deactivates the agent and tells it to drain
+    expect(await operator({ type: 'DRAIN_AGENT', agentId: 'agent-1', maxGracePeriodMs: 300 })).toMatchObject({ type: 'OK' });
     await until(() => terminalOf(updates, id) !== undefined, 'the drained task to end', 10_000, () => cluster.logs());
     expect(terminalOf(updates, id)?.state).toBe(TaskState.KILLED);
     let drained = false;
@@ -67,13 +78,15 @@ describe('agent state', () => {
     }
     expect(drained).toBe(true);
 
-    // the master does not know of the drain (the lead wires that): the agent itself drops the task
-    const next = await offerFrom(sched, 'agent-1');
-    const [refused] = await sched.launch(next, [{ name: 'refused', command: 'true', resources: 'cpus:0.1;mem:32' }], { refuseSeconds: 0.1 });
-    await until(() => terminalOf(updates, refused!.taskId) !== undefined, 'the refusal');
-    expect(terminalOf(updates, refused!.taskId)).toMatchObject({ state: TaskState.DROPPED, reason: TaskReason.AGENT_DRAINING });
+    // the master offers nothing of a draining agent; a task that reaches it anyway (sent as
+    // a master would) is dropped by the agent itself
+    await expect(offerFrom(sched, 'agent-1', 1500)).rejects.toThrow(/no offer from agent-1/);
+    const stray = { taskId: 'stray', name: 'stray', agentId: 'agent-1', resources: Resources.parse('cpus:0.1;mem:32').toWire(), command: { value: 'true', environment: {} } };
+    await asMaster(cluster, 'agent-1', { type: 'RUN_TASK', frameworkId: sched.frameworkId, framework: { id: sched.frameworkId, name: 'agent-state', principal: sched.frameworkId, roles: ['*'], capabilities: [], failoverTimeoutSeconds: 0 }, task: stray });
+    await until(() => terminalOf(updates, 'stray') !== undefined, 'the refusal', 10_000, () => cluster.logs());
+    expect(terminalOf(updates, 'stray')).toMatchObject({ state: TaskState.DROPPED, reason: TaskReason.AGENT_DRAINING });
 
-    await asMaster(cluster, 'agent-1', { type: 'REACTIVATE_AGENT' });
+    expect(await operator({ type: 'REACTIVATE_AGENT', agentId: 'agent-1' })).toMatchObject({ type: 'OK' });
     const again = await offerFrom(sched, 'agent-1');
     const [ok] = await sched.launch(again, [{ name: 'welcome-back', command: 'true', resources: 'cpus:0.1;mem:32' }], { refuseSeconds: 0.1 });
     await until(() => terminalOf(updates, ok!.taskId) !== undefined, 'the task after reactivation');
