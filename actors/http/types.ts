@@ -42,6 +42,10 @@ export interface MasterMetrics {
   decodeErrors: number;
   /** Requests answered REJECTED. */
   callsRejected: number;
+  /** `decodeErrors` by the union a message was decoded as and the protocol code (MALFORMED, TOO_LARGE, UNKNOWN_TYPE, INVALID). */
+  decodeErrorCounts: Array<{ union: string; code: string; count: number }>;
+  /** `callsRejected` by REJECTED code. */
+  rejectionCounts: Array<{ code: string; count: number }>;
   /** Times the leader changed, as seen by this master. */
   leaderChanges: number;
   /** Allocation runs completed. */

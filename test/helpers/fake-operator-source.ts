@@ -54,6 +54,11 @@ export class FakeOperatorSource implements OperatorSource {
     messagesSent: 20,
     decodeErrors: 1,
     callsRejected: 2,
+    decodeErrorCounts: [{ union: 'SchedulerCall', code: 'MALFORMED', count: 1 }],
+    rejectionCounts: [
+      { code: 'MALFORMED', count: 1 },
+      { code: 'WRONG_PRINCIPAL', count: 1 },
+    ],
     leaderChanges: 1,
     allocationRuns: 5,
     allocationSecondsTotal: 0.25,

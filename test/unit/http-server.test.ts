@@ -113,7 +113,9 @@ describe('http: reading the master', () => {
     expect(text).toContain('# TYPE nesos_messages_received_total counter');
     expect(text).toMatch(/^nesos_messages_received_total 10$/m);
     expect(text).toMatch(/^nesos_allocation_runs_total 5$/m);
-    expect(text).toMatch(/^nesos_decode_errors_total 1$/m);
+    expect(text).toMatch(/^nesos_decode_errors_total\{union="SchedulerCall",code="MALFORMED"\} 1$/m);
+    expect(text).toMatch(/^nesos_calls_rejected_total\{code="WRONG_PRINCIPAL"\} 1$/m);
+    expect(text).toMatch(/^nesos_calls_rejected_total\{code="MALFORMED"\} 1$/m);
   });
 
   it('/metrics follows changes between scrapes (no stale label sets)', async () => {
