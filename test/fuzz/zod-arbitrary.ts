@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import type { z } from 'zod';
 import { ResourceText } from '../../protocol/operator-api.js';
-import { ResourceWireSchema } from '../../protocol/schema.js';
+import { HealthCheck, ResourceWireSchema } from '../../protocol/schema.js';
 import type { MessageUnion } from '../../protocol/union.js';
 
 /** Longest string or list generated where the schema allows more. */
@@ -66,6 +66,14 @@ const resourceWire: fc.Arbitrary<unknown> = fc.record(
 const OVERRIDES = new Map<z.ZodType, fc.Arbitrary<unknown>>([
   [ResourceWireSchema as unknown as z.ZodType, resourceWire],
   [ResourceText as unknown as z.ZodType, fc.constantFrom('cpus:1', 'cpus:2;mem:1024', 'cpus(eng):1', 'ports:[31000-31010]', 'disk:10')],
+  [
+    HealthCheck as unknown as z.ZodType,
+    fc.oneof(
+      fc.record({ type: fc.constant('COMMAND'), command: fc.record({ value: fc.string({ minLength: 1, maxLength: 40 }), environment: fc.constant({}) }) }),
+      fc.record({ type: fc.constant('HTTP'), http: fc.record({ port: fc.integer({ min: 1, max: 65_535 }), path: fc.constantFrom('/', '/health') }) }),
+      fc.record({ type: fc.constant('TCP'), tcp: fc.record({ port: fc.integer({ min: 1, max: 65_535 }) }) }),
+    ),
+  ],
 ]);
 
 function stringArb(def: Def): fc.Arbitrary<string> {
