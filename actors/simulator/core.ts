@@ -294,6 +294,13 @@ export class SimulatorCore {
     return n;
   }
 
+  /** The oldest term any agent is registered with; 0 while some agent is not registered. */
+  lowestRegisteredEpoch(): number {
+    let lowest = Number.POSITIVE_INFINITY;
+    for (const [e, count] of this.byEpoch) if (count > 0) lowest = Math.min(lowest, e);
+    return Number.isFinite(lowest) ? lowest : 0;
+  }
+
   /** Counters, for progress lines and tests. */
   stats(): SimulatorStats {
     return { agents: this.agents.length, registered: this.registeredWith(Math.max(1, this.newestTerm)), epoch: this.newestTerm, ...this.counts };

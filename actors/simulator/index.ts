@@ -68,6 +68,8 @@ export interface SimulatorHandle {
   stats(): SimulatorStats;
   /** How many agents are registered with a master of at least `epoch`. */
   registeredWith(epoch: number): number;
+  /** The oldest term any agent is registered with; 0 while some agent is not registered. */
+  lowestRegisteredEpoch(): number;
   /** Resolves once every agent has registered with a master of at least `epoch` (≥ 1). */
   allRegisteredWith(epoch: number): Promise<void>;
   /** Stops the swarm (the agents vanish; the master marks them unreachable after their heartbeat timeout). */
@@ -126,6 +128,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     agentIds: shell.agentIds,
     stats: () => shell.stats(),
     registeredWith: (epoch) => shell.registeredWith(epoch),
+    lowestRegisteredEpoch: () => shell.lowestRegisteredEpoch(),
     allRegisteredWith: (epoch) => shell.allRegisteredWith(epoch),
     stop: () => shell.stop(),
   };

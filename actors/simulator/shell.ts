@@ -97,6 +97,11 @@ export class SimulatorShell extends Actor {
     return this.core.registeredWith(epoch);
   }
 
+  /** The oldest term any agent is registered with; 0 while some agent is not registered. */
+  lowestRegisteredEpoch(): number {
+    return this.core.lowestRegisteredEpoch();
+  }
+
   /** Resolves once every agent has registered with a master of at least `epoch` (≥ 1). */
   allRegisteredWith(epoch: number): Promise<void> {
     if (this.core.registeredWith(epoch) === this.core.stats().agents) return Promise.resolve();
