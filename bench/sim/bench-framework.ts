@@ -68,10 +68,20 @@ export class BenchFramework {
     return this.held.size;
   }
 
-  /** Sends REVIVE; `offerLatencyMs` is set at the first offer after it. */
+  /** Calls that failed (timed out on a busy master, say); the benchmark goes on without them. */
+  failedCalls = 0;
+
+  /** Sends REVIVE (up to 3 attempts); `offerLatencyMs` is set at the first offer after the first attempt. */
   async revive(): Promise<void> {
     this.reviveAt = performance.now();
-    await this.sched.revive();
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await this.sched.revive();
+        return;
+      } catch {
+        this.failedCalls += 1;
+      }
+    }
   }
 
   /** Launches `n` tasks one at a time, each once the previous one runs; stops at `deadline` (performance.now() ms). */
@@ -82,7 +92,13 @@ export class BenchFramework {
       this.held.delete(offer.id);
       const taskId = this.nextTaskId();
       this.sent.set(taskId, { at: performance.now(), loaded: false });
-      await this.sched.launch(offer, [this.spec(taskId, this.options.taskResources)], { refuseSeconds: 0 });
+      try {
+        await this.sched.launch(offer, [this.spec(taskId, this.options.taskResources)], { refuseSeconds: 0 });
+      } catch {
+        this.failedCalls += 1;
+        this.sent.delete(taskId);
+        continue;
+      }
       if ((await this.until(() => (this.sent.has(taskId) ? undefined : true), deadline)) === undefined) return;
     }
   }
@@ -150,6 +166,7 @@ export class BenchFramework {
           this.launchedUnderLoad += specs.length;
         },
         () => {
+          this.failedCalls += 1;
           for (const s of specs) this.sent.delete(s.taskId!);
         },
       );
