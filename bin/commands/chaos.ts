@@ -4,6 +4,7 @@
  * human summary, then one JSON line). Exits 1 on any violation, naming the seed.
  */
 import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import { Command } from 'commander';
 import type { LevelWithSilent } from 'pino';
 import { createRootLogger } from '../../actors/runtime/logger.js';
@@ -53,6 +54,9 @@ export function chaosCommand(): Command {
         execFileSync('nats-server', ['--version'], { stdio: 'ignore' });
       } catch {
         throw new MissingProgramError('nats-server', 'Run `npm run setup` (installs Debian\'s nats-server as root) or `sudo apt-get install -y nats-server`.');
+      }
+      if (flags.dataDir !== undefined && existsSync(flags.dataDir) && readdirSync(flags.dataDir).length > 0) {
+        throw new UsageError(`--data-dir ${flags.dataDir} is not empty: give a new or empty directory (a run's journal must start empty)`);
       }
       if (!frameworkBuilt()) throw new UsageError('the chaos framework is not built: run `npm run build` first (or `npm run chaos -- …`, which builds)');
       const seed = flags.seed ?? Math.floor(Math.random() * 2 ** 31);
