@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { agentCommand } from './commands/agent.js';
 import { agentsCommand } from './commands/agents.js';
+import { chaosCommand } from './commands/chaos.js';
 import { frameworksCommand } from './commands/frameworks.js';
 import { killCommand } from './commands/kill.js';
 import { logsCommand } from './commands/logs.js';
@@ -50,6 +51,8 @@ const commands = [
   killCommand(),
   drainCommand(),
   teardownCommand(),
+  // testing it
+  chaosCommand(),
 ];
 
 /** Makes a command (and its subcommands) throw instead of exiting, and show help after an error. */
