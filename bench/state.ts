@@ -29,7 +29,7 @@
  * the baseline is the page's first contentful paint in the same loads.
  *
  *     node dist/bench/state.js [--quick] [--agents 1000,10000,40000] [--tasks-per-agent 2]
- *                              [--only master|in-process] [--setup-timeout 600] [--no-ui]
+ *                              [--only master|in-process] [--setup-timeout 300] [--no-ui]
  */
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
@@ -59,7 +59,7 @@ const { values: args } = parseArgs({
     /** Only the real master's case, or only the in-process one. */
     only: { type: 'string' },
     /** Seconds the swarm may take to register every agent with the real master. */
-    'setup-timeout': { type: 'string', default: '600' },
+    'setup-timeout': { type: 'string', default: '300' },
     'no-ui': { type: 'boolean', default: false },
   },
 });

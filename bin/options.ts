@@ -58,3 +58,34 @@ export function numberFlag(flag: string, min: number): (value: string) => number
     return n;
   };
 }
+
+const DURATION_UNITS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  sec: 1000,
+  secs: 1000,
+  m: 60_000,
+  min: 60_000,
+  mins: 60_000,
+  h: 3_600_000,
+  hr: 3_600_000,
+  hrs: 3_600_000,
+  d: 86_400_000,
+  day: 86_400_000,
+  days: 86_400_000,
+  w: 604_800_000,
+  week: 604_800_000,
+  weeks: 604_800_000,
+};
+
+/** Parses a duration as Mesos writes them (`500ms`, `10secs`, `3mins`, `2hrs`, `1days`, `1weeks`) into ms; throws UsageError naming the flag. */
+export function durationFlag(flag: string): (value: string) => number {
+  return (value) => {
+    const m = /^(\d+(?:\.\d+)?)\s*([a-z]+)$/.exec(value.trim());
+    const unit = m === null ? undefined : DURATION_UNITS[m[2] ?? ''];
+    if (m === null || unit === undefined) {
+      throw new UsageError(`${flag} "${value}" is not a duration: give a number and a unit (ms, secs, mins, hrs, days, weeks), e.g. 1weeks`);
+    }
+    return Math.round(Number(m[1]) * unit);
+  };
+}

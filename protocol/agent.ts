@@ -84,6 +84,18 @@ export type MasterReplyToAgent = z.infer<typeof MasterReplyToAgent.schema>;
 /** RUN_TASK: launch `task` for the framework (the master has checked it against an offer). */
 export const RunTask = message('RUN_TASK', { epoch: Epoch, frameworkId: Id, framework: FrameworkInfo, task: TaskInfo });
 
+/**
+ * RUN_TASK_GROUP: launch `tasks` as one group in a new default executor `executorId`. The
+ * agent records them all and hands them to the executor in one LAUNCH_GROUP.
+ */
+export const RunTaskGroup = message('RUN_TASK_GROUP', {
+  epoch: Epoch,
+  frameworkId: Id,
+  framework: FrameworkInfo,
+  executorId: Id,
+  tasks: z.array(TaskInfo).min(1).max(1024),
+});
+
 /** KILL_TASK: kill a task with the given grace period (else the task's kill policy, else 3 s). */
 export const KillTask = message('KILL_TASK', {
   epoch: Epoch,
@@ -103,12 +115,28 @@ export const FrameworkToExecutor = message('FRAMEWORK_TO_EXECUTOR', {
   data: Data,
 });
 
+/**
+ * DRAIN_AGENT: take the agent out of service (Mesos's DrainSlaveMessage). It kills every
+ * task it runs (SIGTERM, then SIGKILL after the task's grace period, at most
+ * `maxGracePeriodMs` when given), refuses new tasks (TASK_DROPPED, REASON_AGENT_DRAINING)
+ * and is DRAINING until every task has ended and its last update is acknowledged, then
+ * DRAINED. Draining again only lowers the grace period. The state survives the agent's
+ * restart.
+ */
+export const DrainAgent = message('DRAIN_AGENT', { epoch: Epoch, maxGracePeriodMs: z.number().int().nonnegative().max(3_600_000).optional() });
+
+/** REACTIVATE_AGENT: end a drain; the agent takes tasks again. */
+export const ReactivateAgent = message('REACTIVATE_AGENT', { epoch: Epoch });
+
 /** Every message the master sends to an agent. */
 export const MasterToAgent = defineUnion('MasterToAgent', [
   RunTask,
+  RunTaskGroup,
   KillTask,
   ShutdownFramework,
   FrameworkToExecutor,
+  DrainAgent,
+  ReactivateAgent,
 ]);
 /** Every message the master sends to an agent. */
 export type MasterToAgent = z.infer<typeof MasterToAgent.schema>;

@@ -41,6 +41,12 @@ export const ExecutorSubscribed = message('SUBSCRIBED', { agentId: Id, executorI
 /** LAUNCH: run this task. */
 export const ExecutorLaunch = message('LAUNCH', { task: TaskInfo });
 
+/**
+ * LAUNCH_GROUP: run these tasks as one group (the default executor): all are delivered in
+ * this one message, and when one ends TASK_FAILED or TASK_KILLED the others are killed.
+ */
+export const ExecutorLaunchGroup = message('LAUNCH_GROUP', { tasks: z.array(TaskInfo).min(1).max(1024) });
+
 /** KILL: kill the task: SIGTERM to its process group, SIGKILL after the grace period. */
 export const ExecutorKill = message('KILL', { taskId: Id, gracePeriodMs: z.number().int().nonnegative().optional() });
 
@@ -50,6 +56,13 @@ export const ExecutorAcknowledged = message('ACKNOWLEDGED', { taskId: Id, uuid: 
 /** MESSAGE: opaque bytes from the framework. */
 export const ExecutorFrameworkMessage = message('MESSAGE', { data: Data });
 
+/**
+ * RECONNECT: the agent restarted and took this executor back from its checkpoint: SUBSCRIBE
+ * again, with every update not yet acknowledged (Mesos's ReconnectExecutorMessage). An
+ * executor whose UPDATE is answered NOT_SUBSCRIBED does the same.
+ */
+export const ExecutorReconnect = message('RECONNECT', { agentId: Id });
+
 /** SHUTDOWN: kill all tasks and exit. */
 export const ExecutorShutdown = message('SHUTDOWN', { gracePeriodMs: z.number().int().nonnegative().optional() });
 
@@ -57,10 +70,12 @@ export const ExecutorShutdown = message('SHUTDOWN', { gracePeriodMs: z.number().
 export const ExecutorEvent = defineUnion('ExecutorEvent', [
   ExecutorSubscribed,
   ExecutorLaunch,
+  ExecutorLaunchGroup,
   ExecutorKill,
   ExecutorAcknowledged,
   ExecutorFrameworkMessage,
   ExecutorShutdown,
+  ExecutorReconnect,
 ]);
 /** Every event an agent sends to an executor. */
 export type ExecutorEvent = z.infer<typeof ExecutorEvent.schema>;

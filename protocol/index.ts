@@ -7,6 +7,7 @@ export * from './schema.js';
 export * from './replies.js';
 export * from './scheduler.js';
 export * from './agent.js';
+export * from './agent-state.js';
 export * from './executor.js';
 export * from './files.js';
 export * from './task-state.js';

@@ -21,14 +21,19 @@ export type Filters = z.infer<typeof Filters>;
 
 /**
  * An operation of an ACCEPT call, applied in order to the offers' resources. LAUNCH runs
- * tasks on the offers' agent; RESERVE reserves offered unreserved resources for the offer's
- * role (given in reserved form, e.g. `cpus(eng,dynamic):1`); UNRESERVE gives dynamically
- * reserved resources back; CREATE makes persistent volumes on reserved disk; DESTROY
- * removes them. Reservations and volumes outlive tasks and come back in later offers to
- * the role.
+ * tasks on the offers' agent, each with a command executor of its own. LAUNCH_GROUP runs a
+ * task group (Mesos's TaskGroupInfo) in one default executor named `executorId` (fresh on
+ * that agent): the group is atomic, so if one task is invalid every task of it gets
+ * TASK_ERROR, and the agent delivers the tasks to the executor in one message; when one
+ * task ends TASK_FAILED or TASK_KILLED, the executor kills the others. RESERVE reserves
+ * offered unreserved resources for the offer's role (given in reserved form, e.g.
+ * `cpus(eng,dynamic):1`); UNRESERVE gives dynamically reserved resources back; CREATE makes
+ * persistent volumes on reserved disk; DESTROY removes them. Reservations and volumes
+ * outlive tasks and come back in later offers to the role.
  */
 export const OfferOperation = z.discriminatedUnion('type', [
   z.object({ type: z.literal('LAUNCH'), tasks: z.array(TaskInfo).min(1).max(1024) }),
+  z.object({ type: z.literal('LAUNCH_GROUP'), executorId: Id, tasks: z.array(TaskInfo).min(1).max(1024) }),
   z.object({ type: z.literal('RESERVE'), resources: ResourcesWire }),
   z.object({ type: z.literal('UNRESERVE'), resources: ResourcesWire }),
   z.object({ type: z.literal('CREATE'), volumes: ResourcesWire }),

@@ -83,6 +83,42 @@ export const KillPolicy = z.object({ gracePeriodMs: z.number().int().nonnegative
 /** How a task is stopped. */
 export type KillPolicy = z.infer<typeof KillPolicy>;
 
+/** A port on the task's host (health checks connect to 127.0.0.1). */
+const Port = z.number().int().min(1).max(65_535);
+
+/**
+ * How the executor checks a task's health (Mesos's HealthCheck). One of:
+ * - COMMAND: `command` run as the task runs (same environment, sandbox and container);
+ *   healthy when it exits 0;
+ * - HTTP: GET `http://127.0.0.1:<port><path>`; healthy on a status from 200 to 399;
+ * - TCP: a connection to `127.0.0.1:<port>`; healthy when it opens.
+ *
+ * The first check runs `delaySeconds` after the task starts, the next `intervalSeconds`
+ * after each result; a check that takes longer than `timeoutSeconds` failed. Failures
+ * within `gracePeriodSeconds` of the start do not count until a check first succeeds.
+ * Health changes reach the framework as TASK_RUNNING updates with `healthy` and reason
+ * REASON_TASK_HEALTH_CHECK_STATUS_UPDATED; after `consecutiveFailures` failures in a row the
+ * task is killed (its kill policy) and ends TASK_KILLED with `healthy: false` and that
+ * reason. Defaults are Mesos's: 15 s, 10 s, 20 s, 10 s and 3.
+ */
+export const HealthCheck = z
+  .object({
+    type: z.enum(['COMMAND', 'HTTP', 'TCP']),
+    command: CommandInfo.optional(),
+    http: z.object({ port: Port, path: z.string().startsWith('/').max(1024).default('/') }).optional(),
+    tcp: z.object({ port: Port }).optional(),
+    delaySeconds: z.number().nonnegative().max(86_400).default(15),
+    intervalSeconds: z.number().positive().max(86_400).default(10),
+    timeoutSeconds: z.number().positive().max(86_400).default(20),
+    gracePeriodSeconds: z.number().nonnegative().max(86_400).default(10),
+    consecutiveFailures: z.number().int().positive().max(1000).default(3),
+  })
+  .refine((h) => (h.type === 'COMMAND' ? h.command : h.type === 'HTTP' ? h.http : h.tcp) !== undefined, {
+    message: 'a COMMAND health check needs `command`, an HTTP one `http`, a TCP one `tcp`',
+  });
+/** How the executor checks a task's health. */
+export type HealthCheck = z.infer<typeof HealthCheck>;
+
 /** A task to launch (Mesos's TaskInfo). */
 export const TaskInfo = z.object({
   taskId: Id,
@@ -91,6 +127,8 @@ export const TaskInfo = z.object({
   resources: ResourcesWire,
   command: CommandInfo,
   killPolicy: KillPolicy.optional(),
+  /** Optional: how the executor checks the task's health (see HealthCheck). */
+  healthCheck: HealthCheck.optional(),
   labels: z.record(z.string().max(128), z.string().max(1024)).optional(),
 });
 /** A task to launch. */

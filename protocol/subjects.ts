@@ -15,6 +15,7 @@
  * | `nesos.<c>.agent.<agentId>.executor.<executorId>` | executor → agent (request) | ExecutorToAgent |
  * | `nesos.<c>.executor.<agentId>.<executorId>` | agent → executor | AgentToExecutor |
  * | `nesos.<c>.agent.<agentId>.files.<principal>` | CLI/UI → agent (request) | FilesCall |
+ * | `nesos.<c>.agent.<agentId>.state.<principal>` | CLI/UI/tests → agent (request) | AgentStateCall |
  * | `nesos.<c>.master.operator.<principal>` | CLI/UI → master (request) | OperatorCall |
  * | `nesos.<c>.master.ping.<masterId>` | master → master (request) | PingCall |
  * | `nesos.<c>.updates.<frameworkId>.<taskId>` | agent, master → updates stream (JetStream) | UpdateRecord |
@@ -98,6 +99,16 @@ export class Subjects {
   /** The agent's subscription to every principal's file calls. */
   agentFilesWildcard(agentId: string): string {
     return `${this.root}.agent.${token(agentId, 'agent id')}.files.*`;
+  }
+
+  /** State calls to an agent (GET_STATE), sent by `principal`. */
+  agentState(agentId: string, principal: string): string {
+    return `${this.root}.agent.${token(agentId, 'agent id')}.state.${token(principal, 'principal')}`;
+  }
+
+  /** The agent's subscription to every principal's state calls. */
+  agentStateWildcard(agentId: string): string {
+    return `${this.root}.agent.${token(agentId, 'agent id')}.state.*`;
   }
 
   /** Operator calls to the master, sent by `principal`. */

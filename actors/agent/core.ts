@@ -15,7 +15,7 @@ import type { z } from 'zod';
 import type { AgentToMaster, MasterReplyToAgent, MasterToAgent, TaskOnAgent } from '../../protocol/agent.js';
 import type { ExecutorCall, ExecutorEvent, ExecutorSubscribe } from '../../protocol/executor.js';
 import type { RejectionCode } from '../../protocol/replies.js';
-import type { AgentInfo, FrameworkInfo, TaskInfo, TaskStatus } from '../../protocol/schema.js';
+import type { AgentInfo, FrameworkInfo, ResourcesWire, TaskInfo, TaskStatus } from '../../protocol/schema.js';
 import { canTransition, nextTaskState } from '../../protocol/task-lifecycle.js';
 import { TaskReason, TaskSource, TaskState, isTerminal } from '../../protocol/task-state.js';
 import type { StoredStatus } from '../../protocol/updates.js';
@@ -40,10 +40,14 @@ export interface AgentCoreOptions {
   registrationRetryMs: number;
   /** Kill an executor that has not subscribed after this long (default 60 s). */
   executorRegistrationTimeoutMs?: number;
+  /** After a restart, kill a recovered executor that has not subscribed again after this long (default 5 s). */
+  executorReregistrationTimeoutMs?: number;
   /** Grace period of a kill when neither the message nor the task's kill policy gives one (default 3 s). */
   defaultKillGracePeriodMs?: number;
   /** How many ended tasks are still reported at registration, the most recent ones (default 1000). */
   maxCompletedTasks?: number;
+  /** A default executor idle this long (every task ended) is shut down; until then it takes further groups (default 1 s). */
+  defaultExecutorLingerMs?: number;
 }
 
 /** Log levels a core may ask for. */
@@ -58,8 +62,14 @@ export type AgentEffect =
    * back through `onUpdatePublished` or `onUpdatePublishFailed`.
    */
   | { kind: 'publish-update'; frameworkId: string; status: StoredStatus }
-  /** Create the run's sandbox and start the command executor for `taskId`. */
-  | { kind: 'launch-executor'; executorId: string; frameworkId: string; runId: string; taskId: string }
+  /**
+   * Create the run's sandbox and container (limits from `resources`, one entry per task)
+   * and start the executor: the command executor for one task, or the default executor
+   * for a task group.
+   */
+  | { kind: 'launch-executor'; executorId: string; frameworkId: string; runId: string; taskId: string; executorKind: ExecutorKind; resources: ResourcesWire[] }
+  /** A running executor takes more tasks: its container's limits become those of all these resources. */
+  | { kind: 'update-container'; executorId: string; resources: ResourcesWire[] }
   /** Publish an event to a running executor. */
   | { kind: 'send-executor'; executorId: string; message: ExecutorEvent }
   /** SIGKILL the executor's process group and its task's. */
@@ -75,6 +85,8 @@ export interface ExecutorExit {
   signal?: string;
   /** Set when the process could not be started at all. */
   error?: string;
+  /** Set when the process was found gone (not waited for): how, e.g. "while the agent was down". */
+  gone?: string;
 }
 
 /** The answer to an executor call: OK (then perform the effects) or REJECTED with a code. */
@@ -82,8 +94,28 @@ export type ExecutorCallResult =
   | { ok: true; effects: AgentEffect[] }
   | { ok: false; code: RejectionCode; reason: string; effects: AgentEffect[] };
 
+/** Which executor runs a task: the command executor (one task) or the default executor (a task group). */
+export type ExecutorKind = 'command' | 'default';
+
+/** A limit an executor's container went over (from the isolator); its tasks fail with `reason`. */
+export interface Limitation {
+  reason: TaskReason;
+  message: string;
+}
+
+/** Where the agent is with a drain (Mesos's DrainState; `active` when not draining). */
+export type DrainState = 'active' | 'draining' | 'drained';
+
 /** Where an executor is in its life. */
-export type ExecutorPhase = 'launching' | 'subscribed' | 'killed-during-launch' | 'registration-timed-out' | 'exited';
+export type ExecutorPhase =
+  | 'launching'
+  | 'subscribed'
+  | 'killed-during-launch'
+  | 'registration-timed-out'
+  /** Taken back from the checkpoint after a restart; waiting for the executor to subscribe again. */
+  | 'recovering'
+  | 'reregistration-timed-out'
+  | 'exited';
 
 /** A task as the agent knows it (for `view`). */
 export interface TaskView {
@@ -103,6 +135,9 @@ export interface ExecutorView {
   runId: string;
   phase: ExecutorPhase;
   taskIds: string[];
+  executorKind: ExecutorKind;
+  /** The limit its container went over, if any. */
+  limitation: Limitation | undefined;
 }
 
 /** A read-only picture of the core, for logs and tests. */
@@ -113,9 +148,31 @@ export interface AgentCoreView {
   masterId: string | undefined;
   tasks: TaskView[];
   executors: ExecutorView[];
+  drain: { state: DrainState; maxGracePeriodMs: number | undefined };
+}
+
+/** The core's part of the agent's checkpoint: what it needs to take its tasks back after a restart. */
+export interface CoreCheckpoint {
+  drain: { state: DrainState; maxGracePeriodMs?: number | undefined };
+  frameworks: FrameworkInfo[];
+  executors: Array<{ executorId: string; frameworkId: string; runId: string; exited: boolean; taskIds: string[]; executorKind: ExecutorKind; limitation?: Limitation | undefined }>;
+  tasks: Array<{
+    task: TaskInfo;
+    frameworkId: string;
+    executorId?: string | undefined;
+    state: TaskState;
+    killRequested: boolean;
+    launched: boolean;
+    /** Uuids of updates already taken from the executor (a resent one is acknowledged, not applied). */
+    seen: string[];
+    /** Updates not yet acknowledged by the framework, oldest first. */
+    pending: TaskStatus[];
+    group?: number | undefined;
+  }>;
 }
 
 type RegisterAgentMessage = Extract<AgentToMaster, { type: 'REGISTER_AGENT' }>;
+
 type ExecutorSubscribeMessage = z.infer<typeof ExecutorSubscribe>;
 
 type Registration =
@@ -132,6 +189,8 @@ interface TaskRecord {
   launched: boolean;
   /** Uuids of updates accepted for this task, to answer a resent one without applying it twice. */
   seen: Set<string>;
+  /** The RUN_TASK_GROUP that brought it (task groups only): groups are launched one LAUNCH_GROUP each. */
+  group?: number | undefined;
 }
 
 interface ExecutorRecord {
@@ -141,6 +200,12 @@ interface ExecutorRecord {
   phase: ExecutorPhase;
   taskIds: string[];
   launchedAt: number;
+  executorKind: ExecutorKind;
+  limitation: Limitation | undefined;
+  /** A default executor the agent told to SHUTDOWN (it takes no more groups). */
+  shuttingDown?: boolean;
+  /** Since when every task of a default executor has ended. */
+  idleSince?: number | undefined;
 }
 
 const FIRST_RETRY_MS = 100;
@@ -156,6 +221,7 @@ export class AgentCore {
   private readonly updates: StatusUpdateQueue;
   private readonly registrationRetryMs: number;
   private readonly executorRegistrationTimeoutMs: number;
+  private readonly executorReregistrationTimeoutMs: number;
   private readonly defaultGraceMs: number;
   private registration: Registration = { phase: 'unregistered', attempt: 0, nextAttemptAt: 0 };
   /** Highest master epoch seen; messages from older epochs are dropped. */
@@ -169,6 +235,9 @@ export class AgentCore {
    */
   private readonly completed = new Map<string, TaskOnAgent>();
   private readonly maxCompleted: number;
+  private drain: { state: DrainState; maxGracePeriodMs: number | undefined } = { state: 'active', maxGracePeriodMs: undefined };
+  private readonly lingerMs: number;
+  private groupSeq = 0;
 
   constructor(options: AgentCoreOptions) {
     this.info = options.info;
@@ -177,6 +246,8 @@ export class AgentCore {
     this.updates = new StatusUpdateQueue(options.updatePublishRetryMs);
     this.registrationRetryMs = options.registrationRetryMs;
     this.executorRegistrationTimeoutMs = options.executorRegistrationTimeoutMs ?? 60_000;
+    this.executorReregistrationTimeoutMs = options.executorReregistrationTimeoutMs ?? 5000;
+    this.lingerMs = options.defaultExecutorLingerMs ?? 1000;
     this.defaultGraceMs = options.defaultKillGracePeriodMs ?? 3000;
     this.maxCompleted = options.maxCompletedTasks ?? 1000;
   }
@@ -198,6 +269,7 @@ export class AgentCore {
       effects.push({ kind: 'send-master', message: { type: 'HEARTBEAT', agentId: this.agentId } });
     }
     effects.push(...this.updates.due(now).map((u) => this.publish(u)));
+    effects.push(...this.drainProgress(), ...this.reregistrationTimeouts(now), ...this.idleDefaultExecutors(now));
     for (const ex of this.executors.values()) {
       if (ex.phase !== 'launching' || now - ex.launchedAt < this.executorRegistrationTimeoutMs) continue;
       ex.phase = 'registration-timed-out';
@@ -259,6 +331,8 @@ export class AgentCore {
     switch (message.type) {
       case 'RUN_TASK':
         return this.runTask(message.frameworkId, message.framework, message.task, now);
+      case 'RUN_TASK_GROUP':
+        return this.runTaskGroup(message.frameworkId, message.framework, message.executorId, message.tasks, now);
       case 'KILL_TASK':
         return this.killTask(message.taskId, message.frameworkId, message.gracePeriodMs, now);
       case 'SHUTDOWN_FRAMEWORK': {
@@ -270,6 +344,10 @@ export class AgentCore {
         }
         return effects;
       }
+      case 'DRAIN_AGENT':
+        return this.onDrain(message.maxGracePeriodMs, now);
+      case 'REACTIVATE_AGENT':
+        return this.onReactivate();
       case 'FRAMEWORK_TO_EXECUTOR': {
         const ex = this.executors.get(message.executorId);
         if (ex === undefined || ex.frameworkId !== message.frameworkId || ex.phase !== 'subscribed') {
@@ -327,12 +405,186 @@ export class AgentCore {
     for (const taskId of [...ex.taskIds]) {
       const t = this.tasks.get(taskId);
       if (t !== undefined && !isTerminal(t.state)) {
-        const state = t.killRequested ? TaskState.KILLED : TaskState.FAILED;
-        const reason = before === 'registration-timed-out' ? TaskReason.EXECUTOR_REGISTRATION_TIMEOUT : TaskReason.EXECUTOR_TERMINATED;
-        effects.push(...this.agentUpdate(t, state, reason, `Executor ${how} before the task ended`, now));
+        if (ex.limitation !== undefined) {
+          effects.push(...this.agentUpdate(t, TaskState.FAILED, ex.limitation.reason, ex.limitation.message, now));
+        } else {
+          const state = t.killRequested ? TaskState.KILLED : TaskState.FAILED;
+          const reason =
+            before === 'registration-timed-out'
+              ? TaskReason.EXECUTOR_REGISTRATION_TIMEOUT
+              : before === 'reregistration-timed-out'
+                ? TaskReason.EXECUTOR_REREGISTRATION_TIMEOUT
+                : TaskReason.EXECUTOR_TERMINATED;
+          effects.push(...this.agentUpdate(t, state, reason, `Executor ${how} before the task ended`, now));
+        }
       }
       effects.push(...this.maybeForget(taskId));
     }
+    if (ex.taskIds.length === 0) this.executors.delete(executorId); // a default executor whose tasks were all forgotten
+    return effects;
+  }
+
+  // ---- checkpoint and recovery -----------------------------------------------------
+
+  /** What must survive a restart of the agent process (see checkpoint.ts for the file). */
+  checkpoint(): CoreCheckpoint {
+    return {
+      drain: { ...this.drain },
+      frameworks: [...this.frameworks.values()],
+      executors: [...this.executors.values()].map(({ executorId, frameworkId, runId, phase, taskIds, executorKind, limitation }) => ({
+        executorId,
+        frameworkId,
+        runId,
+        exited: phase === 'exited',
+        taskIds: [...taskIds],
+        executorKind,
+        ...(limitation !== undefined && { limitation }),
+      })),
+      tasks: [...this.tasks.values()].map((t) => ({
+        task: t.task,
+        frameworkId: t.frameworkId,
+        ...(t.executorId !== undefined && { executorId: t.executorId }),
+        state: t.state,
+        killRequested: t.killRequested,
+        launched: t.launched,
+        seen: [...t.seen],
+        pending: [...this.updates.pending(t.task.taskId)],
+        ...(t.group !== undefined && { group: t.group }),
+      })),
+    };
+  }
+
+  /**
+   * Takes back a checkpoint after a restart (before registering): tasks with their states
+   * and the updates not yet in the stream (published again at once), frameworks, the drain state, and
+   * executors, which wait `recovering` for their process to subscribe again (RECONNECT is
+   * sent to each). The shell then reports executors whose process is gone with
+   * `onExecutorExited`.
+   */
+  recover(cp: CoreCheckpoint, now: number): AgentEffect[] {
+    this.drain = { state: cp.drain.state, maxGracePeriodMs: cp.drain.maxGracePeriodMs };
+    for (const f of cp.frameworks) this.frameworks.set(f.id, f);
+    // Updates the stream had not acknowledged before the restart are published again at once
+    // (the stream is not the master: no need to wait for registration); the uuid is the
+    // message id, so one that did reach the stream is stored once.
+    const heads: AgentEffect[] = [];
+    for (const t of cp.tasks) {
+      this.tasks.set(t.task.taskId, {
+        task: t.task,
+        frameworkId: t.frameworkId,
+        executorId: t.executorId,
+        state: t.state,
+        killRequested: t.killRequested,
+        launched: t.launched,
+        seen: new Set(t.seen),
+        group: t.group,
+      });
+      this.groupSeq = Math.max(this.groupSeq, t.group ?? 0);
+      for (const status of t.pending) {
+        if (status.uuid === undefined) continue;
+        const head = this.updates.enqueue(t.frameworkId, { ...status, uuid: status.uuid });
+        if (head !== undefined) heads.push(this.publish(head));
+      }
+    }
+    const effects: AgentEffect[] = [log('info', 'recovered from the checkpoint', { tasks: cp.tasks.length, executors: cp.executors.length }), ...heads];
+    for (const e of cp.executors) {
+      const phase: ExecutorPhase = e.exited ? 'exited' : 'recovering';
+      this.executors.set(e.executorId, {
+        executorId: e.executorId,
+        frameworkId: e.frameworkId,
+        runId: e.runId,
+        phase,
+        taskIds: [...e.taskIds],
+        launchedAt: now,
+        executorKind: e.executorKind,
+        limitation: e.limitation,
+      });
+      if (phase === 'recovering') effects.push({ kind: 'send-executor', executorId: e.executorId, message: { type: 'RECONNECT', agentId: this.agentId } });
+    }
+    return effects;
+  }
+
+  /** Recovered executors that have not subscribed again in time are killed (their tasks then fail). */
+  private reregistrationTimeouts(now: number): AgentEffect[] {
+    const effects: AgentEffect[] = [];
+    for (const ex of this.executors.values()) {
+      if (ex.phase !== 'recovering' || now - ex.launchedAt < this.executorReregistrationTimeoutMs) continue;
+      ex.phase = 'reregistration-timed-out';
+      effects.push(
+        log('warn', 'recovered executor did not subscribe again in time; killing it', { executorId: ex.executorId }),
+        { kind: 'kill-executor', executorId: ex.executorId, reason: 'executor reregistration timed out' },
+      );
+    }
+    return effects;
+  }
+
+  /** A kill for a task whose executor has not subscribed again yet: the executor is killed (no grace). */
+  private killWhileRecovering(ex: ExecutorRecord, t: TaskRecord): AgentEffect[] {
+    t.killRequested = true;
+    return [{ kind: 'kill-executor', executorId: ex.executorId, reason: `task ${t.task.taskId} killed before its executor subscribed again` }];
+  }
+
+  // ---- drain -----------------------------------------------------------------------
+
+  /**
+   * DRAIN_AGENT: every task that is not ending already is killed, with its grace period
+   * capped at `maxGracePeriodMs`; new tasks are refused until REACTIVATE_AGENT. Draining
+   * again lowers the cap for tasks killed from then on.
+   */
+  private onDrain(maxGracePeriodMs: number | undefined, now: number): AgentEffect[] {
+    const first = this.drain.state === 'active';
+    if (first) this.drain = { state: 'draining', maxGracePeriodMs };
+    else if (maxGracePeriodMs !== undefined) this.drain.maxGracePeriodMs = Math.min(maxGracePeriodMs, this.drain.maxGracePeriodMs ?? maxGracePeriodMs);
+    const effects: AgentEffect[] = [log('info', first ? 'draining: killing every task' : 'drain asked again', { maxGracePeriodMs: this.drain.maxGracePeriodMs })];
+    for (const t of [...this.tasks.values()]) {
+      if (isTerminal(t.state) || t.killRequested) continue;
+      const own = t.task.killPolicy?.gracePeriodMs ?? this.defaultGraceMs;
+      const cap = this.drain.maxGracePeriodMs;
+      effects.push(...this.killTask(t.task.taskId, t.frameworkId, cap === undefined ? own : Math.min(own, cap), now));
+    }
+    return [...effects, ...this.drainProgress()];
+  }
+
+  /** REACTIVATE_AGENT: the drain is over. */
+  private onReactivate(): AgentEffect[] {
+    if (this.drain.state === 'active') return [log('debug', 'REACTIVATE_AGENT while not draining')];
+    this.drain = { state: 'active', maxGracePeriodMs: undefined };
+    return [log('info', 'reactivated: taking tasks again')];
+  }
+
+  /** DRAINING becomes DRAINED once every task has ended and its last update is acknowledged. */
+  private drainProgress(): AgentEffect[] {
+    if (this.drain.state !== 'draining') return [];
+    for (const t of this.tasks.values()) if (!isTerminal(t.state) || this.updates.hasPending(t.task.taskId)) return [];
+    this.drain.state = 'drained';
+    return [log('info', 'drained: every task has ended')];
+  }
+
+  /** Tasks that arrive while the agent drains are dropped (as Mesos's REASON_SLAVE_DRAINING). */
+  private refuseWhileDraining(records: readonly TaskRecord[], now: number): AgentEffect[] {
+    return records.flatMap((r) => this.agentUpdate(r, TaskState.DROPPED, TaskReason.AGENT_DRAINING, `Agent ${this.agentId} is ${this.drain.state}; it takes no new tasks`, now));
+  }
+
+  // ---- isolation -------------------------------------------------------------------
+
+  /**
+   * The executor's container went over a limit (the isolator says so). As Mesos, the
+   * container is destroyed: the executor is killed with its tasks, and every task of it
+   * that is not terminal yet ends TASK_FAILED with the limitation's reason (a FAILED update
+   * the executor sends meanwhile carries that reason too).
+   */
+  onContainerLimitation(executorId: string, limitation: Limitation, now: number): AgentEffect[] {
+    void now;
+    const ex = this.executors.get(executorId);
+    if (ex === undefined || ex.phase === 'exited') return [log('debug', 'limitation of an executor already gone', { executorId })];
+    if (ex.limitation !== undefined) return [];
+    ex.limitation = limitation;
+    const effects: AgentEffect[] = [log('warn', 'container limitation: destroying the executor', { executorId, reason: limitation.reason, message: limitation.message })];
+    const live = ex.taskIds.some((id) => {
+      const t = this.tasks.get(id);
+      return t !== undefined && !isTerminal(t.state);
+    });
+    if (live) effects.push({ kind: 'kill-executor', executorId, reason: limitation.message });
     return effects;
   }
 
@@ -385,13 +637,16 @@ export class AgentCore {
         killRequested: t.killRequested,
         pendingUpdates: this.updates.pending(t.task.taskId).length,
       })),
-      executors: [...this.executors.values()].map(({ executorId, frameworkId, runId, phase, taskIds }) => ({
+      executors: [...this.executors.values()].map(({ executorId, frameworkId, runId, phase, taskIds, executorKind, limitation }) => ({
         executorId,
         frameworkId,
         runId,
         phase,
         taskIds: [...taskIds],
+        executorKind,
+        limitation,
       })),
+      drain: { ...this.drain },
     };
   }
 
@@ -461,14 +716,91 @@ export class AgentCore {
     this.completed.delete(taskId);
     const record: TaskRecord = { task, frameworkId, executorId: undefined, state: TaskState.STAGING, killRequested: false, launched: false, seen: new Set() };
     this.tasks.set(taskId, record);
+    if (this.drain.state !== 'active') return this.refuseWhileDraining([record], now);
     if (task.agentId !== this.agentId) {
       const why = `Task is for agent ${task.agentId}, not ${this.agentId}`;
       return this.agentUpdate(record, TaskState.ERROR, TaskReason.TASK_INVALID, why, now);
     }
     const runId = this.ids.runId();
     record.executorId = taskId; // the command executor's id is its task's id
-    this.executors.set(taskId, { executorId: taskId, frameworkId, runId, phase: 'launching', taskIds: [taskId], launchedAt: now });
-    return [{ kind: 'launch-executor', executorId: taskId, frameworkId, runId, taskId }];
+    this.executors.set(taskId, { executorId: taskId, frameworkId, runId, phase: 'launching', taskIds: [taskId], launchedAt: now, executorKind: 'command', limitation: undefined });
+    return [{ kind: 'launch-executor', executorId: taskId, frameworkId, runId, taskId, executorKind: 'command', resources: [task.resources] }];
+  }
+
+  // ---- task groups -----------------------------------------------------------------
+
+  /**
+   * RUN_TASK_GROUP: every task is recorded (STAGING) under one default executor, launched
+   * as one container whose limits are the sum of the tasks'. A group reusing a task id or
+   * an executor id this agent holds, or meant for another agent, is refused whole:
+   * TASK_ERROR for each of its tasks it does not already hold.
+   */
+  private runTaskGroup(frameworkId: string, framework: FrameworkInfo, executorId: string, tasks: readonly TaskInfo[], now: number): AgentEffect[] {
+    if (framework.id !== frameworkId) {
+      return [log('warn', 'RUN_TASK_GROUP whose framework info does not match its framework id; ignored', { executorId, frameworkId })];
+    }
+    if (tasks.every((t) => this.tasks.get(t.taskId)?.executorId === executorId)) return [log('warn', 'RUN_TASK_GROUP for a group already known; ignored', { executorId })];
+    this.frameworks.set(frameworkId, framework);
+    const existing = this.executors.get(executorId);
+    let problem: string | undefined;
+    if (existing !== undefined && !this.takesMoreGroups(existing, frameworkId)) problem = `executor ${executorId} on agent ${this.agentId} takes no more task groups (${existing.executorKind}, ${existing.shuttingDown === true ? 'shutting down' : existing.phase})`;
+    else if (tasks.some((t) => this.tasks.has(t.taskId))) problem = 'a task id of the group is already in use on this agent';
+    else if (tasks.some((t) => t.agentId !== this.agentId)) problem = `a task of the group is not for agent ${this.agentId}`;
+    else if (new Set(tasks.map((t) => t.taskId)).size !== tasks.length) problem = 'two tasks of the group have the same id';
+    const records: TaskRecord[] = [];
+    const group = ++this.groupSeq;
+    for (const task of tasks) {
+      if (this.tasks.has(task.taskId)) continue;
+      const record: TaskRecord = { task, frameworkId, executorId: problem === undefined ? executorId : undefined, state: TaskState.STAGING, killRequested: false, launched: false, seen: new Set(), group };
+      this.tasks.set(task.taskId, record);
+      records.push(record);
+    }
+    if (problem !== undefined) return records.flatMap((r) => this.agentUpdate(r, TaskState.ERROR, TaskReason.TASK_INVALID, `Task group refused: ${problem}`, now));
+    if (this.drain.state !== 'active') return this.refuseWhileDraining(records, now);
+    if (existing !== undefined) return this.addGroup(existing, records);
+    const runId = this.ids.runId();
+    const taskIds = records.map((r) => r.task.taskId);
+    this.executors.set(executorId, { executorId, frameworkId, runId, phase: 'launching', taskIds, launchedAt: now, executorKind: 'default', limitation: undefined });
+    return [{ kind: 'launch-executor', executorId, frameworkId, runId, taskId: taskIds[0] ?? executorId, executorKind: 'default', resources: records.map((r) => r.task.resources) }];
+  }
+
+  /** A running default executor of the framework that has not been told to shut down takes further groups. */
+  private takesMoreGroups(ex: ExecutorRecord, frameworkId: string): boolean {
+    return ex.executorKind === 'default' && ex.frameworkId === frameworkId && ex.shuttingDown !== true && (ex.phase === 'launching' || ex.phase === 'subscribed' || ex.phase === 'recovering');
+  }
+
+  /** Another group for a running default executor: its container grows, and the group goes now (or at SUBSCRIBE). */
+  private addGroup(ex: ExecutorRecord, records: TaskRecord[]): AgentEffect[] {
+    ex.taskIds.push(...records.map((r) => r.task.taskId));
+    ex.idleSince = undefined;
+    const live = ex.taskIds.flatMap((id) => this.tasks.get(id) ?? []).filter((t) => !isTerminal(t.state));
+    const effects: AgentEffect[] = [{ kind: 'update-container', executorId: ex.executorId, resources: live.map((t) => t.task.resources) }];
+    if (ex.phase === 'subscribed') {
+      for (const r of records) r.launched = true;
+      effects.push({ kind: 'send-executor', executorId: ex.executorId, message: { type: 'LAUNCH_GROUP', tasks: records.map((r) => r.task) } });
+    }
+    return effects;
+  }
+
+  /** Default executors whose tasks have all ended are shut down once idle `lingerMs` (they exit after their last reports). */
+  private idleDefaultExecutors(now: number): AgentEffect[] {
+    const effects: AgentEffect[] = [];
+    for (const ex of this.executors.values()) {
+      if (ex.executorKind !== 'default' || ex.phase !== 'subscribed' || ex.shuttingDown === true) continue;
+      const busy = ex.taskIds.some((id) => {
+        const t = this.tasks.get(id);
+        return t !== undefined && !isTerminal(t.state);
+      });
+      if (busy) {
+        ex.idleSince = undefined;
+        continue;
+      }
+      ex.idleSince ??= now;
+      if (now - ex.idleSince < this.lingerMs) continue;
+      ex.shuttingDown = true;
+      effects.push(log('debug', 'default executor idle; shutting it down', { executorId: ex.executorId }), { kind: 'send-executor', executorId: ex.executorId, message: { type: 'SHUTDOWN' } });
+    }
+    return effects;
   }
 
   private killTask(taskId: string, frameworkId: string, gracePeriodMs: number | undefined, now: number): AgentEffect[] {
@@ -483,18 +815,22 @@ export class AgentCore {
       return [{ kind: 'send-executor', executorId: ex.executorId, message: { type: 'KILL', taskId, gracePeriodMs: grace } }];
     }
     if (ex.phase === 'launching') {
-      t.killRequested = true;
       ex.phase = 'killed-during-launch';
-      return [
-        { kind: 'kill-executor', executorId: ex.executorId, reason: 'task killed before its executor subscribed' },
-        ...this.agentUpdate(t, TaskState.KILLED, TaskReason.TASK_KILLED_DURING_LAUNCH, 'Task killed before its executor subscribed', now),
-      ];
+      // A task group goes down whole (its executor never started any of it).
+      const doomed = ex.executorKind === 'default' ? ex.taskIds.flatMap((id) => this.tasks.get(id) ?? []).filter((o) => !isTerminal(o.state)) : [t];
+      const effects: AgentEffect[] = [{ kind: 'kill-executor', executorId: ex.executorId, reason: 'task killed before its executor subscribed' }];
+      for (const o of doomed) {
+        o.killRequested = true;
+        effects.push(...this.agentUpdate(o, TaskState.KILLED, TaskReason.TASK_KILLED_DURING_LAUNCH, 'Task killed before its executor subscribed', now));
+      }
+      return effects;
     }
+    if (ex.phase === 'recovering') return this.killWhileRecovering(ex, t);
     return [log('info', 'asked to kill a task whose executor is already going away', { taskId, phase: ex.phase })];
   }
 
   private subscribe(ex: ExecutorRecord, call: ExecutorSubscribeMessage): ExecutorCallResult {
-    if (ex.phase !== 'launching' && ex.phase !== 'subscribed') {
+    if (ex.phase !== 'launching' && ex.phase !== 'subscribed' && ex.phase !== 'recovering') {
       return reject('UNKNOWN_EXECUTOR', `executor ${ex.executorId} is being killed or has exited (${ex.phase})`);
     }
     ex.phase = 'subscribed';
@@ -506,11 +842,20 @@ export class AgentCore {
       effects.push(...r.effects);
       if (!r.ok) effects.push(log('warn', 'dropped an unacknowledged update sent at resubscription', { taskId: status.taskId, reason: r.reason }));
     }
+    const toLaunch: TaskRecord[] = [];
     for (const taskId of ex.taskIds) {
       const t = this.tasks.get(taskId);
       if (t === undefined || t.launched || isTerminal(t.state)) continue;
       t.launched = true;
-      effects.push({ kind: 'send-executor', executorId: ex.executorId, message: { type: 'LAUNCH', task: t.task } });
+      toLaunch.push(t);
+    }
+    if (ex.executorKind === 'default' && toLaunch.length > 0) {
+      // Each task group goes to its executor whole, in one message.
+      for (const group of new Set(toLaunch.map((t) => t.group))) {
+        effects.push({ kind: 'send-executor', executorId: ex.executorId, message: { type: 'LAUNCH_GROUP', tasks: toLaunch.filter((t) => t.group === group).map((t) => t.task) } });
+      }
+    } else {
+      for (const t of toLaunch) effects.push({ kind: 'send-executor', executorId: ex.executorId, message: { type: 'LAUNCH', task: t.task } });
     }
     return ok(effects);
   }
@@ -530,7 +875,7 @@ export class AgentCore {
       const why = `illegal transition ${t.state} → ${status.state}`;
       return reject('INVALID', why, [log('warn', `ignored executor update: ${why}`, { taskId: t.task.taskId, uuid })]);
     }
-    return ok(this.apply(t, { ...status, uuid, source: TaskSource.EXECUTOR, agentId: this.agentId, executorId: ex.executorId }));
+    return ok(this.apply(t, { ...withLimitation({ ...status, agentId: this.agentId, executorId: ex.executorId }, ex.limitation), uuid, source: TaskSource.EXECUTOR }));
   }
 
   /** An update the agent itself generates (source AGENT). */
@@ -572,7 +917,9 @@ export class AgentCore {
     const t = this.tasks.get(taskId);
     if (t === undefined || !isTerminal(t.state) || this.updates.hasPending(taskId)) return [];
     const ex = t.executorId === undefined ? undefined : this.executors.get(t.executorId);
-    if (ex !== undefined && ex.phase !== 'exited') return [];
+    // A default executor lives on for more groups: its finished tasks are forgotten meanwhile.
+    const running = ex !== undefined && ex.phase !== 'exited';
+    if (running && ex.executorKind !== 'default') return [];
     this.completed.set(taskId, this.onAgent(t));
     for (const oldest of this.completed.keys()) {
       if (this.completed.size <= this.maxCompleted) break;
@@ -582,7 +929,7 @@ export class AgentCore {
     this.updates.forget(taskId);
     if (ex !== undefined) {
       ex.taskIds = ex.taskIds.filter((id) => id !== taskId);
-      if (ex.taskIds.length === 0) this.executors.delete(ex.executorId);
+      if (ex.taskIds.length === 0 && !running) this.executors.delete(ex.executorId);
     }
     if (![...this.tasks.values()].some((other) => other.frameworkId === t.frameworkId)) this.frameworks.delete(t.frameworkId);
     return [log('debug', 'forgot a finished task', { taskId, state: t.state })];
@@ -597,8 +944,16 @@ function reject(code: RejectionCode, reason: string, effects: AgentEffect[] = []
   return { ok: false, code, reason, effects };
 }
 
-/** "exited with status 3", "was terminated by signal SIGKILL", "could not start: …". */
+/** A FAILED status of a task whose container hit a limit carries the limitation's reason and message. */
+function withLimitation(status: TaskStatus, limitation: Limitation | undefined): TaskStatus {
+  if (limitation === undefined || status.state !== TaskState.FAILED) return status;
+  const detail = status.message === undefined ? limitation.message : `${limitation.message}; ${status.message}`;
+  return { ...status, reason: limitation.reason, message: detail };
+}
+
+/** "exited with status 3", "was terminated by signal SIGKILL", "could not start: …", "exited while the agent was down". */
 export function describeExit(exit: ExecutorExit): string {
+  if (exit.gone !== undefined) return `exited ${exit.gone}`;
   if (exit.error !== undefined) return `could not start: ${exit.error}`;
   if (exit.signal !== undefined) return `was terminated by signal ${exit.signal}`;
   return `exited with status ${exit.exitCode ?? 'unknown'}`;

@@ -51,3 +51,22 @@ export class ExecutorLaunchError extends Error {
     this.executorId = executorId;
   }
 }
+
+/** The isolator asked for with `--isolation` cannot work on this host; the message says why. */
+export class IsolatorUnavailableError extends AgentConfigError {
+  /** The isolator that was asked for. */
+  readonly isolator: string;
+  constructor(isolator: string, problem: string, options?: { cause?: unknown }) {
+    super('--isolation', `--isolation ${isolator} cannot be used on this host: ${problem}`, options);
+    this.name = 'IsolatorUnavailableError';
+    this.isolator = isolator;
+  }
+}
+
+/** The agent's checkpoint cannot be used (unreadable, not of this version, another agent's). */
+export class AgentCheckpointError extends Error {
+  constructor(path: string, problem: string, options?: { cause?: unknown }) {
+    super(`agent checkpoint ${path}: ${problem}; move it aside to start without recovery, or use --recover=cleanup`, options);
+    this.name = 'AgentCheckpointError';
+  }
+}

@@ -10,10 +10,13 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { isValidToken } from '../../protocol/subjects.js';
+import type { AgentSnapshot } from '../../protocol/agent-state.js';
 import type { NatsConnection } from '../runtime/nats.js';
 import { parseAttributes } from './attributes.js';
 import { AgentConfigError, AgentIdFileError } from './errors.js';
+import { createIsolator, DEFAULT_CGROUPS_ROOT, ISOLATION_MODES, type IsolationMode } from './isolation/index.js';
 import { resolveResources } from './resources-detect.js';
+import { RECOVER_MODES, type RecoverMode } from './recovery.js';
 import { AgentShell, type AgentState } from './shell.js';
 
 /** Options of `startAgent`; flags of `nesos agent` map onto them. */
@@ -44,6 +47,22 @@ export interface AgentOptions {
   registrationRetryMs?: number;
   /** How long `stop` waits for executors to exit before killing them (default 5000 ms). */
   shutdownTimeoutMs?: number;
+  /** Which isolator confines tasks (default `auto`: cgroups v2, else v1, else posix). */
+  isolation?: IsolationMode;
+  /** Parent of the agents' cgroups (default `nesos`): relative to the agent's own cgroup, or absolute. */
+  cgroupsRoot?: string;
+  /** Keep a finished sandbox this long at most (default one week; less as the disk fills). */
+  gcDelayMs?: number;
+  /** Disk fraction kept free when computing how long sandboxes stay (default 0.1). */
+  gcDiskHeadroom?: number;
+  /** How often the disk is looked at and due sandboxes removed (default 60 s). */
+  diskWatchIntervalMs?: number;
+  /** Executors found running at start: `reconnect` (default: take them back) or `cleanup` (kill them). */
+  recover?: RecoverMode;
+  /** After a restart, kill a recovered executor that has not subscribed again after this long (default 5 s). */
+  executorReregistrationTimeoutMs?: number;
+  /** A default executor idle this long is shut down; until then further groups reuse it (default 1 s). */
+  defaultExecutorLingerMs?: number;
 }
 
 /** A running agent. */
@@ -54,6 +73,8 @@ export interface AgentHandle {
   stop(): Promise<void>;
   /** A read-only picture of the agent (tasks, executors with pids, registration). */
   state(): AgentState;
+  /** The agent's state as GET_STATE answers it (with each container's usage). */
+  snapshot(): Promise<AgentSnapshot>;
 }
 
 /** The name of the file that keeps the agent's id in its work dir. */
@@ -114,6 +135,22 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
   } catch {
     throw new AgentConfigError('--executor-entry', `the command executor ${executorEntry} does not exist (run "npm run build" first)`);
   }
+  const isolation = options.isolation ?? 'auto';
+  if (!ISOLATION_MODES.includes(isolation)) throw new AgentConfigError('--isolation', `invalid --isolation "${String(isolation)}": use one of ${ISOLATION_MODES.join(', ')}`);
+  const cgroupsRoot = options.cgroupsRoot ?? DEFAULT_CGROUPS_ROOT;
+  if (!/^\/?[A-Za-z0-9_~.-]+(\/[A-Za-z0-9_~.-]+)*$/.test(cgroupsRoot) || cgroupsRoot.split('/').some((s) => s === '..' || s === '.')) {
+    throw new AgentConfigError('--cgroups-root', `invalid --cgroups-root "${cgroupsRoot}": use names of letters, digits, "-", "_", "~" or "." separated by "/"`);
+  }
+  if (options.gcDiskHeadroom !== undefined && !(options.gcDiskHeadroom >= 0 && options.gcDiskHeadroom <= 1)) {
+    throw new AgentConfigError('--gc-disk-headroom', `invalid --gc-disk-headroom ${options.gcDiskHeadroom}: give a fraction from 0 to 1`);
+  }
+  if (options.diskWatchIntervalMs !== undefined && !(options.diskWatchIntervalMs >= 10)) {
+    throw new AgentConfigError('--disk-watch-interval', `invalid --disk-watch-interval ${options.diskWatchIntervalMs} ms: give at least 10ms`);
+  }
+  if (options.recover !== undefined && !RECOVER_MODES.includes(options.recover)) {
+    throw new AgentConfigError('--recover', `invalid --recover "${String(options.recover)}": use ${RECOVER_MODES.join(' or ')}`);
+  }
+  const isolator = createIsolator({ mode: isolation, agentId: id, cgroupsRoot });
   const shell = new AgentShell({
     nc: options.nc,
     natsServers: options.natsServers,
@@ -126,7 +163,14 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
     updatePublishRetryMs: options.updatePublishRetryMs ?? 2000,
     registrationRetryMs: options.registrationRetryMs ?? 2000,
     ...(options.shutdownTimeoutMs !== undefined && { shutdownTimeoutMs: options.shutdownTimeoutMs }),
+    isolator,
+    ...(options.gcDelayMs !== undefined && { gcDelayMs: options.gcDelayMs }),
+    ...(options.gcDiskHeadroom !== undefined && { gcDiskHeadroom: options.gcDiskHeadroom }),
+    ...(options.diskWatchIntervalMs !== undefined && { diskWatchIntervalMs: options.diskWatchIntervalMs }),
+    ...(options.recover !== undefined && { recover: options.recover }),
+    ...(options.executorReregistrationTimeoutMs !== undefined && { executorReregistrationTimeoutMs: options.executorReregistrationTimeoutMs }),
+    ...(options.defaultExecutorLingerMs !== undefined && { defaultExecutorLingerMs: options.defaultExecutorLingerMs }),
   });
   await shell.start();
-  return { id, stop: () => shell.stop(), state: () => shell.state() };
+  return { id, stop: () => shell.stop(), state: () => shell.state(), snapshot: () => shell.mailbox.run(() => shell.snapshot()) };
 }

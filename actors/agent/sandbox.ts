@@ -49,7 +49,13 @@ export async function createRunSandbox(workDir: string, owner: SandboxOwner, run
   const link = latestLink(workDir, owner);
   const temp = `${link}.${runId}.tmp`;
   try {
-    await mkdir(dir, { recursive: true });
+    try {
+      await mkdir(dir, { recursive: true });
+    } catch (e) {
+      // the sandbox collector may have removed an empty parent at that very moment: once more
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      await mkdir(dir, { recursive: true });
+    }
     await rm(temp, { force: true });
     await symlink(runId, temp); // relative: the tree can be moved
     await rename(temp, link);

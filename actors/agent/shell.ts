@@ -7,10 +7,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import { utimes } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { MasterReplyToAgent, MasterToAgent, type AgentToMaster } from '../../protocol/agent.js';
-import { ExecutorCall } from '../../protocol/executor.js';
-import { FilesCall } from '../../protocol/files.js';
+import { AgentStateCall, type AgentExecutorView, type AgentSnapshot } from '../../protocol/agent-state.js';
+import { ExecutorCall, type ExecutorEvent } from '../../protocol/executor.js';
 import type { Resources } from '../../protocol/resources.js';
 import type { AgentInfo } from '../../protocol/schema.js';
 import type { StoredStatus } from '../../protocol/updates.js';
@@ -20,8 +21,15 @@ import type { NatsConnection } from '../runtime/nats.js';
 import { ensureUpdateStream, publishUpdate } from '../runtime/update-stream.js';
 import { AgentCore, type AgentEffect, type ExecutorExit, type ExecutorView, type MasterResult, type TaskView } from './core.js';
 import { killProcessTree, launchExecutor } from './executor-launcher.js';
-import { serveFilesCall } from './files.js';
-import { createRunSandbox } from './sandbox.js';
+import { FilesServer } from './files-server.js';
+import { containerLimits, type Isolator } from './isolation/index.js';
+import { isSameProcessRunning, readProcStat } from './isolation/proc.js';
+import { DEFAULT_DISK_WATCH_INTERVAL_MS, DEFAULT_GC_DELAY_MS, DEFAULT_GC_DISK_HEADROOM } from './gc.js';
+import { sweepSandboxes } from './gc-sweeper.js';
+import { createRunSandbox, runDir } from './sandbox.js';
+import { CHECKPOINT_FILE, CHECKPOINT_VERSION, Checkpointer, coreCheckpointOf, readCheckpoint, type AgentCheckpointFile } from './checkpoint.js';
+import { AgentCheckpointError } from './errors.js';
+import { killOrphans, planRecovery, whenGone, type RecoverMode } from './recovery.js';
 
 /** Options of the agent's shell (see `startAgent` for the user-facing ones). */
 export interface AgentShellOptions {
@@ -52,6 +60,22 @@ export interface AgentShellOptions {
   reregisterJitterMs?: number;
   /** Wait for each PubAck of a status update (default 2000 ms). */
   publishTimeoutMs?: number;
+  /** Confines and meters executors' tasks (chosen by `--isolation`). */
+  isolator: Isolator;
+  /** How often the isolator looks for containers over their limits (default 250 ms). */
+  limitCheckIntervalMs?: number;
+  /** Keep a finished sandbox this long at most (default one week; less as the disk fills). */
+  gcDelayMs?: number;
+  /** Disk fraction kept free when computing how long sandboxes stay (default 0.1). */
+  gcDiskHeadroom?: number;
+  /** How often the disk is looked at and due sandboxes removed (default 60 s). */
+  diskWatchIntervalMs?: number;
+  /** What to do with executors found running at start (default `reconnect`). */
+  recover?: RecoverMode;
+  /** After a restart, kill a recovered executor that has not subscribed again after this long (default 5 s). */
+  executorReregistrationTimeoutMs?: number;
+  /** A default executor idle this long is shut down; until then further groups reuse it (default 1 s). */
+  defaultExecutorLingerMs?: number;
 }
 
 /** An executor as `state` shows it: the core's view plus its process. */
@@ -69,12 +93,16 @@ export interface AgentState {
   registered: boolean;
   epoch: number | undefined;
   masterId: string | undefined;
+  /** The isolator in use and what it works with. */
+  isolation: Record<string, string>;
   tasks: TaskView[];
   executors: ExecutorState[];
 }
 
 interface RunningExecutor {
   pid: number;
+  /** The process's start time (/proc), to tell it from a later process with the same pid. */
+  startTime: number | undefined;
   sandbox: string;
   exited: Promise<ExecutorExit>;
 }
@@ -89,27 +117,47 @@ export class AgentShell extends Actor {
   private follower: LeaderFollower | undefined;
   private readonly js: JetStreamClient;
   private ensuringStream: Promise<void> | undefined;
+  private readonly isolator: Isolator;
+  private limitTimer: ReturnType<typeof setInterval> | undefined;
+  private files: FilesServer | undefined;
+  private gcTimer: ReturnType<typeof setInterval> | undefined;
+  /** What was taken back from the checkpoint at start (shown in the state). */
+  private recoveryInfo: AgentSnapshot['recovery'];
+  private sweeping: Promise<void> | undefined;
+  private readonly checkpointer: Checkpointer;
 
   constructor(options: AgentShellOptions) {
     super({ nc: options.nc, cluster: options.cluster, kind: 'agent', id: options.info.id, logger: options.logger });
     this.options = options;
+    this.isolator = options.isolator;
     this.core = new AgentCore({
       info: options.info,
       ids: { uuid: () => randomUUID(), runId: () => randomUUID() },
       updatePublishRetryMs: options.updatePublishRetryMs,
       registrationRetryMs: options.registrationRetryMs,
       ...(options.executorRegistrationTimeoutMs !== undefined && { executorRegistrationTimeoutMs: options.executorRegistrationTimeoutMs }),
+      ...(options.executorReregistrationTimeoutMs !== undefined && { executorReregistrationTimeoutMs: options.executorReregistrationTimeoutMs }),
+      ...(options.defaultExecutorLingerMs !== undefined && { defaultExecutorLingerMs: options.defaultExecutorLingerMs }),
+    });
+    this.checkpointer = new Checkpointer({
+      workDir: options.workDir,
+      build: () => this.mailbox.run(() => this.checkpointFile()),
+      onError: (e) => this.log.error({ err: e }, 'could not write the checkpoint'),
     });
     this.js = jetstream(options.nc);
   }
 
-  /** Subscribes, makes sure the updates stream exists, then starts registering and ticking. */
+  /** Takes back what the checkpoint holds, makes sure the updates stream exists, subscribes, then starts registering and ticking. */
   async start(): Promise<void> {
     await this.ensureStream();
+    const recovered = await this.recoverFromCheckpoint();
     this.listen(this.subjects.masterToAgent(this.id), MasterToAgent, (m) => this.perform(this.core.onMasterMessage(m, Date.now())));
     this.serve(this.subjects.executorToAgentWildcard(this.id), ExecutorCall, (call, origin) => this.executorCall(call, origin));
-    this.serve(this.subjects.agentFilesWildcard(this.id), FilesCall, (call) => serveFilesCall(this.options.workDir, this.id, call));
+    this.serve(this.subjects.agentStateWildcard(this.id), AgentStateCall, async () => ({ type: 'AGENT_STATE', state: await this.snapshot() }));
+    this.files = new FilesServer({ nc: this.nc, subject: this.subjects.agentFilesWildcard(this.id), workDir: this.options.workDir, agentId: this.id, log: this.log });
+    this.files.start();
     await this.nc.flush(); // subscriptions are in place before the master learns of us
+    await this.mailbox.run(() => this.perform(recovered)); // RECONNECT to the executors taken back
     this.follower = followLeader({
       nc: this.nc,
       cluster: this.options.cluster,
@@ -119,8 +167,10 @@ export class AgentShell extends Actor {
     });
     const tickMs = Math.min(100, Math.max(10, Math.floor(this.options.updatePublishRetryMs / 4)));
     this.timer = setInterval(() => this.tick(), tickMs);
+    this.limitTimer = setInterval(() => this.mailbox.post(() => this.checkLimits()), this.options.limitCheckIntervalMs ?? 250);
+    this.gcTimer = setInterval(() => void this.collectGarbage(), this.options.diskWatchIntervalMs ?? DEFAULT_DISK_WATCH_INTERVAL_MS);
     this.tick();
-    this.log.info({ resources: this.options.resources.toString(), attributes: this.options.info.attributes }, 'agent started');
+    this.log.info({ resources: this.options.resources.toString(), attributes: this.options.info.attributes, isolation: this.isolator.describe() }, 'agent started');
   }
 
   /** A read-only picture of the agent. */
@@ -134,9 +184,55 @@ export class AgentShell extends Actor {
       registered: view.registered,
       epoch: view.epoch,
       masterId: view.masterId,
+      isolation: this.isolator.describe(),
       tasks: view.tasks,
       executors: view.executors.map((e) => ({ ...e, pid: this.processes.get(e.executorId)?.pid, sandbox: this.processes.get(e.executorId)?.sandbox })),
     };
+  }
+
+  /**
+   * The agent's state as GET_STATE answers it: the core's view, the isolator, each
+   * executor's process, sandbox and container usage. Call it in the mailbox (GET_STATE
+   * does) or accept a picture that may be a message old.
+   */
+  async snapshot(): Promise<AgentSnapshot> {
+    const view = this.core.view();
+    const executors: AgentExecutorView[] = [];
+    for (const e of view.executors) {
+      const p = this.processes.get(e.executorId);
+      const usage = e.phase === 'exited' ? undefined : await this.isolator.usage(e.executorId);
+      const rss = p === undefined ? undefined : readProcStat(p.pid)?.rssBytes;
+      executors.push(
+        definedOnly({
+          executorId: e.executorId,
+          frameworkId: e.frameworkId,
+          runId: e.runId,
+          kind: e.executorKind,
+          phase: e.phase,
+          taskIds: e.taskIds,
+          pid: p?.pid,
+          sandbox: p?.sandbox,
+          limitation: e.limitation,
+          usage: usage === undefined ? undefined : definedOnly(usage),
+          executorMemBytes: rss,
+        }),
+      );
+    }
+    return definedOnly({
+      id: this.id,
+      hostname: this.options.info.hostname,
+      resources: this.options.resources.toString(),
+      attributes: { ...this.options.info.attributes },
+      registered: view.registered,
+      epoch: view.epoch,
+      masterId: view.masterId,
+      isolation: this.isolator.describe(),
+      drain: definedOnly(view.drain),
+      recovery: this.recoveryInfo,
+      tasks: view.tasks.map((t) => definedOnly(t)),
+      executors,
+      timestamp: Date.now(),
+    });
   }
 
   /**
@@ -150,6 +246,9 @@ export class AgentShell extends Actor {
 
   private async shutdown(): Promise<void> {
     if (this.timer !== undefined) clearInterval(this.timer);
+    if (this.limitTimer !== undefined) clearInterval(this.limitTimer);
+    if (this.gcTimer !== undefined) clearInterval(this.gcTimer);
+    await this.sweeping;
     this.follower?.stop();
     const running = [...this.processes.keys()];
     this.log.info({ executors: running.length }, 'stopping agent');
@@ -166,7 +265,11 @@ export class AgentShell extends Actor {
     }
     // The last updates (TASK_KILLED, ...) go into the stream before the agent is gone.
     if (!(await this.published(3000))) this.log.warn({ unpublished: this.core.unpublished }, 'stopping with status updates not yet in the stream');
+    await this.files?.stop();
+    await this.mailbox.run(() => this.checkpointer.changed()); // after the exits queued so far
+    await this.checkpointer.flush();
     await super.stop();
+    await this.isolator.close();
     this.log.info('agent stopped');
   }
 
@@ -175,14 +278,17 @@ export class AgentShell extends Actor {
   }
 
   private executorCall(call: ExecutorCall, origin: Origin): ReplyMessage {
+    const before = this.limitationBeforeUpdate(call);
     const result = this.core.onExecutorCall(call, origin.principal);
+    const effects = [...before, ...result.effects];
     // Effects (SUBSCRIBED, LAUNCH, ACKNOWLEDGED, ...) go out after the reply: the next mailbox job.
-    if (result.effects.length > 0) this.mailbox.post(() => this.perform(result.effects));
+    if (effects.length > 0) this.mailbox.post(() => this.perform(effects));
     if (!result.ok) throw new Rejection(result.code, result.reason);
     return { type: 'OK' };
   }
 
   private async perform(effects: AgentEffect[]): Promise<void> {
+    if (effects.length > 0) this.checkpointer.changed();
     for (const effect of effects) {
       switch (effect.kind) {
         case 'log':
@@ -195,13 +301,18 @@ export class AgentShell extends Actor {
           this.publishUpdate(effect.frameworkId, effect.status);
           break;
         case 'send-executor':
-          this.publish(this.subjects.agentToExecutor(this.id, effect.executorId), effect.message);
+          this.sendExecutor(effect.executorId, effect.message);
           break;
         case 'kill-executor':
           this.killExecutor(effect.executorId, effect.reason);
           break;
         case 'launch-executor':
           await this.launch(effect);
+          break;
+        case 'update-container':
+          await this.isolator.update({ containerId: effect.executorId, limits: containerLimits(effect.resources) }).catch((e: unknown) =>
+            this.log.warn({ err: e, executorId: effect.executorId }, 'could not change the container\'s limits'),
+          );
           break;
       }
     }
@@ -249,22 +360,154 @@ export class AgentShell extends Actor {
 
   private async launch(effect: Extract<AgentEffect, { kind: 'launch-executor' }>): Promise<void> {
     const { executorId, frameworkId, runId } = effect;
+    let prepared = false;
     try {
       if (this.stopping !== undefined) throw new Error('the agent is stopping');
       const sandbox = await createRunSandbox(this.options.workDir, { agentId: this.id, frameworkId, executorId }, runId);
-      const launched = launchExecutor({ executorId, entry: this.options.executorEntry, sandbox, env: this.executorEnv(executorId, frameworkId, sandbox) });
-      const running: RunningExecutor = { pid: launched.pid, sandbox, exited: launched.exited };
+      const container = await this.isolator.prepare({ containerId: executorId, limits: containerLimits(effect.resources) });
+      prepared = true;
+      const env = { ...this.executorEnv(executorId, frameworkId, sandbox), NESOS_EXECUTOR_KIND: effect.executorKind, NESOS_CGROUP_PROCS: container.joinFiles.join(':') };
+      const launched = launchExecutor({ executorId, entry: this.options.executorEntry, sandbox, env });
+      this.isolator.watch(executorId, launched.pid);
+      const running: RunningExecutor = { pid: launched.pid, startTime: readProcStat(launched.pid)?.startTime, sandbox, exited: launched.exited };
       this.processes.set(executorId, running);
+      this.checkpointer.changed();
       this.log.info({ executorId, taskId: effect.taskId, pid: launched.pid, sandbox }, 'launched executor');
       void launched.exited.then((exit) => {
         if (this.processes.get(executorId) === running) this.processes.delete(executorId);
-        this.mailbox.post(() => this.perform(this.core.onExecutorExited(executorId, exit, Date.now())));
+        this.mailbox.post(() => this.executorEnded(executorId, exit, sandbox));
       });
     } catch (e) {
       const error = e instanceof Error ? e.message : String(e);
       this.log.error({ executorId, err: e }, 'could not launch executor');
       await this.perform(this.core.onExecutorExited(executorId, { error }, Date.now()));
+      if (prepared) await this.isolator.cleanup(executorId);
     }
+  }
+
+  // ---- checkpoint and recovery --------------------------------------------------------
+
+  /** Events to executors; an ACKNOWLEDGED waits until the checkpoint holding its update is on disk. */
+  private sendExecutor(executorId: string, message: ExecutorEvent): void {
+    const subject = this.subjects.agentToExecutor(this.id, executorId);
+    if (message.type === 'ACKNOWLEDGED') this.checkpointer.afterWrite(() => this.publish(subject, message));
+    else this.publish(subject, message);
+  }
+
+  /** The checkpoint file's content now (run in the mailbox). */
+  private checkpointFile(): AgentCheckpointFile {
+    const processes: AgentCheckpointFile['processes'] = {};
+    for (const [id, p] of this.processes) processes[id] = { pid: p.pid, sandbox: p.sandbox, ...(p.startTime !== undefined && { startTime: p.startTime }) };
+    return { version: CHECKPOINT_VERSION, agentId: this.id, savedAt: Date.now(), isolator: this.isolator.kind, core: this.core.checkpoint(), processes };
+  }
+
+  /**
+   * Reads the checkpoint (if any) and takes back what it holds: the core's tasks and
+   * executors, the containers and processes of executors still running (reconnect) or
+   * kills them (cleanup); executors found dead are reported. Returns the effects to
+   * perform once subscribed (RECONNECT to each executor taken back, updates to send).
+   */
+  private async recoverFromCheckpoint(): Promise<AgentEffect[]> {
+    const file = await readCheckpoint(this.options.workDir);
+    if (file === undefined) return [];
+    if (file.agentId !== this.id) throw new AgentCheckpointError(CHECKPOINT_FILE, `belongs to agent ${file.agentId}, not ${this.id}`);
+    const mode = this.options.recover ?? 'reconnect';
+    const now = Date.now();
+    const fates = planRecovery(file, mode, (pid, startTime) => isSameProcessRunning(pid, startTime));
+    const reattach = new Set(fates.filter((f) => f.fate === 'reattach').map((f) => f.executorId));
+    const effects = this.core.recover(coreCheckpointOf(file), now).filter((e) => e.kind !== 'send-executor' || reattach.has(e.executorId));
+    const limitsOf = (executorId: string) => containerLimits(file.core.tasks.filter((t) => t.executorId === executorId).map((t) => t.task.resources));
+    await this.isolator.recover(fates.filter((f) => f.fate === 'reattach').map((f) => ({ containerId: f.executorId, limits: limitsOf(f.executorId), pid: f.pid })));
+    for (const f of fates) {
+      if (f.fate === 'reattach' && f.pid !== undefined) {
+        const running: RunningExecutor = { pid: f.pid, startTime: f.startTime, sandbox: f.sandbox ?? '', exited: whenGone(f.pid, f.startTime).then(() => ({ gone: 'with a status this agent cannot know (a previous agent process started it)' })) };
+        this.processes.set(f.executorId, running);
+        void running.exited.then((exit) => {
+          if (this.processes.get(f.executorId) === running) this.processes.delete(f.executorId);
+          this.mailbox.post(() => this.executorEnded(f.executorId, exit, running.sandbox));
+        });
+      } else if (f.fate === 'kill' || f.fate === 'gone') {
+        if (f.fate === 'kill' && f.pid !== undefined) killProcessTree(f.pid, 'SIGKILL');
+        const how = f.fate === 'kill' ? 'when killed at agent start (--recover=cleanup)' : 'while the agent was down';
+        effects.push(...this.core.onExecutorExited(f.executorId, { gone: how }, now));
+        if (f.sandbox !== undefined) killOrphans(f.sandbox);
+        await this.isolator.cleanup(f.executorId);
+      }
+    }
+    const gone = fates.filter((f) => f.fate === 'gone').length;
+    this.recoveryInfo = { mode, executors: fates.length, reattached: reattach.size, gone };
+    this.log.info({ mode, executors: fates.length, reattached: reattach.size, gone, killed: fates.filter((f) => f.fate === 'kill').length }, 'recovered from the checkpoint');
+    return effects;
+  }
+
+  // ---- isolation: limits, and the container's end ------------------------------------
+
+  /**
+   * An executor process ended: its tasks are settled first (limitation reasons included),
+   * then its container goes, and its sandbox's mtime marks the end (the collector's clock).
+   */
+  private async executorEnded(executorId: string, exit: ExecutorExit, sandbox: string | undefined): Promise<void> {
+    const limitation = this.isolator.limitation(executorId);
+    if (limitation !== undefined) await this.perform(this.core.onContainerLimitation(executorId, limitation, Date.now()));
+    await this.perform(this.core.onExecutorExited(executorId, exit, Date.now()));
+    await this.isolator.cleanup(executorId);
+    if (sandbox !== undefined) {
+      const now = new Date();
+      await utimes(sandbox, now, now).catch(() => undefined);
+    }
+  }
+
+  // ---- sandbox garbage collection ----------------------------------------------------
+
+  /** One sweep (never two at once): finished sandboxes past their age are removed. */
+  collectGarbage(): Promise<void> {
+    this.sweeping ??= this.sweep().finally(() => {
+      this.sweeping = undefined;
+    });
+    return this.sweeping;
+  }
+
+  private async sweep(): Promise<void> {
+    try {
+      const inUse = await this.mailbox.run(() => this.runsInUse());
+      const result = await sweepSandboxes({
+        workDir: this.options.workDir,
+        gcDelayMs: this.options.gcDelayMs ?? DEFAULT_GC_DELAY_MS,
+        gcDiskHeadroom: this.options.gcDiskHeadroom ?? DEFAULT_GC_DISK_HEADROOM,
+        inUse,
+        now: Date.now(),
+      });
+      if (result.removed.length > 0) this.log.info({ removed: result.removed.length, diskUsage: result.diskUsage.toFixed(3), maxAgeMs: Math.round(result.maxAgeMs) }, 'removed finished sandboxes');
+    } catch (e) {
+      this.log.warn({ err: e }, 'sandbox collection failed; will try again');
+    }
+  }
+
+  /** The run directories of every executor the agent still holds. */
+  private runsInUse(): Set<string> {
+    const out = new Set<string>();
+    for (const e of this.core.view().executors) out.add(runDir(this.options.workDir, { agentId: this.id, frameworkId: e.frameworkId, executorId: e.executorId }, e.runId));
+    for (const p of this.processes.values()) out.add(p.sandbox);
+    return out;
+  }
+
+  /** Periodic: containers over a limit are destroyed (the core decides what their tasks become). */
+  private async checkLimits(): Promise<void> {
+    for (const { containerId, limitation } of this.isolator.check()) {
+      await this.perform(this.core.onContainerLimitation(containerId, limitation, Date.now()));
+    }
+  }
+
+  /**
+   * Before a FAILED update reaches the core, asks the isolator whether the container hit a
+   * limit (the kernel's OOM kill is counted before the task dies, so the answer is already
+   * there): the core then reports the limitation's reason instead of a bare exit.
+   */
+  private limitationBeforeUpdate(call: ExecutorCall): AgentEffect[] {
+    const statuses = call.type === 'UPDATE' ? [call.status] : call.type === 'SUBSCRIBE' ? call.unacknowledged : [];
+    if (!statuses.some((s) => s.state === 'TASK_FAILED')) return [];
+    const limitation = this.isolator.limitation(call.executorId);
+    return limitation === undefined ? [] : this.core.onContainerLimitation(call.executorId, limitation, Date.now());
   }
 
   private executorEnv(executorId: string, frameworkId: string, sandbox: string): Record<string, string> {
@@ -290,6 +533,11 @@ export class AgentShell extends Actor {
     const pids = killProcessTree(p.pid, 'SIGKILL');
     this.log.info({ executorId, pid: p.pid, pids, reason }, 'killed executor');
   }
+}
+
+/** The object without its undefined properties (they have no place on the wire). */
+function definedOnly<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
 /** Resolves true if `promise` settles within `ms`, false otherwise. */

@@ -1,11 +1,12 @@
 /**
- * The command executor process, started by an agent (one per task): reads NESOS_* from its
- * environment, connects to NATS, runs the task, and exits 0 when it has been reported.
- * Bad environment: exits 2 with a message on stderr (which the agent keeps in executor.log).
+ * The executor process, started by an agent: the command executor (one per task) or the
+ * default executor (one per task group), as NESOS_EXECUTOR_KIND says. It reads NESOS_* from
+ * its environment, connects to NATS, runs its tasks, and exits 0 when they have been
+ * reported. Bad environment: exits 2 with a message on stderr (kept in executor.log).
  */
 import { connectNats } from '../runtime/nats.js';
 import { createRootLogger } from '../runtime/logger.js';
-import { CommandExecutor } from './command-executor.js';
+import { ExecutorShell } from './shell.js';
 import { readExecutorEnv, type ExecutorEnv } from './core.js';
 import { ExecutorEnvError } from './errors.js';
 
@@ -21,7 +22,7 @@ export async function runExecutorProcess(env: Readonly<Record<string, string | u
   }
   const logger = createRootLogger({ destination: 2, pretty: false });
   const nc = await connectNats({ servers: settings.natsUrl.split(','), name: `nesos-executor-${settings.executorId}` });
-  const executor = new CommandExecutor({ ...settings, nc, logger });
+  const executor = new ExecutorShell({ ...settings, nc, logger });
   // Detached from any terminal, but an operator may still signal us: stop the task first.
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => executor.shutdown());
   const code = await executor.run();

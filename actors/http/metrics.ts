@@ -33,7 +33,7 @@ export const METRIC_NAMES = [
   'nesos_event_stream_clients',
 ] as const;
 
-type CounterKey = Exclude<keyof MasterMetrics, 'lastAllocationSeconds'>;
+type CounterKey = Exclude<keyof MasterMetrics, 'lastAllocationSeconds' | 'decodeErrors' | 'callsRejected' | 'decodeErrorCounts' | 'rejectionCounts'>;
 
 /** The metrics registry of one HTTP server. */
 export class MetricsExporter {
@@ -42,6 +42,7 @@ export class MetricsExporter {
   private readonly amounts = new ResourceAmounts();
   private readonly gauges;
   private readonly counters: Record<CounterKey, Counter>;
+  private readonly refusals: { decodeErrors: Counter; callsRejected: Counter };
   private chain: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -51,7 +52,7 @@ export class MetricsExporter {
   ) {
     const r = [this.registry];
     const gauge = (name: string, help: string, labelNames: string[] = []) => new Gauge({ name, help, labelNames, registers: r });
-    const counter = (name: string, help: string) => new Counter({ name, help, registers: r });
+    const counter = (name: string, help: string, labelNames: string[] = []) => new Counter({ name, help, labelNames, registers: r });
     this.gauges = {
       leader: gauge('nesos_master_leader', '1 while this master leads, else 0'),
       epoch: gauge('nesos_master_epoch', 'epoch (leader term) of the leader this master knows'),
@@ -71,10 +72,12 @@ export class MetricsExporter {
       leaderChanges: counter('nesos_master_leader_changes_total', 'leader changes this master has seen'),
       messagesReceived: counter('nesos_messages_received_total', 'messages the master received'),
       messagesSent: counter('nesos_messages_sent_total', 'messages the master sent'),
-      decodeErrors: counter('nesos_decode_errors_total', 'messages that could not be decoded'),
-      callsRejected: counter('nesos_calls_rejected_total', 'requests answered REJECTED'),
       allocationRuns: counter('nesos_allocation_runs_total', 'allocation runs'),
       allocationSecondsTotal: counter('nesos_allocation_seconds_total', 'time spent in allocation runs'),
+    };
+    this.refusals = {
+      decodeErrors: counter('nesos_decode_errors_total', 'messages that could not be decoded, by message union and protocol code', ['union', 'code']),
+      callsRejected: counter('nesos_calls_rejected_total', 'requests answered REJECTED, by code', ['code']),
     };
     if (processMetrics) collectDefaultMetrics({ register: this.registry });
   }
@@ -106,6 +109,10 @@ export class MetricsExporter {
         counter.inc(Math.max(0, m[key]));
       }
       g.lastAllocation.set(m.lastAllocationSeconds);
+      this.refusals.decodeErrors.reset();
+      for (const { union, code, count } of m.decodeErrorCounts) this.refusals.decodeErrors.inc({ union, code }, Math.max(0, count));
+      this.refusals.callsRejected.reset();
+      for (const { code, count } of m.rejectionCounts) this.refusals.callsRejected.inc({ code }, Math.max(0, count));
     }
     return this.registry.metrics();
   }

@@ -101,7 +101,7 @@ function refuseTask(step: Step, framework: FrameworkRecord, task: TaskInfo, stat
  * tasks do not use goes back to the allocator with the call's filter (default 5 s).
  */
 export function onAccept(step: Step, framework: FrameworkRecord, call: z.infer<typeof AcceptCall>): void {
-  const tasks = call.operations.flatMap((op) => (op.type === 'LAUNCH' ? op.tasks : []));
+  const tasks = call.operations.flatMap((op) => (op.type === 'LAUNCH' || op.type === 'LAUNCH_GROUP' ? op.tasks : []));
   const offers: OfferRecord[] = [];
   let invalid: string | undefined;
   for (const id of new Set(call.offerIds)) {
@@ -133,6 +133,12 @@ export function onAccept(step: Step, framework: FrameworkRecord, call: z.infer<t
   const idsInCall = new Set<string>();
   let used = Resources.empty();
   for (const op of call.operations) {
+    if (op.type === 'LAUNCH_GROUP') {
+      const before = remaining;
+      remaining = launchGroup(step, framework, op, agentId, remaining, idsInCall, role);
+      used = used.add(before.subtract(remaining));
+      continue;
+    }
     if (op.type !== 'LAUNCH') {
       remaining = applyOfferOperation(step, framework, agentId, role, remaining, op);
       continue;
@@ -175,7 +181,7 @@ function applyOfferOperation(
   agentId: string,
   role: string,
   remaining: Resources,
-  op: Exclude<z.infer<typeof AcceptCall>['operations'][number], { type: 'LAUNCH' }>,
+  op: Exclude<z.infer<typeof AcceptCall>['operations'][number], { type: 'LAUNCH' | 'LAUNCH_GROUP' }>,
 ): Resources {
   const agent = step.state.agents.get(agentId);
   if (agent === undefined) return remaining;
@@ -244,8 +250,44 @@ function validateTask(
   return resources;
 }
 
-/** Records a valid task as STAGING and sends it to its agent. */
-function launch(step: Step, framework: FrameworkRecord, info: TaskInfo, resources: Resources, role: string): void {
+/**
+ * LAUNCH_GROUP: every task is checked as for LAUNCH; if any is invalid, all get TASK_ERROR
+ * (a group is atomic). Otherwise all are recorded and sent in one RUN_TASK_GROUP. Returns
+ * what is left of the offers.
+ */
+function launchGroup(
+  step: Step,
+  framework: FrameworkRecord,
+  op: Extract<z.infer<typeof AcceptCall>['operations'][number], { type: 'LAUNCH_GROUP' }>,
+  agentId: string,
+  remaining: Resources,
+  idsInCall: Set<string>,
+  role: string,
+): Resources {
+  let left = remaining;
+  const checked: Resources[] = [];
+  let problem: string | undefined;
+  for (const task of op.tasks) {
+    const result = validateTask(step, framework, task, agentId, left, idsInCall);
+    idsInCall.add(task.taskId);
+    if (typeof result === 'string') {
+      problem ??= `task ${task.taskId} of the group: ${result}`;
+      continue;
+    }
+    left = left.subtract(result);
+    checked.push(result);
+  }
+  if (problem !== undefined) {
+    for (const task of op.tasks) refuseTask(step, framework, task, TaskState.ERROR, TaskReason.TASK_INVALID, `Task group invalid: ${problem}`);
+    return remaining;
+  }
+  op.tasks.forEach((task, i) => launch(step, framework, task, checked[i] ?? Resources.empty(), role, false));
+  step.toAgent(agentId, { type: 'RUN_TASK_GROUP', frameworkId: framework.id, framework: framework.info, executorId: op.executorId, tasks: op.tasks });
+  return left;
+}
+
+/** Records a valid task as STAGING and (unless it belongs to a group, sent whole) sends it to its agent. */
+function launch(step: Step, framework: FrameworkRecord, info: TaskInfo, resources: Resources, role: string, send = true): void {
   const key = taskKey(framework.id, info.taskId);
   const task: TaskRecord = {
     frameworkId: framework.id,
@@ -261,5 +303,5 @@ function launch(step: Step, framework: FrameworkRecord, info: TaskInfo, resource
   step.state.tasks.set(key, task);
   framework.tasks.add(key);
   step.state.agents.get(info.agentId)?.tasks.add(key);
-  step.toAgent(info.agentId, { type: 'RUN_TASK', frameworkId: framework.id, framework: framework.info, task: info });
+  if (send) step.toAgent(info.agentId, { type: 'RUN_TASK', frameworkId: framework.id, framework: framework.info, task: info });
 }

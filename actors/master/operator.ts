@@ -84,6 +84,7 @@ export function reactivateAgent(step: Step, agentId: string): void {
   const agent = agentOf(step, agentId);
   if (agent.deactivated !== true) return;
   agent.deactivated = false;
+  if (agent.draining === true) step.toAgent(agent.id, { type: 'REACTIVATE_AGENT' });
   agent.draining = false;
   agent.goneWhenDrained = false;
   if (inAllocator(agent)) step.allocator({ op: 'addAgent', agentId: agent.id, total: agent.total, used: usedOn(step, agent) });
@@ -91,8 +92,10 @@ export function reactivateAgent(step: Step, agentId: string): void {
 }
 
 /**
- * DRAIN_AGENT: deactivate the agent and kill its tasks, each with its own grace period
- * capped by `maxGracePeriodMs`; with `markGone`, the agent is marked gone once drained.
+ * DRAIN_AGENT: deactivate the agent and send it DRAIN_AGENT: the agent kills its tasks,
+ * each with its own grace period capped by `maxGracePeriodMs`, and drops tasks that still
+ * arrive (as Mesos's DrainSlaveMessage). With `markGone`, the agent is marked gone once
+ * drained.
  */
 export function drainAgent(step: Step, call: z.infer<typeof DrainAgent>): void {
   const agent = agentOf(step, call.agentId);
@@ -100,11 +103,7 @@ export function drainAgent(step: Step, call: z.infer<typeof DrainAgent>): void {
   agent.draining = true;
   agent.goneWhenDrained = call.markGone === true;
   registryPut(step, agent);
-  for (const task of liveTasks(step, agent)) {
-    const own = task.info.killPolicy?.gracePeriodMs;
-    const grace = call.maxGracePeriodMs === undefined ? own : Math.min(own ?? call.maxGracePeriodMs, call.maxGracePeriodMs);
-    step.toAgent(agent.id, { type: 'KILL_TASK', frameworkId: task.frameworkId, taskId: task.info.taskId, ...(grace !== undefined && { gracePeriodMs: grace }) });
-  }
+  step.toAgent(agent.id, { type: 'DRAIN_AGENT', ...(call.maxGracePeriodMs !== undefined && { maxGracePeriodMs: call.maxGracePeriodMs }) });
   finishDrains(step);
 }
 

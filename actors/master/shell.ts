@@ -93,6 +93,7 @@ export class MasterShell extends Actor {
       logger: this.log,
       mayAct,
       onUpdate: (update) => this.mailbox.post(() => this.applyUpdate(update)),
+      refusals: this.refusals,
       ...(options.updatesMaxAgeMs !== undefined && { maxAgeMs: options.updatesMaxAgeMs }),
     });
   }
@@ -162,8 +163,10 @@ export class MasterShell extends Actor {
     return {
       messagesReceived: this.counters.received,
       messagesSent: this.counters.sent,
-      decodeErrors: this.counters.decodeErrors,
-      callsRejected: this.counters.rejected,
+      decodeErrors: this.refusals.decodeErrors,
+      callsRejected: this.refusals.rejectedTotal,
+      decodeErrorCounts: this.refusals.decodeErrorCounts(),
+      rejectionCounts: this.refusals.rejectionCounts(),
       leaderChanges: 0,
       allocationRuns: this.allocator.runs,
       allocationSecondsTotal: this.allocator.secondsTotal,

@@ -12,6 +12,7 @@
  * the same id, with jittered exponential backoff, until SUBSCRIBED comes back; after every
  * SUBSCRIBED it asks for the state of all tasks (implicit RECONCILE) unless told not to.
  */
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
@@ -206,6 +207,18 @@ export class Scheduler extends Actor {
   async launch(offer: Offer, tasks: readonly TaskSpec[], filters?: Filters): Promise<TaskInfo[]> {
     const infos = buildLaunch(offer, tasks);
     await this.accept([offer.id], [{ type: 'LAUNCH', tasks: infos }], filters);
+    return infos;
+  }
+
+  /**
+   * Launches a task group on one offer (ACCEPT with one LAUNCH_GROUP): the tasks run in one
+   * default executor (`executorId`, default `group-<uuid>`), are delivered together, and
+   * when one fails or is killed the others are killed. Returns the TaskInfos sent.
+   */
+  async launchGroup(offer: Offer, tasks: readonly TaskSpec[], options: { executorId?: string; filters?: Filters } = {}): Promise<TaskInfo[]> {
+    const infos = buildLaunch(offer, tasks);
+    const executorId = options.executorId ?? `group-${randomUUID()}`;
+    await this.accept([offer.id], [{ type: 'LAUNCH_GROUP', executorId, tasks: infos }], options.filters);
     return infos;
   }
 

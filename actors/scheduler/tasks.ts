@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { ResourceParseError } from '../../protocol/resource-errors.js';
 import { Resources } from '../../protocol/resources.js';
-import { TaskInfo, type Offer, type ResourcesWire } from '../../protocol/schema.js';
+import type { z } from 'zod';
+import { TaskInfo, type HealthCheck, type Offer, type ResourcesWire } from '../../protocol/schema.js';
 import { InvalidTaskError, TasksDoNotFitError } from './errors.js';
 import { offerResources } from './offer-pool.js';
 
@@ -24,6 +25,8 @@ export interface TaskSpec {
   env?: Record<string, string>;
   /** How the task is stopped: SIGTERM, then SIGKILL after `gracePeriodMs`. */
   killPolicy?: { gracePeriodMs: number };
+  /** How the executor checks the task's health (COMMAND, HTTP or TCP; Mesos's defaults). */
+  healthCheck?: z.input<typeof HealthCheck>;
   /** Free key/value labels. */
   labels?: Record<string, string>;
 }
@@ -47,6 +50,7 @@ export function buildTaskInfo(offer: Offer, spec: TaskSpec, makeId: () => string
       ...(command.user !== undefined && { user: command.user }),
     },
     ...(spec.killPolicy !== undefined && { killPolicy: spec.killPolicy }),
+    ...(spec.healthCheck !== undefined && { healthCheck: spec.healthCheck }),
     ...(spec.labels !== undefined && { labels: spec.labels }),
   };
   const parsed = TaskInfo.safeParse(draft);

@@ -24,8 +24,8 @@ beforeAll(async () => {
     callback: (_err, msg) => {
       subjectsSeen.push(msg.subject);
       const call = decode(FilesCall, msg.data);
-      if (!call.ok) {
-        msg.respond(encode({ type: 'REJECTED', code: call.error.code, reason: call.error.message }));
+      if (!call.ok || call.value.type !== 'READ') {
+        msg.respond(encode({ type: 'REJECTED', code: call.ok ? 'INVALID' : call.error.code, reason: call.ok ? 'READ only' : call.error.message }));
         return;
       }
       const { offset, length } = call.value;

@@ -181,10 +181,11 @@ describe('agent core: RUN_TASK', () => {
     const h = new AgentHarness();
     h.register();
     const effects = h.runTask('t1');
-    expect(effects).toEqual([{ kind: 'launch-executor', executorId: 't1', frameworkId: 'f1', runId: 'run-1', taskId: 't1' }]);
+    const resources = [task('t1').resources];
+    expect(effects).toEqual([{ kind: 'launch-executor', executorId: 't1', frameworkId: 'f1', runId: 'run-1', taskId: 't1', executorKind: 'command', resources }]);
     expect(h.taskView('t1')).toEqual({ taskId: 't1', frameworkId: 'f1', executorId: 't1', state: S.STAGING, killRequested: false, pendingUpdates: 0 });
-    expect(h.executorView('t1')).toEqual({ executorId: 't1', frameworkId: 'f1', runId: 'run-1', phase: 'launching', taskIds: ['t1'] });
-    expect(h.runTask('t2')).toEqual([{ kind: 'launch-executor', executorId: 't2', frameworkId: 'f1', runId: 'run-2', taskId: 't2' }]);
+    expect(h.executorView('t1')).toEqual({ executorId: 't1', frameworkId: 'f1', runId: 'run-1', phase: 'launching', taskIds: ['t1'], executorKind: 'command', limitation: undefined });
+    expect(h.runTask('t2')).toEqual([{ kind: 'launch-executor', executorId: 't2', frameworkId: 'f1', runId: 'run-2', taskId: 't2', executorKind: 'command', resources }]);
   });
 
   it('ignores RUN_TASK for a task it already has (a resent RUN_TASK launches nothing twice)', () => {

@@ -86,6 +86,12 @@ describe('readExecutorEnv', () => {
       frameworkId: 'f1',
       sandbox: SANDBOX,
       path: '/usr/local/bin:/usr/bin:/bin',
+      joinFiles: [],
+      mode: 'command',
+    });
+    expect(readExecutorEnv({ ...env, NESOS_EXECUTOR_KIND: 'default', NESOS_CGROUP_PROCS: '/c/memory/cgroup.procs:/c/cpu/cgroup.procs' })).toMatchObject({
+      mode: 'default',
+      joinFiles: ['/c/memory/cgroup.procs', '/c/cpu/cgroup.procs'],
     });
     expect(readExecutorEnv({ ...env, PATH: '/opt/bin' }).path).toBe('/opt/bin');
   });
@@ -142,7 +148,7 @@ describe('executor core: launch', () => {
         kind: 'send-update',
         status: { taskId: 't1', state: S.STARTING, agentId: 'a1', executorId: 't1', source: TaskSource.EXECUTOR, uuid: 'u-1', timestamp: T0 / 1000 },
       },
-      { kind: 'spawn', command: 'echo hi', cwd: SANDBOX, env: taskEnvironment(taskInfo(), { sandbox: SANDBOX, path: '/usr/bin:/bin' }) },
+      { kind: 'spawn', taskId: 't1', command: 'echo hi', cwd: SANDBOX, env: taskEnvironment(taskInfo(), { sandbox: SANDBOX, path: '/usr/bin:/bin' }) },
     ]);
     expect(core.taskState).toBe(S.STARTING);
   });
@@ -180,7 +186,7 @@ describe('executor core: the command ends', () => {
     const core = running();
     const effects = core.onTaskExited({ exitCode: 0, signal: null }, T0 + 100);
     expect(effects).toEqual([
-      { kind: 'signal', signal: 'SIGKILL' },
+      { kind: 'signal', taskId: 't1', signal: 'SIGKILL' },
       {
         kind: 'send-update',
         status: {

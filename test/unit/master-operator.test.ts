@@ -78,12 +78,15 @@ describe('operator calls on the master core', () => {
     expect(allocatorCalls(effects)).toEqual([]);
   });
 
-  it('DRAIN_AGENT deactivates the agent and kills its tasks with the grace period capped', () => {
+  it('DRAIN_AGENT deactivates the agent and tells it to drain with the grace period cap; REACTIVATE_AGENT ends the drain on the agent', () => {
     const h = withTask();
     const { effects } = h.core.onOperatorCall({ type: 'DRAIN_AGENT', agentId: 'a1', maxGracePeriodMs: 2000 }, h.now);
-    // t1's own grace period is 9 s; the drain caps it at 2 s.
-    expect(toAgent(effects, 'a1')).toEqual([{ type: 'KILL_TASK', frameworkId: 'f1', taskId: 't1', gracePeriodMs: 2000, epoch: EPOCH }]);
+    // the agent kills t1 with min(its own 9 s, 2 s) and drops new tasks
+    expect(toAgent(effects, 'a1')).toEqual([{ type: 'DRAIN_AGENT', maxGracePeriodMs: 2000, epoch: EPOCH }]);
     expect(h.core.state.agents.get('a1')).toMatchObject({ deactivated: true, draining: true });
+    const back = h.core.onOperatorCall({ type: 'REACTIVATE_AGENT', agentId: 'a1' }, h.now);
+    expect(toAgent(back.effects, 'a1')).toEqual([{ type: 'REACTIVATE_AGENT', epoch: EPOCH }]);
+    expect(h.core.state.agents.get('a1')).toMatchObject({ deactivated: false, draining: false });
   });
 
   it('DRAIN_AGENT with markGone marks the agent gone once its tasks ended', () => {

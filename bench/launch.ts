@@ -1,0 +1,275 @@
+/**
+ * `npm run bench:launch`: how close one agent comes to the rate at which this machine can
+ * spawn processes. In one run it measures
+ *
+ *   (a) the raw rate of spawning `/bin/true` with execa, one at a time and 8 at a time;
+ *   (b) the rate at which one agent takes tasks running `/bin/true` from ACCEPT to
+ *       TASK_FINISHED, with the command executor (one executor process per task) and with
+ *       task groups (one default executor per group), keeping a window of tasks in flight,
+ *       and the p50/p99 latency from ACCEPT to TASK_RUNNING (and to TASK_FINISHED);
+ *
+ * and reports (b)/(a), against the better of the two raw rates. Also the resident memory
+ * of one idle executor process (the overhead outside each container). One JSON line per
+ * measurement on stdout. Not a timed test: figures go to docs/performance.md.
+ *
+ *     node dist/bench/launch.js [--quick] [--tasks 1000] [--group-size 25] [--groups-in-flight 2]
+ *                               [--command-tasks 60] [--command-in-flight 8] [--isolation auto]
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
+import { execa } from 'execa';
+import { request } from '../actors/runtime/request.js';
+import { connectNats } from '../actors/runtime/nats.js';
+import { silentLogger } from '../actors/runtime/logger.js';
+import { Resources, Scheduler, buildTaskInfo, offerResources, type Offer, type OfferOperation, type TaskSpec, type TaskStatus } from '../actors/scheduler/index.js';
+import { waitForState } from '../bin/readiness.js';
+import { AgentStateReplies } from '../protocol/agent-state.js';
+import { Subjects } from '../protocol/subjects.js';
+import { TaskState, isTerminal } from '../protocol/task-state.js';
+import { BenchCluster } from './sim/cluster.js';
+import { NESOS_BIN } from '../bin/paths.js';
+import { CLOCK_TICKS, readProcStat } from '../actors/agent/isolation/proc.js';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    tasks: { type: 'string' },
+    'group-size': { type: 'string', default: '25' },
+    'groups-in-flight': { type: 'string', default: '2' },
+    'command-tasks': { type: 'string' },
+    'command-in-flight': { type: 'string', default: '8' },
+    isolation: { type: 'string', default: 'auto' },
+    /** Write CPU profiles of the master and the agent there (node --cpu-prof). */
+    'profile-dir': { type: 'string' },
+  },
+});
+const QUICK = args.quick === true;
+const GROUP_TASKS = Number(args.tasks ?? (QUICK ? 200 : 1000));
+const GROUP_SIZE = Number(args['group-size']);
+const GROUPS_IN_FLIGHT = Number(args['groups-in-flight']);
+const COMMAND_TASKS = Number(args['command-tasks'] ?? (QUICK ? 24 : 60));
+const COMMAND_IN_FLIGHT = Number(args['command-in-flight']);
+const TASK_RESOURCES = 'cpus:0.1;mem:16';
+
+function emit(line: Record<string, unknown>): void {
+  process.stdout.write(JSON.stringify({ bench: 'launch', ...line }) + '\n');
+}
+
+/** CPU time (user + system) a process has used, ms; 0 when it is gone. */
+function cpuMs(pid: number): number {
+  const stat = readProcStat(pid);
+  return stat === undefined ? 0 : ((stat.utime + stat.stime) * 1000) / CLOCK_TICKS;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+}
+
+function round(n: number, digits = 1): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
+
+/** (a) spawns of /bin/true with execa: `width` at a time, `count` in all; returns spawns per second. */
+async function rawRate(count: number, width: number): Promise<number> {
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < count) {
+        next++;
+        await execa('/bin/true');
+      }
+    }),
+  );
+  return count / ((performance.now() - t0) / 1000);
+}
+
+interface Timing {
+  acceptedAt: number;
+  /** Launched in the first ACCEPT (a task group's executor then starts cold). */
+  first: boolean;
+  runningAt?: number;
+  finishedAt?: number;
+  state?: string;
+}
+
+/**
+ * (b) Runs `total` tasks of /bin/true on the agent, `perLaunch` per ACCEPT (as one task group
+ * when `group`), at most `inFlight` tasks not yet finished, offers kept until needed.
+ */
+async function agentRate(sched: Scheduler, label: string, total: number, perLaunch: number, inFlight: number, group: boolean) {
+  const timings = new Map<string, Timing>();
+  const groupExecutorId = `bench-${randomUUID().slice(0, 8)}`;
+  const held: Offer[] = [];
+  let launched = 0;
+  let done = 0;
+  let active = 0;
+  let failed = 0;
+  const failures: string[] = [];
+  let pumping = false;
+  let finish: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+
+  const pump = async (): Promise<void> => {
+    if (pumping) return;
+    pumping = true;
+    try {
+      for (;;) {
+        const n = Math.min(perLaunch, total - launched);
+        const needed = Resources.parse(TASK_RESOURCES);
+        let want = Resources.empty();
+        for (let i = 0; i < n; i++) want = want.add(needed);
+        const offered = held.reduce((sum, o) => sum.add(offerResources(o)), Resources.empty());
+        if (n === 0 || active + n > inFlight || !offered.contains(want)) break;
+        // Every offer held (all of the one agent) goes into the ACCEPT: freed resources come back in pieces.
+        const offers = held.splice(0);
+        const specs: TaskSpec[] = Array.from({ length: n }, (_, i) => ({ name: `${label}-${launched + i}`, command: '/bin/true', resources: TASK_RESOURCES }));
+        const tasks = specs.map((spec) => buildTaskInfo(offers[0]!, spec));
+        launched += n;
+        active += n;
+        const at = performance.now();
+        const first = timings.size === 0;
+        for (const t of tasks) timings.set(t.taskId, { acceptedAt: at, first });
+        // Every group names the same default executor: while it runs, it takes them all (one Node process).
+        const operation: OfferOperation = group ? { type: 'LAUNCH_GROUP', executorId: groupExecutorId, tasks } : { type: 'LAUNCH', tasks };
+        await sched.accept(
+          offers.map((o) => o.id),
+          [operation],
+          { refuseSeconds: 0 },
+        );
+      }
+    } finally {
+      pumping = false;
+    }
+  };
+
+  const offOffers = sched.on('offers', (offers) => {
+    held.push(...offers);
+    void pump();
+  });
+  const offUpdates = sched.on('update', (status: TaskStatus) => {
+    const t = timings.get(status.taskId);
+    if (t === undefined) return;
+    const now = performance.now();
+    if (status.state === TaskState.RUNNING && t.runningAt === undefined) t.runningAt = now;
+    if (isTerminal(status.state) && t.finishedAt === undefined) {
+      t.finishedAt = now;
+      t.state = status.state;
+      if (status.state !== TaskState.FINISHED) {
+        failed++;
+        if (failures.length < 3) failures.push(`${status.state} ${status.reason ?? ''} ${status.message ?? ''}`.trim());
+      }
+      done++;
+      active--;
+      if (done === total) finish();
+      else void pump();
+    }
+  });
+  const t0 = performance.now();
+  void pump();
+  await finished;
+  offOffers();
+  offUpdates();
+  if (held.length > 0) await sched.decline(held.map((o) => o.id), { refuseSeconds: 0 }).catch(() => undefined);
+  const all = [...timings.values()];
+  const first = Math.min(...all.map((t) => t.acceptedAt));
+  const last = Math.max(...all.map((t) => t.finishedAt ?? 0));
+  const toRunning = all.flatMap((t) => (t.runningAt === undefined ? [] : [t.runningAt - t.acceptedAt])).sort((a, b) => a - b);
+  const toFinished = all.flatMap((t) => (t.finishedAt === undefined ? [] : [t.finishedAt - t.acceptedAt])).sort((a, b) => a - b);
+  const warm = all.flatMap((t) => (t.runningAt === undefined || t.first ? [] : [t.runningAt - t.acceptedAt])).sort((a, b) => a - b);
+  return {
+    tasks: total,
+    failed,
+    ...(failures.length > 0 && { failures }),
+    seconds: round((last - first) / 1000, 2),
+    wallSeconds: round((performance.now() - t0) / 1000, 2),
+    rate: round(total / ((last - first) / 1000)),
+    acceptToRunningMs: { p50: round(percentile(toRunning, 50)), p90: round(percentile(toRunning, 90)), p99: round(percentile(toRunning, 99)), max: round(toRunning.at(-1) ?? NaN) },
+    /** The same without the first ACCEPT's tasks (for task groups: the executor's cold start). */
+    acceptToRunningAfterFirstMs: { p50: round(percentile(warm, 50)), p99: round(percentile(warm, 99)) },
+    acceptToFinishedMs: { p50: round(percentile(toFinished, 50)), p99: round(percentile(toFinished, 99)) },
+  };
+}
+
+async function main(): Promise<void> {
+  // (a) the machine's raw spawn rate, measured first and last (the figure used is their best)
+  const serial = await rawRate(QUICK ? 100 : 300, 1);
+  const wide = await rawRate(QUICK ? 200 : 600, 8);
+  emit({ case: 'raw-execa', mode: 'serial', spawnsPerSecond: round(serial) });
+  emit({ case: 'raw-execa', mode: '8-wide', spawnsPerSecond: round(wide) });
+
+  const cluster = await BenchCluster.start();
+  let sched: Scheduler | undefined;
+  try {
+    const profile = args['profile-dir'];
+    const masterArgs = ['--allocation-interval', '50'];
+    const agentArgs = ['--isolation', args.isolation ?? 'auto'];
+    const agentResources = 'cpus:64;mem:262144;disk:1024;ports:[31000-32000]';
+    if (profile === undefined) {
+      cluster.startMaster('m1', masterArgs);
+      cluster.startAgent('a1', agentResources, agentArgs);
+    } else {
+      const prof = ['--cpu-prof', '--cpu-prof-dir', profile];
+      cluster.masters.set('m1', cluster.supervisor.start('m1', process.execPath, [...prof, NESOS_BIN, 'master', '--id', 'm1', ...cluster.common, ...masterArgs], join(cluster.dir, 'm1.log')));
+      cluster.agents.push(
+        cluster.supervisor.start('a1', process.execPath, [...prof, NESOS_BIN, 'agent', '--id', 'a1', '--work-dir', join(cluster.dir, 'a1'), '--resources', agentResources, ...cluster.common, ...agentArgs], join(cluster.dir, 'a1.log')),
+      );
+    }
+    const nc = await connectNats({ servers: [cluster.natsUrl], name: 'bench-launch' });
+    await waitForState(nc, cluster.name, (s) => s.agents.some((a) => a.status === 'active'), 20_000, 'bench');
+    const agentState = await request(nc, new Subjects(cluster.name).agentState('a1', 'bench'), { type: 'GET_STATE' }, AgentStateReplies, { timeoutMs: 5000 });
+    const isolator = agentState.type === 'AGENT_STATE' ? agentState.state.isolation.isolator : 'unknown';
+    sched = await Scheduler.connect({ servers: cluster.natsUrl, cluster: cluster.name, framework: { name: 'bench-launch' }, logger: silentLogger() });
+
+    // The executor's own memory, outside every container: one idle command executor.
+    const offer = await sched.waitForOffer('cpus:0.1;mem:16', { timeoutMs: 10_000 });
+    const [idle] = await sched.launch(offer, [{ name: 'idle', command: 'sleep 3', resources: TASK_RESOURCES }], { refuseSeconds: 0 });
+    await new Promise((r) => setTimeout(r, 1500));
+    const seen = await request(nc, new Subjects(cluster.name).agentState('a1', 'bench'), { type: 'GET_STATE' }, AgentStateReplies, { timeoutMs: 5000 });
+    const ex = seen.type === 'AGENT_STATE' ? seen.state.executors.find((e) => e.executorId === idle?.taskId) : undefined;
+    emit({ case: 'executor-memory', isolator, executorRssMiB: ex?.executorMemBytes === undefined ? null : round(ex.executorMemBytes / 1024 / 1024) });
+    await new Promise((r) => setTimeout(r, 2000));
+
+    const reference = Math.max(serial, wide);
+    // CPU time per task, by process (load-independent, unlike the rates on a shared machine).
+    const pids = { master: cluster.masters.get('m1')?.process.pid, agent: cluster.agents[0]?.process.pid, bench: process.pid };
+    const cpuOf = (): Record<string, number> => Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, pid === undefined ? 0 : cpuMs(pid)]));
+    let before = cpuOf();
+    const perTask = (tasks: number): Record<string, number> => {
+      const after = cpuOf();
+      const out = Object.fromEntries(Object.keys(after).map((k) => [k, round(((after[k] ?? 0) - (before[k] ?? 0)) / tasks, 2)]));
+      before = after;
+      return out;
+    };
+    const command = await agentRate(sched, 'cmd', COMMAND_TASKS, COMMAND_IN_FLIGHT, COMMAND_IN_FLIGHT, false);
+    emit({ case: 'command-executor', isolator, inFlight: COMMAND_IN_FLIGHT, ...command, rawSpawnsPerSecond: round(reference), ratio: round(command.rate / reference, 3), cpuMsPerTask: perTask(COMMAND_TASKS) });
+    const groups = await agentRate(sched, 'grp', GROUP_TASKS, GROUP_SIZE, GROUP_SIZE * GROUPS_IN_FLIGHT, true);
+    // The default executor that ran every group lingers a moment after the last one: its CPU time too.
+    const after = await request(nc, new Subjects(cluster.name).agentState('a1', 'bench'), { type: 'GET_STATE' }, AgentStateReplies, { timeoutMs: 5000 });
+    const groupExecutor = after.type === 'AGENT_STATE' ? after.state.executors.find((e) => e.kind === 'default' && e.pid !== undefined) : undefined;
+    const groupCpu = { ...perTask(GROUP_TASKS), ...(groupExecutor?.pid !== undefined && { executor: round(cpuMs(groupExecutor.pid) / GROUP_TASKS, 2) }) };
+    emit({ case: 'task-groups', isolator, groupSize: GROUP_SIZE, groupsInFlight: GROUPS_IN_FLIGHT, ...groups, rawSpawnsPerSecond: round(reference), ratio: round(groups.rate / reference, 3), cpuMsPerTask: groupCpu });
+    const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number);
+    emit({ case: 'machine', cpus: cpus().length, loadAverage: load });
+    await nc.close();
+  } finally {
+    await sched?.close().catch(() => undefined);
+    await cluster.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    process.stderr.write(`bench:launch failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(1);
+  },
+);
