@@ -13,6 +13,7 @@ import { drainCommand, maintenanceCommand } from './commands/maintenance.js';
 import { masterCommand } from './commands/master.js';
 import { quotaCommand, rolesCommand, weightsCommand } from './commands/roles.js';
 import { runCommand } from './commands/run.js';
+import { simulateCommand } from './commands/simulate.js';
 import { stateCommand } from './commands/state.js';
 import { taskCommand, tasksCommand } from './commands/tasks.js';
 import { teardownCommand } from './commands/teardown.js';
@@ -35,6 +36,7 @@ const commands = [
   masterCommand(),
   agentCommand(),
   runCommand(),
+  simulateCommand(),
   // looking at it
   stateCommand(),
   agentsCommand(),

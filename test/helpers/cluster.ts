@@ -117,6 +117,11 @@ export class TestCluster {
     return p;
   }
 
+  /** Starts a long-running `nesos <args>` process of this cluster (e.g. `simulate`); `stop()` stops it. */
+  startNesos(name: string, args: string[]): TestProcess {
+    return this.track(startProcess(name, process.execPath, [NESOS_BIN, ...args], join(this.dir, `${name}.log`)));
+  }
+
   /** Runs the CLI once and returns its exit code and output. */
   async cli(args: string[], timeoutMs = 30_000): Promise<{ code: number | null; output: string }> {
     const p = this.track(startProcess(`cli-${args[0] ?? ''}`, process.execPath, [NESOS_BIN, ...args], join(this.dir, `cli-${randomBytes(3).toString('hex')}.log`)));
