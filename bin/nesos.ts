@@ -26,6 +26,9 @@ const program = new Command('nesos')
   .description('Nesos: a cluster kernel in the spirit of Apache Mesos — resource offers, DRF, actors over NATS')
   .version('0.1.0')
   .showHelpAfterError('(run with --help for usage)')
+  // Options belong to the command they follow: `nesos maintenance start a --nats u` gives
+  // --nats to `start`, not to `maintenance` (which takes the same options).
+  .enablePositionalOptions()
   .exitOverride();
 
 const commands = [

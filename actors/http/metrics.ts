@@ -16,6 +16,7 @@ export const METRIC_NAMES = [
   'nesos_master_leader_changes_total',
   'nesos_tasks',
   'nesos_agents',
+  'nesos_maintenance_agents',
   'nesos_frameworks',
   'nesos_offers',
   'nesos_resources_total',
@@ -57,6 +58,7 @@ export class MetricsExporter {
       epoch: gauge('nesos_master_epoch', 'epoch (leader term) of the leader this master knows'),
       tasks: gauge('nesos_tasks', 'tasks by state (running and completed the master still holds)', ['state']),
       agents: gauge('nesos_agents', 'agents by status', ['status']),
+      maintenance: gauge('nesos_maintenance_agents', 'agents in the maintenance schedule, by mode (DRAINING, DOWN)', ['mode']),
       frameworks: gauge('nesos_frameworks', 'frameworks, by whether they are connected', ['connected']),
       offers: gauge('nesos_offers', 'outstanding offers'),
       total: gauge('nesos_resources_total', 'resources of active agents, by kind and reservation role (* unreserved)', ['resource', 'role']),
@@ -98,7 +100,7 @@ export class MetricsExporter {
     g.leader.set(role.leading ? 1 : 0);
     g.epoch.set(role.leader?.epoch ?? 0);
     g.streams.set(this.streamClients());
-    for (const gauge of [g.tasks, g.agents, g.frameworks, g.offers, g.total, g.allocated, g.offered, g.idle]) gauge.reset();
+    for (const gauge of [g.tasks, g.agents, g.maintenance, g.frameworks, g.offers, g.total, g.allocated, g.offered, g.idle]) gauge.reset();
     if (role.leading) this.setClusterGauges(await this.source.snapshot());
     const m = this.source.metrics?.();
     if (m !== undefined) {
@@ -120,6 +122,11 @@ export class MetricsExporter {
     const s = summarize(state, this.amounts);
     for (const [state, n] of Object.entries(s.tasksByState)) g.tasks.set({ state }, n);
     for (const [status, n] of Object.entries(s.agentsByStatus)) g.agents.set({ status }, n);
+    if (state.maintenance !== undefined) {
+      g.maintenance.set({ mode: 'DRAINING' }, 0);
+      g.maintenance.set({ mode: 'DOWN' }, 0);
+      for (const { mode } of state.maintenance.agents) g.maintenance.inc({ mode });
+    }
     g.frameworks.set({ connected: 'true' }, s.frameworks.connected);
     g.frameworks.set({ connected: 'false' }, s.frameworks.total - s.frameworks.connected);
     g.offers.set(s.offers);

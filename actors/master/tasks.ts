@@ -10,6 +10,7 @@ import { canTransition } from '../../protocol/task-lifecycle.js';
 import { TaskReason, TaskSource, TaskState, isTerminal } from '../../protocol/task-state.js';
 import type { z } from 'zod';
 import type { Step } from './context.js';
+import { recordStatus } from './task-history.js';
 import { inAllocator, taskKey, type FrameworkRecord, type TaskRecord } from './state.js';
 
 /** True when the framework declared PARTITION_AWARE. */
@@ -38,7 +39,7 @@ export function masterStatus(step: Step, task: { taskId: string; agentId?: strin
 export function applyStatus(step: Step, task: TaskRecord, status: TaskStatus): boolean {
   if (task.state !== status.state && !canTransition(task.state, status.state)) return false;
   task.state = status.state;
-  task.status = status;
+  recordStatus(task, status);
   if (isTerminal(task.state)) recoverTaskResources(step, task);
   return true;
 }
