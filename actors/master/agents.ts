@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import type { ExecutorToFramework, ExitedExecutor, RegisterAgent, TaskOnAgent } from '../../protocol/agent.js';
 import { Resources } from '../../protocol/resources.js';
+import { canTransition } from '../../protocol/task-lifecycle.js';
 import { TaskReason, TaskState, isTerminal } from '../../protocol/task-state.js';
 import { Rejection, type ReplyMessage } from '../runtime/actor.js';
 import type { Step } from './context.js';
@@ -107,7 +108,10 @@ function reconcileReportedTasks(step: Step, agent: AgentRecord, reported: TaskOn
     if (existing !== undefined) {
       const wasUnreachable = existing.state === TaskState.UNREACHABLE;
       existing.state = r.state;
-      if (wasUnreachable) {
+      // The framework last heard UNREACHABLE: it hears the task's state again only where the
+      // lifecycle allows that move (a task still STAGING stays silent; its own STARTING or
+      // RUNNING comes through the stream and is a legal move from UNREACHABLE).
+      if (wasUnreachable && canTransition(TaskState.UNREACHABLE, r.state)) {
         setStatusFromAgent(step, existing, r.state);
       }
       continue;
@@ -158,7 +162,7 @@ function endReportedTask(step: Step, agent: AgentRecord, r: TaskOnAgent, key: st
 function setStatusFromAgent(step: Step, task: TaskRecord, state: TaskState): void {
   const status = step.withUuid(masterStatus(step, { taskId: task.info.taskId, agentId: task.agentId }, state, TaskReason.RECONCILIATION, 'agent reachable again'));
   recordStatus(task, status);
-  step.publishUpdate(task.frameworkId, status);
+  step.publishUpdate(task.frameworkId, status, task.lastUpdateSeq);
 }
 
 /** HEARTBEAT: an agent the master does not know (or has marked unreachable) must register again. */

@@ -102,9 +102,9 @@ export class Step {
     return { ...status, uuid: this.newId('update') };
   }
 
-  /** Queues a master-made status update for the updates stream. */
-  publishUpdate(frameworkId: string, status: StoredStatus): void {
-    this.effects.push({ kind: 'publish-update', frameworkId, status });
+  /** Queues a master-made status update for the updates stream (`afterSeq`: see the effect). */
+  publishUpdate(frameworkId: string, status: StoredStatus, afterSeq?: number): void {
+    this.effects.push({ kind: 'publish-update', frameworkId, status, ...(afterSeq !== undefined && { afterSeq }) });
   }
 
   /** Queues the creation or deletion of a framework's consumer of the updates stream. */

@@ -43,8 +43,12 @@ export type MasterEffect =
   | { kind: 'registry'; op: RegistryOp }
   /** A line for the master's log. */
   | { kind: 'log'; level: 'info' | 'warn'; msg: string; data?: Record<string, unknown> }
-  /** Publish a status update the master made to the updates stream (in order with those before). */
-  | { kind: 'publish-update'; frameworkId: string; status: StoredStatus }
+  /**
+   * Publish a status update the master made to the updates stream (in order with those
+   * before). `afterSeq`: the task's last stream update the master had applied when it made
+   * this one; the stream must hold nothing newer for the task (else the newer one decides).
+   */
+  | { kind: 'publish-update'; frameworkId: string; status: StoredStatus; afterSeq?: number }
   /**
    * Create a framework's consumer of the updates stream (at SUBSCRIBE), or delete it (when
    * the framework is removed); in order with the consumer operations before.

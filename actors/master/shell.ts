@@ -290,7 +290,7 @@ export class MasterShell extends Actor {
           this.log[effect.level](effect.data ?? {}, effect.msg);
           break;
         case 'publish-update':
-          this.updates.publish(effect.frameworkId, effect.status);
+          this.updates.publish(effect.frameworkId, effect.status, effect.afterSeq);
           break;
         case 'framework-consumer':
           this.updates.frameworkConsumer(effect.op, effect.frameworkId);

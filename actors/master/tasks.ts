@@ -84,7 +84,7 @@ export function completeTask(step: Step, task: TaskRecord): void {
 export function setTaskState(step: Step, task: TaskRecord, state: TaskState, reason: TaskReason, message: string): void {
   const status = step.withUuid(masterStatus(step, { taskId: task.info.taskId, agentId: task.agentId }, state, reason, message));
   if (!applyStatus(step, task, status)) return;
-  step.publishUpdate(task.frameworkId, status);
+  step.publishUpdate(task.frameworkId, status, task.lastUpdateSeq);
   if (isTerminal(state)) completeTask(step, task);
 }
 
@@ -103,7 +103,19 @@ export function onStatusUpdate(step: Step, frameworkId: string, status: StoredSt
   if (task === undefined || (status.agentId !== undefined && status.agentId !== task.agentId)) return;
   if (task.lastUpdateSeq !== undefined && seq <= task.lastUpdateSeq) return;
   task.lastUpdateSeq = seq;
-  if (applyStatus(step, task, status) && isTerminal(task.state)) completeTask(step, task);
+  if (!applyStatus(step, task, status)) return;
+  if (isTerminal(task.state)) {
+    completeTask(step, task);
+    return;
+  }
+  // An update the agent published before the master marked it unreachable, read only now
+  // (the master's UNREACHABLE for the task was refused by the stream as older): the task
+  // is still out of reach, so its framework hears that again.
+  const agent = step.state.agents.get(task.agentId);
+  if (agent?.status === 'unreachable' && status.state !== TaskState.UNREACHABLE) {
+    const aware = isPartitionAware(step.state.frameworks.get(task.frameworkId));
+    setTaskState(step, task, aware ? TaskState.UNREACHABLE : TaskState.LOST, TaskReason.AGENT_UNREACHABLE, `agent ${agent.id} is unreachable`);
+  }
 }
 
 /** KILL from a framework: ask the task's agent to kill it; an unknown task is answered at once. */

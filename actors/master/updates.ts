@@ -9,18 +9,24 @@ import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import { Buckets } from '../../protocol/buckets.js';
 import { Subjects } from '../../protocol/subjects.js';
+import { isTerminal } from '../../protocol/task-state.js';
 import type { StoredStatus } from '../../protocol/updates.js';
 import type { NatsConnection } from '../runtime/nats.js';
 import type { RefusalCounts } from '../runtime/refusals.js';
 import { backoffDelay } from '../runtime/request.js';
+import { UpdateSupersededError } from '../runtime/errors.js';
 import { UpdateFeed, type DeliveredUpdate } from '../runtime/update-feed.js';
 import {
   DEFAULT_UPDATE_STREAM_SETTINGS,
   deleteFrameworkConsumer,
   ensureFrameworkConsumer,
   ensureUpdateStream,
+  lastSequenceOf,
   publishUpdate,
 } from '../runtime/update-stream.js';
+
+/** Tasks whose own latest update sequence a master remembers at most. */
+const MAX_TRACKED_TASKS = 100_000;
 
 /** Options of MasterUpdates. */
 export interface MasterUpdatesOptions {
@@ -49,6 +55,11 @@ export class MasterUpdates {
   private publishing: Promise<void> = Promise.resolve();
   private consumerOps: Promise<void> = Promise.resolve();
   private queued = 0;
+  /**
+   * Per task (`<frameworkId>/<taskId>`), the stream sequence of this master's own latest
+   * update of it; forgotten once the task's terminal update is published. Bounded.
+   */
+  private readonly ownSeq = new Map<string, number>();
   private stopped = false;
   private stopping = false;
 
@@ -74,12 +85,46 @@ export class MasterUpdates {
     this.feed.start();
   }
 
-  /** Queues a master-made update; it is published after those queued before. */
-  publish(frameworkId: string, status: StoredStatus): void {
+  /**
+   * Queues a master-made update; it is published after those queued before. With
+   * `afterSeq` (the task's last update the core had applied when it made this one), or
+   * after an own update of the task, the publish is conditional: the stream takes it only
+   * if the task's subject holds nothing newer. So an update of the task's agent the master
+   * had not read yet (say the agent's TASK_FINISHED, published just before the master
+   * declared the agent unreachable) wins: the master's update is dropped, and the core
+   * decides again when it reads the agent's (`onStatusUpdate`). Interest retention removes
+   * updates every reader has acknowledged, so a refusal is checked against the subject's
+   * last message: when nothing newer is there, the update is published unconditionally.
+   */
+  publish(frameworkId: string, status: StoredStatus, afterSeq?: number): void {
     this.queued += 1;
     const what = `publish update ${status.uuid} (${status.state}) of task ${status.taskId}`;
+    const key = `${frameworkId}/${status.taskId}`;
     this.publishing = this.publishing
-      .then(() => this.persist(what, () => publishUpdate(this.js, this.subjects, { type: 'STATUS_UPDATE', frameworkId, status })))
+      .then(() =>
+        this.persist(what, async () => {
+          const own = this.ownSeq.get(key);
+          const expected = afterSeq === undefined ? own : Math.max(afterSeq, own ?? 0);
+          const record = { type: 'STATUS_UPDATE' as const, frameworkId, status };
+          let seq: number;
+          try {
+            seq = await publishUpdate(this.js, this.subjects, record, 2000, expected);
+          } catch (e) {
+            if (!(e instanceof UpdateSupersededError) || expected === undefined) throw e;
+            const last = await lastSequenceOf(this.options.nc, this.options.cluster, frameworkId, status.taskId);
+            if (last !== undefined && last > expected) {
+              this.log.info({ taskId: status.taskId, state: status.state, expected, last }, 'master-made update dropped: the task has a newer update in the stream, which decides');
+              return;
+            }
+            seq = await publishUpdate(this.js, this.subjects, record, 2000);
+          }
+          this.ownSeq.delete(key);
+          if (!isTerminal(status.state)) {
+            this.ownSeq.set(key, seq);
+            if (this.ownSeq.size > MAX_TRACKED_TASKS) this.ownSeq.delete(this.ownSeq.keys().next().value!);
+          }
+        }),
+      )
       .finally(() => (this.queued -= 1));
   }
 

@@ -79,6 +79,18 @@ export class UpdateStreamError extends Error implements Retryable {
   }
 }
 
+/**
+ * A conditional publish to the updates stream was refused: the task's subject holds an
+ * update newer than the one the publisher expected to follow (JetStream's wrong last
+ * sequence). Not retried: the publisher must read the newer update and decide again.
+ */
+export class UpdateSupersededError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'UpdateSupersededError';
+  }
+}
+
 /** NESOS_JETSTREAM_REPLICAS holds something other than a replica count JetStream takes. */
 export class InvalidReplicasError extends Error implements Retryable {
   readonly retryable = false;

@@ -20,6 +20,7 @@ import {
   AckPolicy,
   DeliverPolicy,
   DiscardPolicy,
+  JetStreamApiCodes,
   JetStreamApiError,
   ReplayPolicy,
   RetentionPolicy,
@@ -36,7 +37,7 @@ import { Buckets } from '../../protocol/buckets.js';
 import { encode } from '../../protocol/codec.js';
 import { Subjects } from '../../protocol/subjects.js';
 import type { StatusUpdateRecord } from '../../protocol/updates.js';
-import { UpdateStreamError } from './errors.js';
+import { UpdateStreamError, UpdateSupersededError } from './errors.js';
 import { jetStreamReplicas } from './replicas.js';
 
 const NS_PER_MS = 1_000_000;
@@ -187,13 +188,46 @@ export async function deleteFrameworkConsumer(nc: NatsConnection, cluster: strin
 /**
  * Publishes one update to the stream and waits for the stream's acknowledgement (PubAck);
  * resolves with the update's stream sequence. The uuid is the message id, so publishing
- * the same update again within the duplicate window stores it once. Throws UpdateStreamError.
+ * the same update again within the duplicate window stores it once. With
+ * `expectLastSubjectSeq`, the stream stores it only if the task's subject holds nothing
+ * newer than that sequence; otherwise throws UpdateSupersededError. Other failures throw
+ * UpdateStreamError.
  */
-export async function publishUpdate(js: JetStreamClient, subjects: Subjects, record: StatusUpdateRecord, timeoutMs = 2000): Promise<number> {
+export async function publishUpdate(js: JetStreamClient, subjects: Subjects, record: StatusUpdateRecord, timeoutMs = 2000, expectLastSubjectSeq?: number): Promise<number> {
   const subject = subjects.statusUpdate(record.frameworkId, record.status.taskId);
-  return wrap(`cannot publish update ${record.status.uuid} of task ${record.status.taskId}`, async () => {
-    const ack = await js.publish(subject, encode(record), { msgID: record.status.uuid, timeout: timeoutMs });
-    return ack.seq;
+  const what = `cannot publish update ${record.status.uuid} of task ${record.status.taskId}`;
+  return wrap(what, async () => {
+    try {
+      const ack = await js.publish(subject, encode(record), {
+        msgID: record.status.uuid,
+        timeout: timeoutMs,
+        ...(expectLastSubjectSeq !== undefined && { expect: { lastSubjectSequence: expectLastSubjectSeq } }),
+      });
+      return ack.seq;
+    } catch (cause) {
+      if (cause instanceof JetStreamApiError && cause.code === JetStreamApiCodes.StreamWrongLastSequence) {
+        throw new UpdateSupersededError(`${what}: the task has an update newer than sequence ${expectLastSubjectSeq}`, { cause });
+      }
+      throw cause;
+    }
+  });
+}
+
+/**
+ * The stream sequence of the last update of a task still in the stream, or undefined when
+ * none is (never published, or removed once every reader acknowledged it).
+ */
+export async function lastSequenceOf(nc: NatsConnection, cluster: string, frameworkId: string, taskId: string, timeoutMs = 2000): Promise<number | undefined> {
+  const subject = new Subjects(cluster).statusUpdate(frameworkId, taskId);
+  return wrap(`cannot read the last update of task ${taskId}`, async () => {
+    const jsm = await manager(nc, timeoutMs);
+    try {
+      const msg = await jsm.streams.getMessage(new Buckets(cluster).updates(), { last_by_subj: subject });
+      return msg?.seq;
+    } catch (e) {
+      if (e instanceof JetStreamApiError && e.code === JetStreamApiCodes.NoMessageFound) return undefined;
+      throw e;
+    }
   });
 }
 
@@ -205,7 +239,7 @@ async function wrap<T>(what: string, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (cause) {
-    if (cause instanceof UpdateStreamError) throw cause;
+    if (cause instanceof UpdateStreamError || cause instanceof UpdateSupersededError) throw cause;
     throw new UpdateStreamError(`${what}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
 }

@@ -15,10 +15,11 @@ import {
   publishUpdate,
 } from '../../actors/runtime/update-stream.js';
 import { Buckets } from '../../protocol/buckets.js';
-import { encode } from '../../protocol/codec.js';
+import { decode, encode } from '../../protocol/codec.js';
 import { Subjects } from '../../protocol/subjects.js';
 import { TaskSource, TaskState, type TaskState as State } from '../../protocol/task-state.js';
-import type { StatusUpdateRecord } from '../../protocol/updates.js';
+import { UpdateRecord, type StatusUpdateRecord } from '../../protocol/updates.js';
+import { MasterUpdates } from '../../actors/master/updates.js';
 import { TestCluster } from '../helpers/cluster.js';
 
 let cluster: TestCluster;
@@ -164,5 +165,53 @@ describe('UpdateFeed', () => {
     } finally {
       await feed.stop();
     }
+  });
+});
+
+describe("the master's own updates", () => {
+  /** Every update of `taskId` still in the stream, as (state, source). */
+  async function stored(buckets: Buckets, subjects: Subjects, frameworkId: string, taskId: string): Promise<Array<[string, string]>> {
+    const info = await jsm.streams.info(buckets.updates(), { subjects_filter: subjects.statusUpdate(frameworkId, taskId) });
+    const out: Array<[string, string]> = [];
+    for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+      const m = await jsm.streams.getMessage(buckets.updates(), { seq }).catch(() => null);
+      if (m === null || m.subject !== subjects.statusUpdate(frameworkId, taskId)) continue;
+      const r = decode(UpdateRecord, m.data);
+      if (r.ok) out.push([r.value.status.state, r.value.status.source ?? '']);
+    }
+    return out;
+  }
+
+  function masterUpdate(taskId: string, uuid: string, state: State): StatusUpdateRecord['status'] {
+    return { taskId, state, source: TaskSource.MASTER, uuid, timestamp: 1 };
+  }
+
+  it('are dropped when the task has an update newer than the one the master decided on, and published when it has not', async () => {
+    const { name, subjects, buckets } = fresh();
+    await ensureUpdateStream(nc, name);
+    await ensureFrameworkConsumer(nc, name, 'fw');
+    const running = await publishUpdate(js, subjects, record('fw', 't1', 'run-1'));
+    // the agent's FINISHED reaches the stream; the master, which had read only RUNNING, declares the task unreachable
+    await publishUpdate(js, subjects, record('fw', 't1', 'fin-1', TaskState.FINISHED));
+    const updates = new MasterUpdates({ nc, cluster: name, logger: silentLogger(), mayAct: () => true, onUpdate: (u) => u.ack() });
+    updates.publish('fw', masterUpdate('t1', 'unr-1', TaskState.UNREACHABLE), running);
+    // a task the master read up to its last update: its update goes in
+    const t2 = await publishUpdate(js, subjects, record('fw', 't2', 'run-2'));
+    updates.publish('fw', masterUpdate('t2', 'unr-2', TaskState.UNREACHABLE), t2);
+    // and a second update after its own one is measured against its own
+    updates.publish('fw', masterUpdate('t2', 'lost-2', TaskState.LOST));
+    // a task whose updates were all acknowledged and removed (interest retention): nothing newer is there, so it goes in
+    updates.publish('fw', masterUpdate('t3', 'unr-3', TaskState.UNREACHABLE), 41);
+    await updates.stop(10_000);
+    expect(await stored(buckets, subjects, 'fw', 't1')).toEqual([
+      [TaskState.RUNNING, TaskSource.EXECUTOR],
+      [TaskState.FINISHED, TaskSource.EXECUTOR],
+    ]);
+    expect(await stored(buckets, subjects, 'fw', 't2')).toEqual([
+      [TaskState.RUNNING, TaskSource.EXECUTOR],
+      [TaskState.UNREACHABLE, TaskSource.MASTER],
+      [TaskState.LOST, TaskSource.MASTER],
+    ]);
+    expect(await stored(buckets, subjects, 'fw', 't3')).toEqual([[TaskState.UNREACHABLE, TaskSource.MASTER]]);
   });
 });

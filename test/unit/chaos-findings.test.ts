@@ -1,6 +1,5 @@
-// Bugs `nesos chaos` found in code its author may not change, each as a check that fails
-// today. They are marked `it.fails` so the suite stays green while they are open: once a
-// fix lands, vitest reports the check as passing unexpectedly — then drop `.fails`.
+// Bugs `nesos chaos` found, each kept as a regression check (one marked `it.fails` while
+// it is open: once a fix lands, vitest reports it passing unexpectedly — then drop `.fails`).
 import { describe, expect, it } from 'vitest';
 import { Resources } from '../../protocol/resources.js';
 import { canTransition } from '../../protocol/task-lifecycle.js';
@@ -19,7 +18,7 @@ describe('found by nesos chaos', () => {
   // has no STAGING). actors/master/agents.ts reconcileReportedTasks sets
   // `existing.state = r.state` without asking the lifecycle and setStatusFromAgent
   // publishes it.
-  it.fails('a task UNREACHABLE whose agent comes back with it STAGING is not reported STAGING (an illegal move)', () => {
+  it('a task UNREACHABLE whose agent comes back with it STAGING is not reported STAGING (an illegal move)', () => {
     const h = new MasterHarness();
     h.registerAgent('a1');
     h.subscribe('f1', ['PARTITION_AWARE']);
@@ -36,5 +35,40 @@ describe('found by nesos chaos', () => {
       expect(status.reason).toBe(TaskReason.RECONCILIATION);
       expect(canTransition(S.UNREACHABLE, status.state), `UNREACHABLE → ${status.state}`).toBe(true);
     }
+    // the master knows the task is staging again, and the agent's RUNNING (a legal move from UNREACHABLE for the framework) is taken
+    expect(h.core.state.tasks.get('f1/t1')?.state).toBe(S.STAGING);
+  });
+
+  // Seed 202, --nats-cluster: the agent published RUNNING then FINISHED; the leader had
+  // read only RUNNING when it declared the agent unreachable, and published UNREACHABLE
+  // after FINISHED. The master's updates now say which update they follow (the stream
+  // refuses them when the task has a newer one, tested in update-stream.test.ts), and an
+  // update read late from an unreachable agent's task is answered by the core again.
+  it("a master-made update names the task's last update the master applied; one read later from an unreachable agent is decided again", () => {
+    const h = new MasterHarness();
+    h.registerAgent('a1');
+    h.subscribe('f1', ['PARTITION_AWARE']);
+    const { offerId } = h.offer('f1', 'a1');
+    h.launch('f1', offerId, { taskId: 't1', agentId: 'a1' });
+    const running = h.update('a1', 'f1', 't1', S.RUNNING);
+    h.now += 6000; // 5 missed heartbeats
+    const tick = h.core.onTick(h.now);
+    const unreachable = tick.find((e) => e.kind === 'publish-update');
+    expect(unreachable).toMatchObject({ kind: 'publish-update', status: { state: S.UNREACHABLE }, afterSeq: running.seq });
+    // the stream refused it: the agent's FINISHED came first; read now, it ends the task, and nothing more is said
+    const finished = h.update('a1', 'f1', 't1', S.FINISHED);
+    expect(published(finished.effects, 'f1')).toEqual([]);
+    expect(h.core.state.completedTasks.get('f1/t1')?.state).toBe(S.FINISHED);
+    // a second task whose late update is not terminal: the framework hears UNREACHABLE again, after that update
+    h.registerAgent('a2');
+    const second = h.offer('f1', 'a2');
+    h.launch('f1', second.offerId, { taskId: 't2', agentId: 'a2' });
+    h.update('a2', 'f1', 't2', S.STARTING);
+    h.now += 6000;
+    h.core.onTick(h.now);
+    const late = h.update('a2', 'f1', 't2', S.RUNNING);
+    const again = late.effects.find((e) => e.kind === 'publish-update');
+    expect(again).toMatchObject({ status: { state: S.UNREACHABLE }, afterSeq: late.seq });
+    expect(h.core.state.tasks.get('f1/t2')?.state).toBe(S.UNREACHABLE);
   });
 });
