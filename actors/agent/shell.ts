@@ -20,6 +20,7 @@ import { followLeader, type LeaderFollower } from '../runtime/leader-follower.js
 import type { NatsConnection } from '../runtime/nats.js';
 import { ensureUpdateStream, publishUpdate } from '../runtime/update-stream.js';
 import { AgentCore, type AgentEffect, type ExecutorExit, type ExecutorView, type MasterResult, type TaskView } from './core.js';
+import { taskArgv } from '../executor/task-command.js';
 import { killProcessTree, launchExecutor } from './executor-launcher.js';
 import { FilesServer } from './files-server.js';
 import { containerLimits, type Isolator } from './isolation/index.js';
@@ -366,8 +367,20 @@ export class AgentShell extends Actor {
       const sandbox = await createRunSandbox(this.options.workDir, { agentId: this.id, frameworkId, executorId }, runId);
       const container = await this.isolator.prepare({ containerId: executorId, limits: containerLimits(effect.resources) });
       prepared = true;
-      const env = { ...this.executorEnv(executorId, frameworkId, sandbox), NESOS_EXECUTOR_KIND: effect.executorKind, NESOS_CGROUP_PROCS: container.joinFiles.join(':') };
-      const launched = launchExecutor({ executorId, entry: this.options.executorEntry, sandbox, env });
+      const base = this.executorEnv(executorId, frameworkId, sandbox);
+      const custom = effect.executor;
+      // A custom executor joins its container itself (its tasks are its children); the built-in ones have their tasks join.
+      const launched =
+        custom === undefined
+          ? launchExecutor({ executorId, entry: this.options.executorEntry, sandbox, env: { ...base, NESOS_EXECUTOR_KIND: effect.executorKind, NESOS_CGROUP_PROCS: container.joinFiles.join(':') } })
+          : launchExecutor({
+              executorId,
+              entry: this.options.executorEntry,
+              sandbox,
+              env: { ...base, HOME: sandbox, ...custom.command.environment, ...nesosOnly(base), MESOS_SANDBOX: sandbox, NESOS_EXECUTOR_KIND: 'custom' },
+              argv: taskArgv(custom.command.value, container.joinFiles),
+              output: { stdout: 'stdout', stderr: 'stderr' },
+            });
       this.isolator.watch(executorId, launched.pid);
       const running: RunningExecutor = { pid: launched.pid, startTime: readProcStat(launched.pid)?.startTime, sandbox, exited: launched.exited };
       this.processes.set(executorId, running);
@@ -416,7 +429,11 @@ export class AgentShell extends Actor {
     const fates = planRecovery(file, mode, (pid, startTime) => isSameProcessRunning(pid, startTime));
     const reattach = new Set(fates.filter((f) => f.fate === 'reattach').map((f) => f.executorId));
     const effects = this.core.recover(coreCheckpointOf(file), now).filter((e) => e.kind !== 'send-executor' || reattach.has(e.executorId));
-    const limitsOf = (executorId: string) => containerLimits(file.core.tasks.filter((t) => t.executorId === executorId).map((t) => t.task.resources));
+    const limitsOf = (executorId: string) =>
+      containerLimits([
+        file.core.executors.find((e) => e.executorId === executorId)?.info?.resources ?? [],
+        ...file.core.tasks.filter((t) => t.executorId === executorId).map((t) => t.task.resources),
+      ]);
     await this.isolator.recover(fates.filter((f) => f.fate === 'reattach').map((f) => ({ containerId: f.executorId, limits: limitsOf(f.executorId), pid: f.pid })));
     for (const f of fates) {
       if (f.fate === 'reattach' && f.pid !== undefined) {
@@ -533,6 +550,11 @@ export class AgentShell extends Actor {
     const pids = killProcessTree(p.pid, 'SIGKILL');
     this.log.info({ executorId, pid: p.pid, pids, reason }, 'killed executor');
   }
+}
+
+/** The NESOS_* variables of an environment (a custom executor's own environment may not override them). */
+function nesosOnly(env: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith('NESOS_')));
 }
 
 /** The object without its undefined properties (they have no place on the wire). */

@@ -9,6 +9,7 @@ import { Resources } from '../../protocol/resources.js';
 import { TaskReason, TaskState, isTerminal } from '../../protocol/task-state.js';
 import { Rejection, type ReplyMessage } from '../runtime/actor.js';
 import type { Step } from './context.js';
+import { executorUse, rebuildExecutors, removeExecutor } from './executors.js';
 import { rescindOffer } from './offers.js';
 import { completeTask, isPartitionAware, masterStatus, setTaskState } from './tasks.js';
 import type { RegistryAgent } from './registry.js';
@@ -59,7 +60,9 @@ export function onRegisterAgent(step: Step, msg: z.infer<typeof RegisterAgent>, 
   };
   step.state.agents.set(agent.id, agent);
   reconcileReportedTasks(step, agent, msg.tasks, known !== undefined && known.status !== 'recovering');
+  rebuildExecutors(step, agent);
   const used = usedByFramework(step, agent);
+  for (const [frameworkId, r] of executorUse(agent)) used.set(frameworkId, (used.get(frameworkId) ?? Resources.empty()).add(r));
   if (inAllocator(agent)) step.allocator({ op: 'addAgent', agentId: agent.id, total, used });
   return {
     type: 'AGENT_REGISTERED',
@@ -170,8 +173,9 @@ export function onAgentHeartbeat(step: Step, agentId: string): ReplyMessage {
   return { type: 'OK', epoch: step.config.epoch };
 }
 
-/** EXITED_EXECUTOR: tell the framework (FAILURE with the executor's status). */
+/** EXITED_EXECUTOR: a custom executor's resources go back; tell the framework (FAILURE with the executor's status). */
 export function onExitedExecutor(step: Step, msg: z.infer<typeof ExitedExecutor>): void {
+  removeExecutor(step, msg.agentId, msg.frameworkId, msg.executorId);
   if (!step.state.frameworks.has(msg.frameworkId)) return;
   step.toFramework(msg.frameworkId, {
     type: 'FAILURE',

@@ -5,6 +5,7 @@
 import type { Resources } from '../../protocol/resources.js';
 import type { AgentInfo, Attributes, FrameworkInfo, TaskInfo, TaskStatus } from '../../protocol/schema.js';
 import type { TaskState } from '../../protocol/task-state.js';
+import type { MasterExecutorRecord } from './executors.js';
 
 /**
  * Whether the master can talk to an agent: `recovering` agents come from the registry after
@@ -39,6 +40,8 @@ export interface AgentRecord {
   draining?: boolean;
   /** Mark it gone once drained. */
   goneWhenDrained?: boolean;
+  /** Custom executors running there, by `executorKey` (see executors.ts). */
+  executors?: Map<string, MasterExecutorRecord>;
 }
 
 /** True when the allocator counts the agent: active, and not deactivated by an operator. */
