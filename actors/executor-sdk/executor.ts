@@ -70,6 +70,7 @@ export class Executor extends Actor {
   private timer: ReturnType<typeof setInterval> | undefined;
   private resubscribing: Promise<void> | undefined;
   private closed = false;
+  private deliveries: Promise<void> = Promise.resolve();
 
   private constructor(nc: NatsConnection, identity: ExecutorIdentity, logger: Logger, options: ExecutorOptions) {
     super({ nc, cluster: identity.cluster, kind: 'executor', id: identity.executorId, logger });
@@ -196,7 +197,7 @@ export class Executor extends Actor {
           const reply = await this.sendSubscribe();
           if (reply.type === 'OK') return;
           this.log.error({ code: reply.code, reason: reply.reason }, 'the agent refused SUBSCRIBE again; shutting down');
-          await this.emit('shutdown', {});
+          this.emit('shutdown', {});
           return;
         } catch {
           await new Promise((r) => setTimeout(r, backoffDelay(attempt, 100, 1000, Math.random)));
@@ -219,7 +220,7 @@ export class Executor extends Actor {
     );
   }
 
-  private async onEvent(event: ExecutorEvent): Promise<void> {
+  private onEvent(event: ExecutorEvent): void {
     switch (event.type) {
       case 'SUBSCRIBED':
         return this.emit('subscribed', { agentId: event.agentId, executorId: event.executorId, frameworkId: event.frameworkId });
@@ -244,7 +245,14 @@ export class Executor extends Actor {
     }
   }
 
-  private async emit<K extends keyof ExecutorEventMap>(name: K, payload: ExecutorEventMap[K]): Promise<void> {
-    for (const e of await this.listeners.emit(name, payload)) this.log.error({ err: e, event: name }, 'an executor listener threw');
+  /**
+   * Queues a delivery: listeners run one event at a time, in order, on a chain of their own
+   * (not in the mailbox, so that a listener may call `close`, which waits for the mailbox).
+   */
+  private emit<K extends keyof ExecutorEventMap>(name: K, payload: ExecutorEventMap[K]): void {
+    this.deliveries = this.deliveries.then(async () => {
+      if (this.closed) return;
+      for (const e of await this.listeners.emit(name, payload)) this.log.error({ err: e, event: name }, 'an executor listener threw');
+    });
   }
 }

@@ -95,6 +95,14 @@ describe('master: tasks with a custom executor', () => {
     expect(added?.op === 'addAgent' && added.used?.get('f1')?.toString()).toBe('cpus:2.5;mem:320');
   });
 
+  it('a teardown reaches the agent of an executor whose tasks have all ended (it shuts the executor down)', () => {
+    const h = master();
+    accept(h, h.offer('f1', 'a1').offerId, [info('t1')]);
+    h.update('a1', 'f1', 't1', S.FINISHED);
+    const { effects } = h.call({ type: 'TEARDOWN', frameworkId: 'f1' });
+    expect(toAgent(effects, 'a1').map((m) => m.type)).toEqual(['SHUTDOWN_FRAMEWORK']);
+  });
+
   it('refuses a task group whose task names an executor', () => {
     const h = master();
     const { offerId } = h.offer('f1', 'a1');
