@@ -20,6 +20,7 @@ import { canTransition, nextTaskState } from '../../protocol/task-lifecycle.js';
 import { TaskReason, TaskSource, TaskState, isTerminal } from '../../protocol/task-state.js';
 import type { StoredStatus } from '../../protocol/updates.js';
 import { StatusUpdateQueue, type UpdateToPublish } from './status-updates.js';
+import { volumesOf, type VolumeRef } from './volumes.js';
 
 /** Where the core gets fresh ids (crypto.randomUUID in the shell, counters in tests). */
 export interface AgentIds {
@@ -68,6 +69,13 @@ export type AgentEffect =
    * task, the default executor for a task group, or a custom executor's `executor.command`.
    */
   | { kind: 'launch-executor'; executorId: string; frameworkId: string; runId: string; taskId: string; executorKind: ExecutorKind; resources: ResourcesWire[]; executor?: ExecutorInfo }
+  /**
+   * Before the tasks start: create these persistent volumes' directories (if missing) and
+   * link each at its path under `dir` of the run's sandbox (`''`, or a group task's `tasks/<id>`).
+   */
+  | { kind: 'prepare-volumes'; executorId: string; frameworkId: string; runId: string; dir: string; volumes: VolumeRef[] }
+  /** Remove every persistent volume directory but these (the master's checkpointed volumes and those live tasks use). */
+  | { kind: 'sync-volumes'; keep: VolumeRef[] }
   /** A running executor takes more tasks: its container's limits become those of all these resources. */
   | { kind: 'update-container'; executorId: string; resources: ResourcesWire[] }
   /** Publish an event to a running executor. */
@@ -350,6 +358,10 @@ export class AgentCore {
         return this.onDrain(message.maxGracePeriodMs, now);
       case 'REACTIVATE_AGENT':
         return this.onReactivate();
+      case 'CHECKPOINT_RESOURCES': {
+        const live = [...this.tasks.values()].filter((t) => !isTerminal(t.state)).flatMap((t) => volumesOf(t.task.resources));
+        return [{ kind: 'sync-volumes', keep: [...volumesOf(message.resources), ...live] }];
+      }
       case 'FRAMEWORK_TO_EXECUTOR': {
         const ex = this.executors.get(message.executorId);
         if (ex === undefined || ex.frameworkId !== message.frameworkId || ex.phase !== 'subscribed') {
@@ -729,7 +741,7 @@ export class AgentCore {
     const runId = this.ids.runId();
     record.executorId = taskId; // the command executor's id is its task's id
     this.executors.set(taskId, { executorId: taskId, frameworkId, runId, phase: 'launching', taskIds: [taskId], launchedAt: now, executorKind: 'command', limitation: undefined });
-    return [{ kind: 'launch-executor', executorId: taskId, frameworkId, runId, taskId, executorKind: 'command', resources: [task.resources] }];
+    return [...volumeEffects({ executorId: taskId, frameworkId, runId }, [task], false), { kind: 'launch-executor', executorId: taskId, frameworkId, runId, taskId, executorKind: 'command', resources: [task.resources] }];
   }
 
   // ---- custom executors ------------------------------------------------------------
@@ -754,7 +766,10 @@ export class AgentCore {
       record.executorId = existing.executorId;
       existing.taskIds.push(record.task.taskId);
       const tasks = existing.taskIds.flatMap((id) => this.tasks.get(id) ?? []).filter((t) => !isTerminal(t.state));
-      const effects: AgentEffect[] = [{ kind: 'update-container', executorId: existing.executorId, resources: [info.resources ?? [], ...tasks.map((t) => t.task.resources)] }];
+      const effects: AgentEffect[] = [
+        ...volumeEffects(existing, [record.task], false),
+        { kind: 'update-container', executorId: existing.executorId, resources: [info.resources ?? [], ...tasks.map((t) => t.task.resources)] },
+      ];
       if (existing.phase === 'subscribed') {
         record.launched = true;
         effects.push({ kind: 'send-executor', executorId: existing.executorId, message: { type: 'LAUNCH', task: record.task } });
@@ -764,7 +779,7 @@ export class AgentCore {
     const runId = this.ids.runId();
     record.executorId = info.executorId;
     this.executors.set(info.executorId, { executorId: info.executorId, frameworkId, runId, phase: 'launching', taskIds: [record.task.taskId], launchedAt: now, executorKind: 'custom', limitation: undefined, info });
-    return [{ kind: 'launch-executor', executorId: info.executorId, frameworkId, runId, taskId: record.task.taskId, executorKind: 'custom', resources: [info.resources ?? [], record.task.resources], executor: info }];
+    return [...volumeEffects({ executorId: info.executorId, frameworkId, runId }, [record.task], false), { kind: 'launch-executor', executorId: info.executorId, frameworkId, runId, taskId: record.task.taskId, executorKind: 'custom', resources: [info.resources ?? [], record.task.resources], executor: info }];
   }
 
   /** A task of a custom executor that has not subscribed yet is killed: it is never launched; the executor goes only if it has no other task. */
@@ -822,7 +837,7 @@ export class AgentCore {
     const runId = this.ids.runId();
     const taskIds = records.map((r) => r.task.taskId);
     this.executors.set(executorId, { executorId, frameworkId, runId, phase: 'launching', taskIds, launchedAt: now, executorKind: 'default', limitation: undefined });
-    return [{ kind: 'launch-executor', executorId, frameworkId, runId, taskId: taskIds[0] ?? executorId, executorKind: 'default', resources: records.map((r) => r.task.resources) }];
+    return [...volumeEffects({ executorId, frameworkId, runId }, records.map((r) => r.task), true), { kind: 'launch-executor', executorId, frameworkId, runId, taskId: taskIds[0] ?? executorId, executorKind: 'default', resources: records.map((r) => r.task.resources) }];
   }
 
   /** A running default executor of the framework that has not been told to shut down takes further groups. */
@@ -835,7 +850,7 @@ export class AgentCore {
     ex.taskIds.push(...records.map((r) => r.task.taskId));
     ex.idleSince = undefined;
     const live = ex.taskIds.flatMap((id) => this.tasks.get(id) ?? []).filter((t) => !isTerminal(t.state));
-    const effects: AgentEffect[] = [{ kind: 'update-container', executorId: ex.executorId, resources: live.map((t) => t.task.resources) }];
+    const effects: AgentEffect[] = [...volumeEffects(ex, records.map((r) => r.task), true), { kind: 'update-container', executorId: ex.executorId, resources: live.map((t) => t.task.resources) }];
     if (ex.phase === 'subscribed') {
       for (const r of records) r.launched = true;
       effects.push({ kind: 'send-executor', executorId: ex.executorId, message: { type: 'LAUNCH_GROUP', tasks: records.map((r) => r.task) } });
@@ -1004,6 +1019,15 @@ function ok(effects: AgentEffect[]): ExecutorCallResult {
 
 function reject(code: RejectionCode, reason: string, effects: AgentEffect[] = []): ExecutorCallResult {
   return { ok: false, code, reason, effects };
+}
+
+/** The persistent volumes of `tasks` to prepare in the run's sandbox (a group task's in its own directory). */
+function volumeEffects(ex: { executorId: string; frameworkId: string; runId: string }, tasks: readonly TaskInfo[], perTask: boolean): AgentEffect[] {
+  return tasks.flatMap((t) => {
+    const volumes = volumesOf(t.resources);
+    if (volumes.length === 0) return [];
+    return [{ kind: 'prepare-volumes' as const, executorId: ex.executorId, frameworkId: ex.frameworkId, runId: ex.runId, dir: perTask ? `tasks/${t.taskId}` : '', volumes }];
+  });
 }
 
 /** True when two descriptions of a custom executor run the same thing (command and resources; the name may differ). */

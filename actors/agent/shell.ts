@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { utimes } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { MasterReplyToAgent, MasterToAgent, type AgentToMaster } from '../../protocol/agent.js';
 import { AgentStateCall, type AgentExecutorView, type AgentSnapshot } from '../../protocol/agent-state.js';
@@ -28,6 +29,7 @@ import { isSameProcessRunning, readProcStat } from './isolation/proc.js';
 import { DEFAULT_DISK_WATCH_INTERVAL_MS, DEFAULT_GC_DELAY_MS, DEFAULT_GC_DISK_HEADROOM } from './gc.js';
 import { sweepSandboxes } from './gc-sweeper.js';
 import { createRunSandbox, runDir } from './sandbox.js';
+import { prepareVolumes, syncVolumes } from './volumes.js';
 import { CHECKPOINT_FILE, CHECKPOINT_VERSION, Checkpointer, coreCheckpointOf, readCheckpoint, type AgentCheckpointFile } from './checkpoint.js';
 import { AgentCheckpointError } from './errors.js';
 import { killOrphans, planRecovery, whenGone, type RecoverMode } from './recovery.js';
@@ -310,6 +312,19 @@ export class AgentShell extends Actor {
         case 'launch-executor':
           await this.launch(effect);
           break;
+        case 'prepare-volumes': {
+          const dir = join(runDir(this.options.workDir, { agentId: this.id, frameworkId: effect.frameworkId, executorId: effect.executorId }, effect.runId), effect.dir);
+          await prepareVolumes(this.options.workDir, dir, effect.volumes).catch((e: unknown) => this.log.error({ err: e, executorId: effect.executorId }, 'could not prepare persistent volumes'));
+          break;
+        }
+        case 'sync-volumes': {
+          const removed = await syncVolumes(this.options.workDir, effect.keep).catch((e: unknown) => {
+            this.log.error({ err: e }, 'could not remove destroyed persistent volumes');
+            return [];
+          });
+          if (removed.length > 0) this.log.info({ removed }, 'removed destroyed persistent volumes');
+          break;
+        }
         case 'update-container':
           await this.isolator.update({ containerId: effect.executorId, limits: containerLimits(effect.resources) }).catch((e: unknown) =>
             this.log.warn({ err: e, executorId: effect.executorId }, 'could not change the container\'s limits'),

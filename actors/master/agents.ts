@@ -61,6 +61,8 @@ export function onRegisterAgent(step: Step, msg: z.infer<typeof RegisterAgent>, 
   step.state.agents.set(agent.id, agent);
   reconcileReportedTasks(step, agent, msg.tasks, known !== undefined && known.status !== 'recovering');
   rebuildExecutors(step, agent);
+  // What RESERVE and CREATE made of it, as recorded: the agent removes volumes destroyed meanwhile.
+  step.toAgent(agent.id, { type: 'CHECKPOINT_RESOURCES', resources: checkpointed.toWire() });
   const used = usedByFramework(step, agent);
   for (const [frameworkId, r] of executorUse(agent)) used.set(frameworkId, (used.get(frameworkId) ?? Resources.empty()).add(r));
   if (inAllocator(agent)) step.allocator({ op: 'addAgent', agentId: agent.id, total, used });

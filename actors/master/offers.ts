@@ -221,6 +221,7 @@ function applyOfferOperation(
   agent.checkpointed = checkpointed;
   step.registry({ op: 'put-agent', agent: agentEntry(agent.info, agent.registeredAtMs, checkpointed, agent.deactivated === true) });
   step.allocator({ op: 'applyOperation', agentId, operation, frameworkId: framework.id, role });
+  step.toAgent(agentId, { type: 'CHECKPOINT_RESOURCES', resources: checkpointed.toWire() });
   return remaining.subtract(conversion.from).add(conversion.to);
 }
 
