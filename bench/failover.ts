@@ -15,13 +15,12 @@ import { performance } from 'node:perf_hooks';
 import { leaderOf, openLeaderBucket, openRegistryBucket } from '../actors/runtime/kv.js';
 import { connectNats, type NatsConnection } from '../actors/runtime/nats.js';
 import { silentLogger } from '../actors/runtime/logger.js';
-import { createRng } from '../actors/runtime/rng.js';
+import { startSimulator } from '../actors/simulator/index.js';
 import { request } from '../actors/runtime/request.js';
 import { waitForState } from '../bin/readiness.js';
 import { LEADER_KEY } from '../protocol/buckets.js';
 import { Reply } from '../protocol/replies.js';
 import { Subjects } from '../protocol/subjects.js';
-import { AgentSwarm } from './sim/agent-swarm.js';
 import { BenchCluster } from './sim/cluster.js';
 
 const { values: args } = parseArgs({
@@ -109,34 +108,36 @@ async function simulated(agents: number, tasksPerAgent: number, how: 'SIGKILL' |
   try {
     await masters(c, ['--agent-reregister-timeout', '60000']);
     const nc = await connectNats({ servers: c.natsUrl, name: 'bench-swarm' });
-    const swarm = new AgentSwarm({
-      nc,
-      cluster: c.name,
-      logger: silentLogger(),
-      agents,
-      tasksPerAgent,
-      framework: { id: 'fw-sim', name: 'sim', principal: 'sim', roles: ['*'], capabilities: [], failoverTimeoutSeconds: 3600 },
-      resources: [{ name: 'cpus', scalar: 8 }, { name: 'mem', scalar: 16384 }],
-      jitterMs: Math.min(1000, agents / 10),
-      maxInFlight: 512,
-      random: createRng(7),
-    });
     try {
       await waitForState(nc, c.name, () => true, 30_000, 'bench');
       const t1 = performance.now();
-      swarm.start();
-      await swarm.allRegisteredWith(1);
-      const firstRegistrationMs = performance.now() - t1;
-      // The registry holds every agent before the leader dies.
-      const registry = await openRegistryBucket(nc, c.name);
-      const stored = () => registry.status().then((st) => st.values, () => 0); // a busy server may time out: ask again
-      while ((await stored()) < agents) await new Promise((r) => setTimeout(r, 200));
-      const { t0, oldEpoch } = await fault(c, nc, how);
-      const leader = await timeToNewLeader(nc, c.name, oldEpoch, t0);
-      await swarm.allRegisteredWith(leader.epoch);
-      return { newLeaderMs: leader.ms, allReregisteredMs: performance.now() - t0, firstRegistrationMs };
+      const swarm = await startSimulator({
+        nc,
+        cluster: c.name,
+        logger: silentLogger(),
+        agents,
+        tasksPerAgent,
+        framework: { id: 'fw-sim', name: 'sim', principal: 'sim', roles: ['*'], capabilities: [], failoverTimeoutSeconds: 3600 },
+        resources: 'cpus:8;mem:16384',
+        jitterMs: Math.floor(Math.min(1000, agents / 10)),
+        maxRequestsInFlight: 512,
+        seed: 7,
+      });
+      try {
+        await swarm.allRegisteredWith(1);
+        const firstRegistrationMs = performance.now() - t1;
+        // The registry holds every agent before the leader dies.
+        const registry = await openRegistryBucket(nc, c.name);
+        const stored = () => registry.status().then((st) => st.values, () => 0); // a busy server may time out: ask again
+        while ((await stored()) < agents) await new Promise((r) => setTimeout(r, 200));
+        const { t0, oldEpoch } = await fault(c, nc, how);
+        const leader = await timeToNewLeader(nc, c.name, oldEpoch, t0);
+        await swarm.allRegisteredWith(leader.epoch);
+        return { newLeaderMs: leader.ms, allReregisteredMs: performance.now() - t0, firstRegistrationMs };
+      } finally {
+        await swarm.stop();
+      }
     } finally {
-      swarm.stop();
       await nc.close();
     }
   } finally {

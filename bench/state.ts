@@ -5,8 +5,8 @@
  *
  * Two cases per size, one JSON line each on stdout:
  *
- * - `state-master`: a real cluster (nats-server and one master, processes from dist/) and an
- *   AgentSwarm in this process that registers every agent with its tasks and keeps
+ * - `state-master`: a real cluster (nats-server and one master, processes from dist/) and the
+ *   simulator (`actors/simulator`) in this process that registers every agent with its tasks and keeps
  *   heartbeating while the master's HTTP URL is measured. When the swarm cannot register
  *   within `--setup-timeout` seconds, the line says so (`error`, `registered`, and the
  *   master's allocation runs) instead of timing a partial state.
@@ -39,14 +39,13 @@ import { snapshot } from '../actors/master/snapshot.js';
 import { startOperatorHttp, type OperatorSource } from '../actors/http/index.js';
 import { connectNats } from '../actors/runtime/nats.js';
 import { silentLogger } from '../actors/runtime/logger.js';
-import { createRng } from '../actors/runtime/rng.js';
 import { freePort } from '../bin/ports.js';
 import { AgentToMaster } from '../protocol/agent.js';
 import { decode, encode } from '../protocol/codec.js';
 import type { AgentInfo, FrameworkInfo } from '../protocol/schema.js';
 import { TaskState } from '../protocol/task-state.js';
 import { median } from './measure.js';
-import { AgentSwarm } from './sim/agent-swarm.js';
+import { startSimulator } from '../actors/simulator/index.js';
 import { chromiumPath, launchChromium } from './sim/chromium.js';
 import { BenchCluster } from './sim/cluster.js';
 
@@ -163,7 +162,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-/** The REGISTER_AGENT an agent `sim-<i>` sends (as AgentSwarm's agents do), decoded as the master decodes it. */
+/** The REGISTER_AGENT an agent `sim-<i>` sends (as the simulator's agents do), decoded as the master decodes it. */
 function registration(i: number, tasksPerAgent: number): AgentToMaster {
   const id = `sim-${i}`;
   const msg = {
@@ -305,41 +304,43 @@ async function withSwarm<T>(
       await sleep(50);
     }
     const nc = await connectNats({ servers: c.natsUrl, name: 'bench-state' });
-    const swarm = new AgentSwarm({
-      nc,
-      cluster: c.name,
-      logger: silentLogger(),
-      agents,
-      tasksPerAgent,
-      framework: FRAMEWORK,
-      resources: RESOURCES,
-      jitterMs: Math.min(2000, agents / 10),
-      maxInFlight: 512,
-      random: createRng(7),
-    });
+    const t0 = performance.now();
     try {
-      const t0 = performance.now();
-      swarm.start();
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const registered = await Promise.race([swarm.allRegisteredWith(1).then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), SETUP_TIMEOUT_MS)))]);
-      clearTimeout(timer);
-      if (!registered) return await onSetupTimeout(url, swarm.registeredWith(1));
-      const registrationMs = performance.now() - t0;
-      // Everything is in the state before anything is measured (or, after a minute, what the
-      // master shows: the line's `inState` says what that was).
-      const shown = Date.now() + 60_000;
-      for (;;) {
-        const state = JSON.parse((await timedGet(`${url}/state`)).body.toString('utf8')) as { agents: unknown[]; tasks: unknown[] };
-        if (state.agents.length === agents && state.tasks.length === agents * tasksPerAgent) break;
-        if (Date.now() > shown) {
-          process.stderr.write(`bench:state: /state shows ${state.agents.length} agents and ${state.tasks.length} tasks, not ${agents} and ${agents * tasksPerAgent}; measuring that\n`);
-          break;
+      const swarm = await startSimulator({
+        nc,
+        cluster: c.name,
+        logger: silentLogger(),
+        agents,
+        tasksPerAgent,
+        framework: FRAMEWORK,
+        resources: 'cpus:8;mem:16384',
+        jitterMs: Math.floor(Math.min(2000, agents / 10)),
+        maxRequestsInFlight: 512,
+        seed: 7,
+      });
+      try {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const registered = await Promise.race([swarm.allRegisteredWith(1).then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), SETUP_TIMEOUT_MS)))]);
+        clearTimeout(timer);
+        if (!registered) return await onSetupTimeout(url, swarm.registeredWith(1));
+        const registrationMs = performance.now() - t0;
+        // Everything is in the state before anything is measured (or, after a minute, what the
+        // master shows: the line's `inState` says what that was).
+        const shown = Date.now() + 60_000;
+        for (;;) {
+          const state = JSON.parse((await timedGet(`${url}/state`)).body.toString('utf8')) as { agents: unknown[]; tasks: unknown[] };
+          if (state.agents.length === agents && state.tasks.length === agents * tasksPerAgent) break;
+          if (Date.now() > shown) {
+            process.stderr.write(`bench:state: /state shows ${state.agents.length} agents and ${state.tasks.length} tasks, not ${agents} and ${agents * tasksPerAgent}; measuring that\n`);
+            break;
+          }
+          await sleep(500);
         }
-        await sleep(500);
+        return await fn(url, registrationMs);
+      } finally {
+        await swarm.stop();
       }
-      return await fn(url, registrationMs);
     } finally {
-      swarm.stop();
       await nc.close().catch(() => undefined);
     }
   } finally {

@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { agentCommand } from './commands/agent.js';
 import { agentsCommand } from './commands/agents.js';
+import { chaosCommand } from './commands/chaos.js';
 import { frameworksCommand } from './commands/frameworks.js';
 import { killCommand } from './commands/kill.js';
 import { logsCommand } from './commands/logs.js';
@@ -13,6 +14,7 @@ import { drainCommand, maintenanceCommand } from './commands/maintenance.js';
 import { masterCommand } from './commands/master.js';
 import { quotaCommand, rolesCommand, weightsCommand } from './commands/roles.js';
 import { runCommand } from './commands/run.js';
+import { simulateCommand } from './commands/simulate.js';
 import { stateCommand } from './commands/state.js';
 import { taskCommand, tasksCommand } from './commands/tasks.js';
 import { teardownCommand } from './commands/teardown.js';
@@ -24,6 +26,9 @@ const program = new Command('nesos')
   .description('Nesos: a cluster kernel in the spirit of Apache Mesos — resource offers, DRF, actors over NATS')
   .version('0.1.0')
   .showHelpAfterError('(run with --help for usage)')
+  // Options belong to the command they follow: `nesos maintenance start a --nats u` gives
+  // --nats to `start`, not to `maintenance` (which takes the same options).
+  .enablePositionalOptions()
   .exitOverride();
 
 const commands = [
@@ -32,6 +37,7 @@ const commands = [
   masterCommand(),
   agentCommand(),
   runCommand(),
+  simulateCommand(),
   // looking at it
   stateCommand(),
   agentsCommand(),
@@ -48,6 +54,8 @@ const commands = [
   killCommand(),
   drainCommand(),
   teardownCommand(),
+  // testing it
+  chaosCommand(),
 ];
 
 /** Makes a command (and its subcommands) throw instead of exiting, and show help after an error. */

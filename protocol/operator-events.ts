@@ -16,13 +16,13 @@
  *   then ends the stream: reconnect to the new leader (its `url`).
  *
  * TASK_*, AGENT_ADDED/REMOVED and FRAMEWORK_* are Mesos's; AGENT_UPDATED, OFFER_ADDED,
- * OFFER_REMOVED and LEADER_CHANGED are Nesos's (the web UI shows agents' state and offered
- * resources live).
+ * OFFER_REMOVED, MAINTENANCE_UPDATED and LEADER_CHANGED are Nesos's (the web UI shows agents'
+ * state, offered resources and the maintenance schedule live).
  */
 import { z } from 'zod';
 import { defineUnion, message } from './union.js';
 import { Epoch, Id } from './schema.js';
-import { ClusterAgentView, ClusterState, ClusterTaskView, FrameworkView, LeaderView, OfferView } from './operator-api.js';
+import { ClusterAgentView, ClusterState, ClusterTaskView, FrameworkView, LeaderView, MaintenanceView, OfferView } from './operator-api.js';
 
 /** SUBSCRIBED: the whole state; apply later events to it. */
 export const SubscribedOperatorEvent = message('SUBSCRIBED', {
@@ -60,6 +60,9 @@ export const OfferAddedEvent = message('OFFER_ADDED', { offer: OfferView });
 /** OFFER_REMOVED (Nesos): an offer was accepted, declined or rescinded. */
 export const OfferRemovedEvent = message('OFFER_REMOVED', { offerId: Id });
 
+/** MAINTENANCE_UPDATED (Nesos): the maintenance schedule or an agent's maintenance mode changed; `maintenance` is as it is now. */
+export const MaintenanceUpdatedEvent = message('MAINTENANCE_UPDATED', { maintenance: MaintenanceView });
+
 /** LEADER_CHANGED (Nesos): the leading master changed; absent `leader` means none is known. */
 export const LeaderChangedEvent = message('LEADER_CHANGED', { leader: LeaderView.optional() });
 
@@ -79,6 +82,7 @@ export const OperatorEvent = defineUnion('OperatorEvent', [
   FrameworkRemovedEvent,
   OfferAddedEvent,
   OfferRemovedEvent,
+  MaintenanceUpdatedEvent,
   LeaderChangedEvent,
   OperatorHeartbeatEvent,
 ]);

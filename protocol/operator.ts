@@ -20,7 +20,8 @@ export type OperatorCall = z.infer<typeof OperatorCall.schema>;
 export const AgentView = z.object({
   id: Id,
   hostname: z.string(),
-  status: z.enum(['active', 'unreachable', 'recovering', 'gone']),
+  /** `down`: taken down for maintenance (START_MAINTENANCE); it may not register until STOP_MAINTENANCE. */
+  status: z.enum(['active', 'unreachable', 'recovering', 'gone', 'down']),
   resources: z.string(),
   available: z.string(),
   attributes: Attributes,

@@ -23,6 +23,10 @@ export const RejectionCode = z.enum([
   'NOT_LEADER',
   'INTERNAL',
   'AGENT_GONE',
+  /** The agent is DOWN for maintenance: it may not register until STOP_MAINTENANCE. */
+  'AGENT_DOWN',
+  /** The agent's maintenance mode does not allow the call (START needs DRAINING, STOP needs DOWN, a DOWN agent stays scheduled). */
+  'WRONG_MODE',
 ]);
 /** Why a request was refused. */
 export type RejectionCode = z.infer<typeof RejectionCode>;

@@ -176,6 +176,11 @@ export const TaskStatus = z.object({
 /** A task's state as reported to frameworks. */
 export type TaskStatus = z.infer<typeof TaskStatus>;
 
+/** An interval during which an agent's resources are expected to be unavailable (Mesos's Unavailability); times in ms since the epoch. */
+export const Unavailability = z.object({ start: z.number().nonnegative(), durationMs: z.number().int().positive() });
+/** An interval during which an agent's resources are expected to be unavailable. */
+export type Unavailability = z.infer<typeof Unavailability>;
+
 /** An offer of one agent's resources to one framework. */
 export const Offer = z.object({
   id: Id,
@@ -186,6 +191,8 @@ export const Offer = z.object({
   hostname: z.string().max(256),
   resources: ResourcesWire,
   attributes: Attributes,
+  /** Set while the agent is scheduled for maintenance (DRAINING): when it is expected to go down, and for how long. */
+  unavailability: Unavailability.optional(),
 });
 /** An offer of one agent's resources to one framework. */
 export type Offer = z.infer<typeof Offer>;

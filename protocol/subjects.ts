@@ -76,6 +76,19 @@ export class Subjects {
     return `${this.root}.agent.${token(agentId, 'agent id')}.master`;
   }
 
+  /** Every agent's master → agent messages: one subscription for many simulated agents (`nesos simulate`). */
+  masterToAgentWildcard(): string {
+    return `${this.root}.agent.*.master`;
+  }
+
+  /** The agent id of a `masterToAgent` subject, or undefined when the subject is not one of this cluster's. */
+  agentOfMasterToAgent(subject: string): string | undefined {
+    const prefix = `${this.root}.agent.`;
+    if (!subject.startsWith(prefix) || !subject.endsWith('.master')) return undefined;
+    const id = subject.slice(prefix.length, -'.master'.length);
+    return isValidToken(id) ? id : undefined;
+  }
+
   /** Executor → agent messages, sent by executor `executorId`. */
   executorToAgent(agentId: string, executorId: string): string {
     return `${this.root}.agent.${token(agentId, 'agent id')}.executor.${token(executorId, 'executor id')}`;

@@ -314,8 +314,12 @@ export class Books {
   private account(h: Holding, resources: Resources, sign: 1 | -1, sorters = true): void {
     if (h.role === PENDING_ROLE) return;
     const framework = this.frameworks.get(h.frameworkId);
-    const role = this.roles.get(h.role);
-    if (framework === undefined || role === undefined) return;
+    if (framework === undefined) return;
+    // A holding in a role nobody subscribes to yet (reserved resources a reregistering agent
+    // reports for a framework outside their role) creates the role, so that what is added
+    // here is also what is taken away later, once someone else has created the role.
+    const role = sign > 0 ? this.ensureRole(h.role) : this.roles.get(h.role);
+    if (role === undefined) return;
     const reserved = resources.reserved();
     if (sign > 0) {
       this.ensureClient(role, h.frameworkId);

@@ -77,6 +77,8 @@ export function statusOfRejection(code: RejectionCode): number {
     case 'NOT_SUBSCRIBED':
     case 'STALE_EPOCH':
     case 'AGENT_GONE':
+    case 'AGENT_DOWN':
+    case 'WRONG_MODE':
       return 409;
     case 'NOT_LEADER':
       return 503;

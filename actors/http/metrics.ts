@@ -16,6 +16,7 @@ export const METRIC_NAMES = [
   'nesos_master_leader_changes_total',
   'nesos_tasks',
   'nesos_agents',
+  'nesos_maintenance_agents',
   'nesos_frameworks',
   'nesos_offers',
   'nesos_resources_total',
@@ -32,7 +33,7 @@ export const METRIC_NAMES = [
   'nesos_event_stream_clients',
 ] as const;
 
-type CounterKey = Exclude<keyof MasterMetrics, 'lastAllocationSeconds'>;
+type CounterKey = Exclude<keyof MasterMetrics, 'lastAllocationSeconds' | 'decodeErrors' | 'callsRejected' | 'decodeErrorCounts' | 'rejectionCounts'>;
 
 /** The metrics registry of one HTTP server. */
 export class MetricsExporter {
@@ -41,6 +42,7 @@ export class MetricsExporter {
   private readonly amounts = new ResourceAmounts();
   private readonly gauges;
   private readonly counters: Record<CounterKey, Counter>;
+  private readonly refusals: { decodeErrors: Counter; callsRejected: Counter };
   private chain: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -50,12 +52,13 @@ export class MetricsExporter {
   ) {
     const r = [this.registry];
     const gauge = (name: string, help: string, labelNames: string[] = []) => new Gauge({ name, help, labelNames, registers: r });
-    const counter = (name: string, help: string) => new Counter({ name, help, registers: r });
+    const counter = (name: string, help: string, labelNames: string[] = []) => new Counter({ name, help, labelNames, registers: r });
     this.gauges = {
       leader: gauge('nesos_master_leader', '1 while this master leads, else 0'),
       epoch: gauge('nesos_master_epoch', 'epoch (leader term) of the leader this master knows'),
       tasks: gauge('nesos_tasks', 'tasks by state (running and completed the master still holds)', ['state']),
       agents: gauge('nesos_agents', 'agents by status', ['status']),
+      maintenance: gauge('nesos_maintenance_agents', 'agents in the maintenance schedule, by mode (DRAINING, DOWN)', ['mode']),
       frameworks: gauge('nesos_frameworks', 'frameworks, by whether they are connected', ['connected']),
       offers: gauge('nesos_offers', 'outstanding offers'),
       total: gauge('nesos_resources_total', 'resources of active agents, by kind and reservation role (* unreserved)', ['resource', 'role']),
@@ -69,10 +72,12 @@ export class MetricsExporter {
       leaderChanges: counter('nesos_master_leader_changes_total', 'leader changes this master has seen'),
       messagesReceived: counter('nesos_messages_received_total', 'messages the master received'),
       messagesSent: counter('nesos_messages_sent_total', 'messages the master sent'),
-      decodeErrors: counter('nesos_decode_errors_total', 'messages that could not be decoded'),
-      callsRejected: counter('nesos_calls_rejected_total', 'requests answered REJECTED'),
       allocationRuns: counter('nesos_allocation_runs_total', 'allocation runs'),
       allocationSecondsTotal: counter('nesos_allocation_seconds_total', 'time spent in allocation runs'),
+    };
+    this.refusals = {
+      decodeErrors: counter('nesos_decode_errors_total', 'messages that could not be decoded, by message union and protocol code', ['union', 'code']),
+      callsRejected: counter('nesos_calls_rejected_total', 'requests answered REJECTED, by code', ['code']),
     };
     if (processMetrics) collectDefaultMetrics({ register: this.registry });
   }
@@ -95,7 +100,7 @@ export class MetricsExporter {
     g.leader.set(role.leading ? 1 : 0);
     g.epoch.set(role.leader?.epoch ?? 0);
     g.streams.set(this.streamClients());
-    for (const gauge of [g.tasks, g.agents, g.frameworks, g.offers, g.total, g.allocated, g.offered, g.idle]) gauge.reset();
+    for (const gauge of [g.tasks, g.agents, g.maintenance, g.frameworks, g.offers, g.total, g.allocated, g.offered, g.idle]) gauge.reset();
     if (role.leading) this.setClusterGauges(await this.source.snapshot());
     const m = this.source.metrics?.();
     if (m !== undefined) {
@@ -104,6 +109,10 @@ export class MetricsExporter {
         counter.inc(Math.max(0, m[key]));
       }
       g.lastAllocation.set(m.lastAllocationSeconds);
+      this.refusals.decodeErrors.reset();
+      for (const { union, code, count } of m.decodeErrorCounts) this.refusals.decodeErrors.inc({ union, code }, Math.max(0, count));
+      this.refusals.callsRejected.reset();
+      for (const { code, count } of m.rejectionCounts) this.refusals.callsRejected.inc({ code }, Math.max(0, count));
     }
     return this.registry.metrics();
   }
@@ -113,6 +122,11 @@ export class MetricsExporter {
     const s = summarize(state, this.amounts);
     for (const [state, n] of Object.entries(s.tasksByState)) g.tasks.set({ state }, n);
     for (const [status, n] of Object.entries(s.agentsByStatus)) g.agents.set({ status }, n);
+    if (state.maintenance !== undefined) {
+      g.maintenance.set({ mode: 'DRAINING' }, 0);
+      g.maintenance.set({ mode: 'DOWN' }, 0);
+      for (const { mode } of state.maintenance.agents) g.maintenance.inc({ mode });
+    }
     g.frameworks.set({ connected: 'true' }, s.frameworks.connected);
     g.frameworks.set({ connected: 'false' }, s.frameworks.total - s.frameworks.connected);
     g.offers.set(s.offers);

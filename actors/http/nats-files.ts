@@ -1,8 +1,10 @@
 /**
- * `OperatorSource.readFile` over NATS: the agent files API (`protocol/files.ts`) asked as
- * `principal`. A master passes `natsFileReader(nc, cluster, 'master')` as its source's readFile.
+ * The agent's side of an `OperatorSource` over NATS: `readFile` (the agent files API,
+ * `protocol/files.ts`) and `agentState` (`protocol/agent-state.ts`), asked as `principal`.
+ * A master passes `natsFileReader(nc, cluster, 'master')` as its source's readFile.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
+import { AgentStateReplies } from '../../protocol/agent-state.js';
 import { FilesReply } from '../../protocol/files.js';
 import { Subjects } from '../../protocol/subjects.js';
 import { request } from '../runtime/request.js';
@@ -19,4 +21,10 @@ export function natsFileReader(nc: NatsConnection, cluster: string, principal: s
       FilesReply,
       { timeoutMs },
     );
+}
+
+/** Makes an `agentState` that asks the agent for GET_STATE over NATS; tried once, times out after `timeoutMs`. */
+export function natsAgentStateReader(nc: NatsConnection, cluster: string, principal: string, timeoutMs = 2000): (agentId: string) => Promise<AgentStateReplies> {
+  const subjects = new Subjects(cluster);
+  return (agentId) => request(nc, subjects.agentState(agentId, principal), { type: 'GET_STATE' }, AgentStateReplies, { timeoutMs });
 }

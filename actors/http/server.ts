@@ -1,6 +1,7 @@
 /**
  * The master's HTTP server, on fastify: routes (routes.ts), the event stream
- * (event-streams.ts), sandbox files (files-route.ts), metrics (metrics.ts) and the web UI's
+ * (event-streams.ts), sandbox files (files-route.ts), agents' own state and metrics
+ * (agent-route.ts), metrics (metrics.ts) and the web UI's
  * static assets. Every error is answered as JSON `{type:"REJECTED", code, reason}` with the
  * status of its kind; bodies must be `application/json` (so that a browser cannot post them
  * from another site without CORS), at most `bodyLimitBytes`.
@@ -13,6 +14,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import { pino } from 'pino';
 import { EventStreams } from './event-streams.js';
 import { BadRequestError, HttpApiError, PayloadTooLargeError } from './errors.js';
+import { registerAgentRoutes } from './agent-route.js';
 import { registerFilesRoute } from './files-route.js';
 import { MetricsExporter } from './metrics.js';
 import { registerRoutes } from './routes.js';
@@ -109,6 +111,7 @@ export async function startOperatorHttp(options: OperatorHttpOptions): Promise<O
   registerErrorHandling(app, bodyLimit);
   registerRoutes(app, { source: options.source, streams, metrics });
   registerFilesRoute(app, options.source);
+  registerAgentRoutes(app, options.source);
   await registerUi(app, options.source, options.uiDir === undefined ? defaultUiDir() : options.uiDir);
 
   const host = options.host ?? '127.0.0.1';

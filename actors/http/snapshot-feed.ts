@@ -55,6 +55,8 @@ export function diffStates(prev: ClusterState, next: ClusterState): OperatorChan
     }
   }
 
+  if (next.maintenance !== undefined && !sameJson(prev.maintenance, next.maintenance)) events.push({ type: 'MAINTENANCE_UPDATED', maintenance: next.maintenance });
+
   const nextOffers = byKey(next.offers, (o) => o.id);
   const prevOffers = byKey(prev.offers, (o) => o.id);
   for (const offer of next.offers) if (!prevOffers.has(offer.id)) events.push({ type: 'OFFER_ADDED', offer });

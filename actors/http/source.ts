@@ -12,7 +12,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { ClusterState, OperatorApiCall, OperatorApiReply } from '../../protocol/operator-api.js';
 import type { OperatorChangeEvent } from '../../protocol/operator-events.js';
-import { natsFileReader } from './nats-files.js';
+import { natsAgentStateReader, natsFileReader } from './nats-files.js';
 import { SnapshotEventFeed } from './snapshot-feed.js';
 import type { MasterMetrics, MasterRole, OperatorSource } from './types.js';
 
@@ -58,6 +58,7 @@ export function masterOperatorSource(parts: MasterSourceParts): OperatorSource {
     call: parts.call,
     subscribeEvents: subscribe,
     readFile,
+    agentState: natsAgentStateReader(parts.nc, parts.cluster, parts.principal ?? 'master'),
     ...(parts.metrics !== undefined && { metrics: parts.metrics }),
   };
 }

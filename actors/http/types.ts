@@ -4,6 +4,7 @@
  * stream, sandbox files and the web UI from it. Nothing here knows the master's internals.
  */
 import type { Logger } from 'pino';
+import type { AgentStateReplies } from '../../protocol/agent-state.js';
 import type { FilesReply } from '../../protocol/files.js';
 import type { ClusterState, LeaderView, OperatorApiCall, OperatorApiReply } from '../../protocol/operator-api.js';
 import type { OperatorChangeEvent } from '../../protocol/operator-events.js';
@@ -41,6 +42,10 @@ export interface MasterMetrics {
   decodeErrors: number;
   /** Requests answered REJECTED. */
   callsRejected: number;
+  /** `decodeErrors` by the union a message was decoded as and the protocol code (MALFORMED, TOO_LARGE, UNKNOWN_TYPE, INVALID). */
+  decodeErrorCounts: Array<{ union: string; code: string; count: number }>;
+  /** `callsRejected` by REJECTED code. */
+  rejectionCounts: Array<{ code: string; count: number }>;
   /** Times the leader changed, as seen by this master. */
   leaderChanges: number;
   /** Allocation runs completed. */
@@ -71,6 +76,8 @@ export interface OperatorSource {
   subscribeEvents(listener: (event: OperatorChangeEvent) => void): () => void;
   /** Reads a chunk of a sandbox file through the agent's files API (see `natsFileReader`). */
   readFile(request: FileReadRequest): Promise<FilesReply>;
+  /** Asks an agent for its own state (see `natsAgentStateReader`); absent: /agents/:id/state answers 501. */
+  agentState?(agentId: string): Promise<AgentStateReplies>;
   /** Counters for `/metrics` (absent: only state-derived and process metrics are served). */
   metrics?(): MasterMetrics;
 }

@@ -14,6 +14,7 @@ import { rescindOffer } from './offers.js';
 import { completeTask, isPartitionAware, masterStatus, setTaskState } from './tasks.js';
 import type { RegistryAgent } from './registry.js';
 import { withCheckpointed } from './reservations.js';
+import { recordStatus } from './task-history.js';
 import { inAllocator, taskKey, type AgentRecord, type TaskRecord } from './state.js';
 
 /** REGISTER_AGENT: admit a new agent or readmit a known one with the tasks it reports. */
@@ -161,7 +162,7 @@ function endReportedTask(step: Step, agent: AgentRecord, r: TaskOnAgent, key: st
 /** A task whose agent came back from unreachable: its framework learns its state (a change, so through the stream). */
 function setStatusFromAgent(step: Step, task: TaskRecord, state: TaskState): void {
   const status = step.withUuid(masterStatus(step, { taskId: task.info.taskId, agentId: task.agentId }, state, TaskReason.RECONCILIATION, 'agent reachable again'));
-  task.status = status;
+  recordStatus(task, status);
   step.publishUpdate(task.frameworkId, status);
 }
 

@@ -23,6 +23,7 @@ import {
   recoverFramework,
   removeFramework,
 } from './frameworks.js';
+import { annotateOffers, maintenanceView, recoverMaintenance, refuseIfDown, startMaintenance, stopMaintenance, updateSchedule } from './maintenance.js';
 import { expireOffers, makeOffers, onAccept, onDecline, type Allocation } from './offers.js';
 import { deactivateAgent, drainAgent, finishDrains, killTask, markAgentGone, reactivateAgent, teardownFramework } from './operator.js';
 import type { RegistryContents } from './registry.js';
@@ -66,6 +67,7 @@ export class MasterCore {
     recoverRoles(step, contents.roles ?? []);
     for (const framework of contents.frameworks) recoverFramework(step, framework.info, framework.registeredAt);
     for (const agent of contents.agents) recoverAgent(step, agent);
+    recoverMaintenance(step, contents.maintenance);
     return step.effects;
   }
 
@@ -86,6 +88,7 @@ export class MasterCore {
     let reply = OK(this.config.epoch);
     switch (msg.type) {
       case 'REGISTER_AGENT':
+        refuseIfDown(step, agentId);
         reply = onRegisterAgent(step, msg, principal);
         break;
       case 'HEARTBEAT':
@@ -152,6 +155,7 @@ export class MasterCore {
   onAllocations(decisions: readonly Allocation[], now: number): MasterEffect[] {
     const step = this.step(now);
     makeOffers(step, decisions);
+    annotateOffers(step);
     return step.effects;
   }
 
@@ -192,7 +196,9 @@ export class MasterCore {
 
   /**
    * An operator call that changes the cluster (TEARDOWN, KILL_TASK, DEACTIVATE_AGENT,
-   * REACTIVATE_AGENT, DRAIN_AGENT, MARK_AGENT_GONE, UPDATE_WEIGHTS, UPDATE_QUOTA). Throws
+   * REACTIVATE_AGENT, DRAIN_AGENT, MARK_AGENT_GONE, UPDATE_WEIGHTS, UPDATE_QUOTA,
+   * UPDATE_MAINTENANCE_SCHEDULE, START_MAINTENANCE, STOP_MAINTENANCE) and the maintenance
+   * reads (GET_MAINTENANCE_SCHEDULE, GET_MAINTENANCE_STATUS). Throws
    * `Rejection` to refuse; answers UNKNOWN_TYPE for calls this master does not implement.
    */
   onOperatorCall(call: OperatorApiCall, now: number): StepResult {
@@ -221,6 +227,19 @@ export class MasterCore {
         break;
       case 'UPDATE_QUOTA':
         updateQuota(step, call.quotas);
+        break;
+      case 'GET_MAINTENANCE_SCHEDULE':
+        return { reply: { type: 'MAINTENANCE_SCHEDULE', epoch: this.config.epoch, windows: maintenanceView(this.state.maintenance).windows }, effects: [] };
+      case 'GET_MAINTENANCE_STATUS':
+        return { reply: { type: 'MAINTENANCE_STATUS', epoch: this.config.epoch, agents: maintenanceView(this.state.maintenance).agents }, effects: [] };
+      case 'UPDATE_MAINTENANCE_SCHEDULE':
+        updateSchedule(step, call.windows);
+        break;
+      case 'START_MAINTENANCE':
+        startMaintenance(step, call.agentIds);
+        break;
+      case 'STOP_MAINTENANCE':
+        stopMaintenance(step, call.agentIds);
         break;
       default:
         return { reply: { type: 'REJECTED', code: 'UNKNOWN_TYPE', reason: `${call.type} is not supported by this master yet`, epoch: this.config.epoch }, effects: [] };

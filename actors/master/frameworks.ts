@@ -14,6 +14,7 @@ import type { Step } from './context.js';
 import { removeOffer } from './offers.js';
 import { completeTask, masterStatus } from './tasks.js';
 import type { FrameworkRecord } from './state.js';
+import { recordStatus } from './task-history.js';
 
 /** Finds the subscribed framework a call is for, checking that `principal` owns it. */
 export function callerFramework(step: Step, frameworkId: string, principal: string): FrameworkRecord {
@@ -117,7 +118,7 @@ export function removeFramework(step: Step, framework: FrameworkRecord, why: str
     if (!isTerminal(task.state)) {
       agents.add(task.agentId);
       task.state = TaskState.KILLED;
-      task.status = masterStatus(step, { taskId: task.info.taskId, agentId: task.agentId }, TaskState.KILLED, TaskReason.FRAMEWORK_REMOVED, why);
+      recordStatus(task, masterStatus(step, { taskId: task.info.taskId, agentId: task.agentId }, TaskState.KILLED, TaskReason.FRAMEWORK_REMOVED, why));
     }
     task.resourcesRecovered = true;
     completeTask(step, task);

@@ -14,12 +14,15 @@ import { MasterShell } from './shell.js';
 import { masterOperatorSource, startOperatorHttp, type MasterMetrics, type OperatorHttpServer } from '../http/index.js';
 import type { OperatorApiReply } from '../../protocol/operator-api.js';
 import { NotLeaderError } from './errors.js';
+import { RefusalCounts } from '../runtime/refusals.js';
 
 const EMPTY_METRICS: MasterMetrics = {
   messagesReceived: 0,
   messagesSent: 0,
   decodeErrors: 0,
   callsRejected: 0,
+  decodeErrorCounts: [],
+  rejectionCounts: [],
   leaderChanges: 0,
   allocationRuns: 0,
   allocationSecondsTotal: 0,
@@ -77,6 +80,8 @@ export async function startMaster(options: StartMasterOptions): Promise<MasterHa
   const log = options.logger.child({ actor: 'master', id: masterId });
   let leader: MasterShell | undefined;
   let leaderChanges = 0;
+  // One set of refusal counters for the process: pings, and every term this master leads.
+  const refusals = new RefusalCounts();
   let lastLeader: string | undefined;
   const http = options.httpPort === undefined ? undefined : await startOperatorHttp({
     port: options.httpPort,
@@ -95,7 +100,14 @@ export async function startMaster(options: StartMasterOptions): Promise<MasterHa
       },
       snapshot: () => (leader === undefined ? Promise.reject(new NotLeaderError(masterId)) : leader.clusterState()),
       call: (call) => (leader === undefined ? Promise.resolve(notLeader(masterId)) : leader.operatorCall(call)),
-      metrics: () => ({ ...(leader?.metrics() ?? EMPTY_METRICS), leaderChanges }),
+      metrics: () => ({
+        ...(leader?.metrics() ?? EMPTY_METRICS),
+        leaderChanges,
+        decodeErrors: refusals.decodeErrors,
+        callsRejected: refusals.rejectedTotal,
+        decodeErrorCounts: refusals.decodeErrorCounts(),
+        rejectionCounts: refusals.rejectionCounts(),
+      }),
     }),
   });
 
@@ -110,6 +122,7 @@ export async function startMaster(options: StartMasterOptions): Promise<MasterHa
       seed: options.seed ?? randomBytes(4).readUInt32LE(0),
       newId: (prefix) => `${prefix}-${randomUUID()}`,
       mayAct: () => election.mayAct(),
+      refusals,
       ...(options.sorter !== undefined && { sorter: options.sorter }),
       ...(options.minAllocatable !== undefined && { minAllocatable: options.minAllocatable }),
       ...(http !== undefined && { url: http.url }),
@@ -136,6 +149,7 @@ export async function startMaster(options: StartMasterOptions): Promise<MasterHa
     config: { ...DEFAULT_ELECTION_CONFIG, ...options.election, masterId, ...(http !== undefined && { url: http.url }) },
     onLead: lead,
     onStepDown: stepDown,
+    refusals,
   });
   await election.start();
   log.info({ cluster: options.cluster }, 'master started; taking part in the election');

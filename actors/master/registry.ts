@@ -8,11 +8,13 @@
  * | `agents.<agentId>` | `RegistryAgent`: the agent's info, when it was admitted, whether it is unreachable |
  * | `frameworks.<frameworkId>` | `RegistryFramework`: the framework's info (with its failover timeout) |
  * | `roles.<hex of the role>` | `RegistryRole`: a role's weight and quota |
+ * | `maintenance` | `RegistryMaintenance`: the maintenance windows and the agents that are DOWN |
  *
  * Pure: record schemas, key encoding, and the operations the master core emits as effects.
  */
 import { z } from 'zod';
-import { AgentInfo, FrameworkInfo, ResourcesWire } from '../../protocol/schema.js';
+import { MaintenanceWindow } from '../../protocol/operator-api.js';
+import { AgentInfo, FrameworkInfo, Id, ResourcesWire } from '../../protocol/schema.js';
 import { defineUnion, message } from '../../protocol/union.js';
 
 /** An admitted agent as the registry keeps it. */
@@ -55,11 +57,21 @@ export const RegistryRole = z.object({
 /** A role's settings as the registry keeps them. */
 export type RegistryRole = z.infer<typeof RegistryRole>;
 
+/** The maintenance schedule as the registry keeps it: one value, so that a change is written at once or not at all. */
+export const RegistryMaintenance = z.object({
+  windows: z.array(MaintenanceWindow),
+  /** Agents taken DOWN (each in a window). */
+  down: z.array(Id),
+});
+/** The maintenance schedule as the registry keeps it. */
+export type RegistryMaintenance = z.infer<typeof RegistryMaintenance>;
+
 /** How registry values are stored: one msgpack message per key, validated when loaded. */
 export const RegistryEntry = defineUnion('RegistryEntry', [
   message('AGENT', { agent: RegistryAgent }),
   message('FRAMEWORK', { framework: RegistryFramework }),
   message('ROLE', { role: RegistryRole }),
+  message('MAINTENANCE', { maintenance: RegistryMaintenance }),
 ]);
 /** A registry value. */
 export type RegistryEntry = z.infer<typeof RegistryEntry.schema>;
@@ -70,6 +82,8 @@ export interface RegistryContents {
   frameworks: RegistryFramework[];
   /** Roles with a weight or quota; absent in contents written before roles were kept. */
   roles?: RegistryRole[];
+  /** The maintenance schedule; absent when none was ever set. */
+  maintenance?: RegistryMaintenance;
 }
 
 /** A change to the registry, emitted by the master core and written in order by the shell. */
@@ -79,7 +93,11 @@ export type RegistryOp =
   | { op: 'put-framework'; framework: RegistryFramework }
   | { op: 'delete-framework'; frameworkId: string }
   | { op: 'put-role'; role: RegistryRole }
-  | { op: 'delete-role'; role: string };
+  | { op: 'delete-role'; role: string }
+  | { op: 'put-maintenance'; maintenance: RegistryMaintenance };
+
+/** The key of the maintenance schedule. */
+export const MAINTENANCE_KEY = 'maintenance';
 
 /** KV keys allow `-/_=.` and alphanumerics: ids' `~` is written `=7E`. */
 function keyToken(id: string): string {
@@ -116,6 +134,8 @@ export function registryWrite(op: RegistryOp): { key: string; value: RegistryEnt
       return { key: roleKey(op.role.role), value: { type: 'ROLE', role: op.role } };
     case 'delete-role':
       return { key: roleKey(op.role), value: undefined };
+    case 'put-maintenance':
+      return { key: MAINTENANCE_KEY, value: { type: 'MAINTENANCE', maintenance: op.maintenance } };
   }
 }
 
@@ -125,7 +145,8 @@ export function contentsOf(entries: Iterable<RegistryEntry>): RegistryContents {
   for (const e of entries) {
     if (e.type === 'AGENT') contents.agents.push(e.agent);
     else if (e.type === 'FRAMEWORK') contents.frameworks.push(e.framework);
-    else contents.roles?.push(e.role);
+    else if (e.type === 'ROLE') contents.roles?.push(e.role);
+    else contents.maintenance = e.maintenance;
   }
   return contents;
 }

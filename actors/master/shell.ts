@@ -11,6 +11,7 @@ import { OperatorApiCall, type ClusterState, type Explanation, type LeaderView, 
 import { Resources } from '../../protocol/resources.js';
 import { quantitiesText } from '../allocator/views.js';
 import { quotasOf, weightsOf } from './role-views.js';
+import { maintenanceView } from './maintenance.js';
 import { SchedulerCall } from '../../protocol/scheduler.js';
 import { AllocatorActor } from '../allocator/actor.js';
 import { RandomSorter } from '../allocator/random-sorter.js';
@@ -92,6 +93,7 @@ export class MasterShell extends Actor {
       logger: this.log,
       mayAct,
       onUpdate: (update) => this.mailbox.post(() => this.applyUpdate(update)),
+      refusals: this.refusals,
       ...(options.updatesMaxAgeMs !== undefined && { maxAgeMs: options.updatesMaxAgeMs }),
     });
   }
@@ -134,7 +136,13 @@ export class MasterShell extends Actor {
       shareOf: (id) => shares.get(id) ?? 0,
       leader: this.leaderView(),
     });
-    return { ...state, roles: await this.roleViews(), weights: weightsOf(this.core.state.roles), quotas: quotasOf(this.core.state.roles) };
+    return {
+      ...state,
+      roles: await this.roleViews(),
+      weights: weightsOf(this.core.state.roles),
+      quotas: quotasOf(this.core.state.roles),
+      maintenance: maintenanceView(this.core.state.maintenance),
+    };
   }
 
   /** Answers an operator call (NATS or HTTP) in the mailbox, in order with everything else. */
@@ -155,8 +163,10 @@ export class MasterShell extends Actor {
     return {
       messagesReceived: this.counters.received,
       messagesSent: this.counters.sent,
-      decodeErrors: this.counters.decodeErrors,
-      callsRejected: this.counters.rejected,
+      decodeErrors: this.refusals.decodeErrors,
+      callsRejected: this.refusals.rejectedTotal,
+      decodeErrorCounts: this.refusals.decodeErrorCounts(),
+      rejectionCounts: this.refusals.rejectionCounts(),
       leaderChanges: 0,
       allocationRuns: this.allocator.runs,
       allocationSecondsTotal: this.allocator.secondsTotal,

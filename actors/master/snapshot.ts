@@ -1,8 +1,9 @@
-/** The master's registry as plain JSON, for GET_STATE (and later /state). */
+/** The master's registry as plain JSON, for GET_STATE, GET_TASKS, /state and the event stream. */
 import type { ClusterState, LeaderView } from '../../protocol/operator-api.js';
 import { Resources } from '../../protocol/resources.js';
 import { isTerminal } from '../../protocol/task-state.js';
 import type { MasterState, TaskRecord } from './state.js';
+import { HISTORY_IN_LISTINGS_MAX_TASKS } from './task-history.js';
 
 /** Facts the registry does not hold, supplied by the shell. */
 export interface SnapshotExtras {
@@ -14,9 +15,11 @@ export interface SnapshotExtras {
   shareOf: (frameworkId: string) => number;
   /** The leader (this master). */
   leader?: LeaderView;
+  /** Tasks carry their status history while the master holds at most this many (default `HISTORY_IN_LISTINGS_MAX_TASKS`). */
+  historyMaxTasks?: number;
 }
 
-function taskView(task: TaskRecord): ClusterState['tasks'][number] {
+function taskView(task: TaskRecord, withHistory: boolean): ClusterState['tasks'][number] {
   return {
     ...(task.role !== undefined && { role: task.role }),
     taskId: task.info.taskId,
@@ -26,11 +29,13 @@ function taskView(task: TaskRecord): ClusterState['tasks'][number] {
     state: task.state,
     resources: task.resources.toString(),
     ...(task.status !== undefined && { status: task.status }),
+    ...(withHistory && task.statuses !== undefined && { statuses: [...task.statuses] }),
   };
 }
 
 /** Builds the JSON view of the registry. */
 export function snapshot(state: MasterState, extras: SnapshotExtras): ClusterState {
+  const withHistory = state.tasks.size + state.completedTasks.size <= (extras.historyMaxTasks ?? HISTORY_IN_LISTINGS_MAX_TASKS);
   const usedOn = new Map<string, Resources>();
   const allocatedTo = new Map<string, Resources>();
   const add = (map: Map<string, Resources>, key: string, r: Resources) => map.set(key, (map.get(key) ?? Resources.empty()).add(r));
@@ -78,8 +83,8 @@ export function snapshot(state: MasterState, extras: SnapshotExtras): ClusterSta
       tasks: f.tasks.size,
       offers: f.offers.size,
     })),
-    tasks: [...state.tasks.values()].map(taskView),
-    completedTasks: [...state.completedTasks.values()].map(taskView),
+    tasks: [...state.tasks.values()].map((t) => taskView(t, withHistory)),
+    completedTasks: [...state.completedTasks.values()].map((t) => taskView(t, withHistory)),
     offers: [...state.offers.values()].map((o) => ({
       id: o.id,
       frameworkId: o.frameworkId,

@@ -2,6 +2,7 @@
  * The master's in-memory registry: agents, frameworks, tasks and outstanding offers.
  * Plain data owned by `MasterCore`; nothing here performs I/O.
  */
+import type { MaintenanceWindow } from '../../protocol/operator-api.js';
 import type { Resources } from '../../protocol/resources.js';
 import type { AgentInfo, Attributes, FrameworkInfo, TaskInfo, TaskStatus } from '../../protocol/schema.js';
 import type { TaskState } from '../../protocol/task-state.js';
@@ -10,9 +11,10 @@ import type { MasterExecutorRecord } from './executors.js';
 /**
  * Whether the master can talk to an agent: `recovering` agents come from the registry after
  * a failover and have until `reregisterDeadlineMs` to register again; `gone` agents were
- * marked gone by an operator and may never register again.
+ * marked gone by an operator and may never register again; `down` agents were taken down
+ * for maintenance and may not register until an operator brings them up.
  */
-export type AgentStatus = 'active' | 'unreachable' | 'recovering' | 'gone';
+export type AgentStatus = 'active' | 'unreachable' | 'recovering' | 'gone' | 'down';
 
 /** An admitted agent. */
 export interface AgentRecord {
@@ -89,6 +91,8 @@ export interface TaskRecord {
   resourcesRecovered: boolean;
   /** The role its resources are allocated to (its offer's); absent for tasks an agent reported. */
   role?: string;
+  /** The statuses applied, oldest first, at most `MAX_TASK_STATUSES` (see task-history.ts); absent until the first. */
+  statuses?: TaskStatus[];
 }
 
 /** An outstanding offer. */
@@ -109,8 +113,18 @@ export interface RoleSettings {
   limit?: string;
 }
 
+/** The maintenance schedule (Mesos's maintenance primitives) and which scheduled agents are DOWN. */
+export interface MaintenanceState {
+  /** The windows, as the operator gave them (an agent is in at most one). */
+  windows: MaintenanceWindow[];
+  /** Agents taken DOWN by START_MAINTENANCE (each is in a window). */
+  down: Set<string>;
+}
+
 /** The master's registry. */
 export interface MasterState {
+  /** The maintenance schedule. */
+  maintenance: MaintenanceState;
   /** Roles with a weight or quota set. */
   roles: Map<string, RoleSettings>;
   agents: Map<string, AgentRecord>;
@@ -123,7 +137,7 @@ export interface MasterState {
 
 /** Creates an empty registry. */
 export function emptyState(): MasterState {
-  return { roles: new Map(), agents: new Map(), frameworks: new Map(), tasks: new Map(), offers: new Map(), completedTasks: new Map() };
+  return { maintenance: { windows: [], down: new Set() }, roles: new Map(), agents: new Map(), frameworks: new Map(), tasks: new Map(), offers: new Map(), completedTasks: new Map() };
 }
 
 /** A task's key in the registry: task ids are unique within a framework, as in Mesos. */

@@ -11,6 +11,7 @@ import { TaskReason, TaskSource, TaskState, isTerminal } from '../../protocol/ta
 import type { z } from 'zod';
 import type { Step } from './context.js';
 import { onExecutorTaskEnded } from './executors.js';
+import { recordStatus } from './task-history.js';
 import { inAllocator, taskKey, type FrameworkRecord, type TaskRecord } from './state.js';
 
 /** True when the framework declared PARTITION_AWARE. */
@@ -39,7 +40,7 @@ export function masterStatus(step: Step, task: { taskId: string; agentId?: strin
 export function applyStatus(step: Step, task: TaskRecord, status: TaskStatus): boolean {
   if (task.state !== status.state && !canTransition(task.state, status.state)) return false;
   task.state = status.state;
-  task.status = status;
+  recordStatus(task, status);
   if (isTerminal(task.state)) {
     recoverTaskResources(step, task);
     onExecutorTaskEnded(step, task);

@@ -11,6 +11,7 @@ import { Buckets } from '../../protocol/buckets.js';
 import { Subjects } from '../../protocol/subjects.js';
 import type { StoredStatus } from '../../protocol/updates.js';
 import type { NatsConnection } from '../runtime/nats.js';
+import type { RefusalCounts } from '../runtime/refusals.js';
 import { backoffDelay } from '../runtime/request.js';
 import { UpdateFeed, type DeliveredUpdate } from '../runtime/update-feed.js';
 import {
@@ -34,6 +35,8 @@ export interface MasterUpdatesOptions {
   maxAgeMs?: number;
   /** Attempts per publish or consumer operation before giving up (default 20, about 30 s). */
   attempts?: number;
+  /** Where invalid records of the stream are counted. */
+  refusals?: RefusalCounts;
 }
 
 /** The updates stream, as the leading master uses it. */
@@ -60,6 +63,7 @@ export class MasterUpdates {
       consumer: new Buckets(options.cluster).masterUpdatesConsumer(),
       logger: options.logger,
       onUpdate: options.onUpdate,
+      ...(options.refusals !== undefined && { refusals: options.refusals }),
     });
   }
 

@@ -12,6 +12,7 @@ import type { RejectionCode } from '../../protocol/replies.js';
 import { Subjects } from '../../protocol/subjects.js';
 import type { MessageUnion } from '../../protocol/union.js';
 import { Mailbox } from './mailbox.js';
+import { RefusalCounts } from './refusals.js';
 import { call, request, type RequestOptions } from './request.js';
 
 /** Where a message came from. */
@@ -71,6 +72,8 @@ export interface ActorOptions {
   gate?: () => boolean;
   /** The term this actor answers in (a leading master's epoch): carried by its REJECTED replies too. */
   epoch?: number;
+  /** Where refusals are counted by kind (default: the actor's own); share one to count a process's. */
+  refusals?: RefusalCounts;
 }
 
 /** Options of `Actor.listen`. */
@@ -95,6 +98,8 @@ export class Actor {
   readonly mailbox: Mailbox;
   /** Message counters. */
   readonly counters: ActorCounters = { received: 0, sent: 0, decodeErrors: 0, rejected: 0, handlerErrors: 0, fenced: 0 };
+  /** Decode errors (per union and code) and REJECTED replies (per code). */
+  readonly refusals: RefusalCounts;
   /** The actor's id. */
   readonly id: string;
   private readonly subs: Subscription[] = [];
@@ -112,6 +117,7 @@ export class Actor {
     this.maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.gate = options.gate ?? (() => true);
     this.replyEpoch = options.epoch;
+    this.refusals = options.refusals ?? new RefusalCounts();
   }
 
   /** True while the gate lets messages through; counts and logs a drop otherwise. */
@@ -143,6 +149,7 @@ export class Actor {
       const decoded = decode(union, msg.data, { maxBytes: this.maxBytes });
       if (!decoded.ok) {
         this.counters.decodeErrors += 1;
+        this.refusals.decodeError(union.name, decoded.error.code);
         this.log.warn({ subject: msg.subject, err: decoded.error.message, code: decoded.error.code }, `refused ${union.name}`);
         this.respond(msg, rejected(decoded.error.code, decoded.error.message, this.replyEpoch));
         return;
@@ -176,6 +183,7 @@ export class Actor {
       const decoded = decode(union, msg.data, { maxBytes: this.maxBytes });
       if (!decoded.ok) {
         this.counters.decodeErrors += 1;
+        this.refusals.decodeError(union.name, decoded.error.code);
         this.log.warn({ subject: msg.subject, err: decoded.error.message, code: decoded.error.code }, `dropped ${union.name}`);
         if (msg.reply) this.respond(msg, rejected(decoded.error.code, decoded.error.message, this.replyEpoch));
         return;
@@ -237,7 +245,10 @@ export class Actor {
 
   private respond(msg: Msg, reply: ReplyMessage): void {
     if (!msg.reply) return;
-    if (reply.type === 'REJECTED') this.counters.rejected += 1;
+    if (reply.type === 'REJECTED') {
+      this.counters.rejected += 1;
+      this.refusals.rejected(String(reply.code));
+    }
     this.counters.sent += 1;
     try {
       msg.respond(encode(reply));

@@ -78,3 +78,12 @@ export class UpdateStreamError extends Error implements Retryable {
     this.name = 'UpdateStreamError';
   }
 }
+
+/** NESOS_JETSTREAM_REPLICAS holds something other than a replica count JetStream takes. */
+export class InvalidReplicasError extends Error implements Retryable {
+  readonly retryable = false;
+  constructor(value: string, options?: { cause?: unknown }) {
+    super(`NESOS_JETSTREAM_REPLICAS "${value}" is not a replica count: give 1 (one nats-server), or 3 or 5 (a NATS cluster of at least that many servers)`, options);
+    this.name = 'InvalidReplicasError';
+  }
+}

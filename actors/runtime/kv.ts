@@ -11,6 +11,7 @@ import { decode, encode as encodeEntry } from '../../protocol/codec.js';
 import { LeaderRecord, epochOf } from '../../protocol/leader.js';
 import { defineUnion, message } from '../../protocol/union.js';
 import { KvError } from './errors.js';
+import { jetStreamReplicas } from './replicas.js';
 
 /** The result of a conditional write: the new revision, or a conflict (the key changed meanwhile). */
 export type CasResult = { kind: 'ok'; revision: number } | { kind: 'conflict' };
@@ -26,10 +27,12 @@ export function openRegistryBucket(nc: NatsConnection, cluster: string, timeoutM
 }
 
 async function openBucket(nc: NatsConnection, name: string, timeoutMs: number): Promise<KV> {
+  const replicas = jetStreamReplicas(); // a bad setting is not retryable: outside the try
   try {
-    // History 1 and no max age: every process asks for the same settings, so whoever comes
-    // first creates the bucket and the others open it.
-    return await new Kvm(nc).create(name, { history: 1, timeout: timeoutMs });
+    // History 1, no max age, the replica count of NESOS_JETSTREAM_REPLICAS: every process
+    // asks for the same settings, so whoever comes first creates the bucket and the others
+    // open it.
+    return await new Kvm(nc).create(name, { history: 1, timeout: timeoutMs, replicas });
   } catch (cause) {
     throw new KvError(`cannot open KV bucket ${name}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }

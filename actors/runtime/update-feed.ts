@@ -14,6 +14,7 @@ import { Buckets } from '../../protocol/buckets.js';
 import { decode } from '../../protocol/codec.js';
 import { Subjects } from '../../protocol/subjects.js';
 import { UpdateRecord, type StatusUpdateRecord } from '../../protocol/updates.js';
+import type { RefusalCounts } from './refusals.js';
 import { backoffDelay } from './request.js';
 
 /** One delivered update and the means to settle it. */
@@ -43,6 +44,8 @@ export interface UpdateFeedOptions {
   batch?: number;
   /** Random source in [0, 1) for the backoff jitter (default Math.random: shells only). */
   random?: () => number;
+  /** Counts records dropped as invalid (union `UpdateRecord`; a body that names another framework or task than its subject counts as INVALID). */
+  refusals?: RefusalCounts;
 }
 
 /** A running reader of one consumer. */
@@ -112,6 +115,7 @@ export class UpdateFeed {
     const decoded = decode(UpdateRecord, m.data);
     const named = this.subjects.parseStatusUpdate(m.subject);
     if (!decoded.ok || named === undefined || named.frameworkId !== decoded.value.frameworkId || named.taskId !== decoded.value.status.taskId) {
+      this.options.refusals?.decodeError(UpdateRecord.name, decoded.ok ? 'INVALID' : decoded.error.code);
       this.log.warn({ subject: m.subject, seq: m.seq, err: decoded.ok ? 'body does not match its subject' : decoded.error.message }, 'dropped an invalid record of the updates stream');
       m.ack();
       return;

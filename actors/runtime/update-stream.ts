@@ -37,6 +37,7 @@ import { encode } from '../../protocol/codec.js';
 import { Subjects } from '../../protocol/subjects.js';
 import type { StatusUpdateRecord } from '../../protocol/updates.js';
 import { UpdateStreamError } from './errors.js';
+import { jetStreamReplicas } from './replicas.js';
 
 const NS_PER_MS = 1_000_000;
 /** JetStream's code for "a stream of that name exists with another configuration". */
@@ -70,7 +71,7 @@ export const DEFAULT_UPDATE_STREAM_SETTINGS: UpdateStreamSettings = {
   frameworkMaxAckPending: 10_000,
 };
 
-/** The stream's configuration. */
+/** The stream's configuration (replicas from NESOS_JETSTREAM_REPLICAS, default 1). */
 export function updateStreamConfig(cluster: string, settings: UpdateStreamSettings = DEFAULT_UPDATE_STREAM_SETTINGS): Partial<StreamConfig> & { name: string } {
   return {
     name: new Buckets(cluster).updates(),
@@ -80,7 +81,7 @@ export function updateStreamConfig(cluster: string, settings: UpdateStreamSettin
     discard: DiscardPolicy.Old,
     max_age: settings.maxAgeMs * NS_PER_MS,
     duplicate_window: settings.duplicateWindowMs * NS_PER_MS,
-    num_replicas: 1,
+    num_replicas: jetStreamReplicas(),
   };
 }
 

@@ -40,7 +40,8 @@ interface ScheduleFlags extends OperatorFlags {
 
 /** The `maintenance` command and its subcommands. */
 export function maintenanceCommand(): Command {
-  const cmd = withOperatorOptions(new Command('maintenance'))
+  // Positional: options after a subcommand's name are the subcommand's (else `maintenance start a --nats u` would give --nats to `maintenance`).
+  const cmd = withOperatorOptions(new Command('maintenance')).enablePositionalOptions()
     .description('show the maintenance schedule and each scheduled agent\'s mode; subcommands change them')
     .action(async (flags: OperatorFlags) => {
       await withOperator(flags, async (client, progress) => {

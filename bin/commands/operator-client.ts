@@ -1,19 +1,20 @@
 /**
  * The CLI's side of the operator API over NATS: GET_STATE and the other operator calls,
- * each refusal turned into an error that names the problem and the fix, a task kill, and
- * sandbox reads. Commands get one through `withOperator`, which connects and closes.
+ * each refusal turned into an error that names the problem and the fix, a task kill,
+ * sandbox reads, and an agent's own state. Commands get one through `withOperator`, which connects and closes.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Command } from 'commander';
 import { connectNats } from '../../actors/runtime/nats.js';
 import { request } from '../../actors/runtime/request.js';
 import { isRetryable } from '../../actors/runtime/errors.js';
+import { AgentStateReplies, type AgentSnapshot } from '../../protocol/agent-state.js';
 import type { MasterSnapshot } from '../../protocol/operator.js';
 import type { TaskView } from '../../protocol/operator-api.js';
 import { OperatorApiReply, type OperatorApiCall } from '../../protocol/operator-api.js';
 import { Reply } from '../../protocol/replies.js';
 import { Subjects } from '../../protocol/subjects.js';
-import { CallRefusedError, NoClusterError, NotSupportedError, PermissionDeniedError } from '../errors.js';
+import { AgentUnreachableError, CallRefusedError, NoClusterError, NotSupportedError, PermissionDeniedError } from '../errors.js';
 import { checkClusterOptions, intFlag, natsServers, withClusterOptions, type ClusterOptions } from '../options.js';
 import { SandboxTail } from '../sandbox-tail.js';
 import { Progress } from './progress.js';
@@ -106,6 +107,19 @@ export class OperatorClient {
   sandbox(task: TaskView, path: string): SandboxTail {
     const executorId = task.status?.executorId ?? task.taskId;
     return new SandboxTail(this.nc, { cluster: this.options.cluster, agentId: task.agentId, frameworkId: task.frameworkId, executorId, path }, this.options.principal);
+  }
+
+  /** The agent's own state (its GET_STATE over NATS); an agent that does not answer is an AgentUnreachableError. */
+  async agentState(agentId: string): Promise<AgentSnapshot> {
+    let reply;
+    try {
+      reply = await request(this.nc, this.subjects.agentState(agentId, this.options.principal), { type: 'GET_STATE' }, AgentStateReplies, { timeoutMs: this.options.timeout, attempts: 2 });
+    } catch (e) {
+      if (isRetryable(e)) throw new AgentUnreachableError(agentId, { cause: e });
+      throw e;
+    }
+    if (reply.type === 'REJECTED') throw new CallRefusedError('GET_STATE', reply.code, reply.reason);
+    return reply.state;
   }
 
   /** Closes the connection. */

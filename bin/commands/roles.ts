@@ -59,7 +59,7 @@ interface QuotaSetFlags extends OperatorFlags {
 
 /** The `quota` command (list; `set`; `remove`). */
 export function quotaCommand(): Command {
-  const cmd = withOperatorOptions(new Command('quota'))
+  const cmd = withOperatorOptions(new Command('quota')).enablePositionalOptions() // options after `set` are set's
     .description("show roles' quota; `quota set <role>` and `quota remove <role>` change it")
     .action(async (flags: OperatorFlags) => {
       await withOperator(flags, async (client, progress) => {
@@ -117,7 +117,7 @@ export function parseWeights(pairs: string[]): Array<{ role: string; weight: num
 
 /** The `weights` command (list; `set role=weight…`). */
 export function weightsCommand(): Command {
-  const cmd = withOperatorOptions(new Command('weights'))
+  const cmd = withOperatorOptions(new Command('weights')).enablePositionalOptions() // options after `set` are set's
     .description("show roles' weights (a role with weight 2 gets twice the fair share of one with 1); `weights set` changes them")
     .action(async (flags: OperatorFlags) => {
       await withOperator(flags, async (client, progress) => {

@@ -134,6 +134,15 @@ describe.skipIf(!hasChromium)('web UI on a real cluster', () => {
     await browser!.shot(page, 'real-sandbox');
   });
 
+  it("an agent's page shows what the agent itself says: its isolator and drain state", async () => {
+    await page.evaluate(() => {
+      (globalThis as unknown as { location: { hash: string } }).location.hash = '#/agents';
+    });
+    await page.locator('[data-testid=agent-row]').first().click();
+    await page.getByTestId('agent-isolator').filter({ hasText: /^(cgroups-v1|cgroups-v2|posix)$/ }).waitFor({ timeout: WAIT_MS });
+    expect(await page.getByTestId('agent-executors').isVisible()).toBe(true);
+  });
+
   it('SIGKILL of the leading master: the page moves to the new leader and says so', async () => {
     await page.evaluate(() => {
       (globalThis as unknown as { location: { hash: string } }).location.hash = '#/';

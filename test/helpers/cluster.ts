@@ -97,6 +97,17 @@ export class TestCluster {
     return p;
   }
 
+  /** The HTTP URL master `p` logged when it started listening (its log is written asynchronously: waits for it, at most 15 s). */
+  async httpUrl(p: TestProcess): Promise<string> {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const m = /"url":"([^"]+)","msg":"http server listening"/.exec(p.output());
+      if (m?.[1] !== undefined) return m[1];
+      if (Date.now() > deadline) throw new Error(`${p.name} logged no HTTP URL:\n${p.output().slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   /** Starts an agent process with its own work dir. */
   startAgent(id: string, resources = 'cpus:2;mem:1024;disk:1024;ports:[31000-31100]', extra: string[] = []): TestProcess {
     const p = this.track(
@@ -104,6 +115,11 @@ export class TestCluster {
     );
     this.agents.push(p);
     return p;
+  }
+
+  /** Starts a long-running `nesos <args>` process of this cluster (e.g. `simulate`); `stop()` stops it. */
+  startNesos(name: string, args: string[]): TestProcess {
+    return this.track(startProcess(name, process.execPath, [NESOS_BIN, ...args], join(this.dir, `${name}.log`)));
   }
 
   /** Runs the CLI once and returns its exit code and output. */

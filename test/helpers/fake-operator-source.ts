@@ -3,6 +3,7 @@
  * change through methods, each of which emits the operator event a master would. Used by the
  * HTTP unit tests and the browser tests; the real master's wiring is tested on its own.
  */
+import type { AgentSnapshot, AgentStateReplies } from '../../protocol/agent-state.js';
 import type { FilesReply } from '../../protocol/files.js';
 import type {
   FrameworkView,
@@ -41,6 +42,8 @@ export class FakeOperatorSource implements OperatorSource {
   readonly calls: OperatorApiCall[] = [];
   /** Answers to calls by type; unlisted types are answered REJECTED UNKNOWN_TYPE. */
   readonly answers = new Map<string, (call: OperatorApiCall) => OperatorApiReply>();
+  /** What each agent answers to GET_STATE (an agent missing here does not answer). */
+  readonly agentStates = new Map<string, AgentSnapshot>();
   /** Sandbox files by `agent/framework/executor/path`. */
   readonly files = new Map<string, Buffer>();
   /** Agents whose files API does not answer. */
@@ -51,6 +54,11 @@ export class FakeOperatorSource implements OperatorSource {
     messagesSent: 20,
     decodeErrors: 1,
     callsRejected: 2,
+    decodeErrorCounts: [{ union: 'SchedulerCall', code: 'MALFORMED', count: 1 }],
+    rejectionCounts: [
+      { code: 'MALFORMED', count: 1 },
+      { code: 'WRONG_PRINCIPAL', count: 1 },
+    ],
     leaderChanges: 1,
     allocationRuns: 5,
     allocationSecondsTotal: 0.25,
@@ -113,6 +121,13 @@ export class FakeOperatorSource implements OperatorSource {
     if (file === undefined) return { type: 'REJECTED', code: 'NOT_FOUND', reason: `cannot open "${r.path}"` };
     const data = file.subarray(Math.min(r.offset, file.length), Math.min(r.offset + r.length, file.length));
     return { type: 'FILE_DATA', data: new Uint8Array(data), offset: r.offset, size: file.length };
+  }
+
+  async agentState(agentId: string): Promise<AgentStateReplies> {
+    if (this.unreachableAgents.has(agentId)) throw new NoRespondersError(`agent ${agentId}`);
+    const state = this.agentStates.get(agentId);
+    if (state === undefined) throw new NoRespondersError(`agent ${agentId}`);
+    return { type: 'AGENT_STATE', state };
   }
 
   metrics(): MasterMetrics {

@@ -57,6 +57,15 @@ describe('agent state', () => {
     // The Node executor itself is outside the container; its own memory is shown apart.
     expect(ex?.executorMemBytes).toBeGreaterThan(20 * MiB);
     expect(state.tasks.find((t) => t.taskId === id)).toMatchObject({ state: TaskState.RUNNING, frameworkId: sched.frameworkId });
+
+    // the same through the master's HTTP: JSON, and Prometheus text for scrapers
+    const url = await cluster.httpUrl(cluster.master!);
+    const viaMaster = (await (await fetch(`${url}/agents/agent-1/state`)).json()) as typeof state;
+    expect(viaMaster.executors.find((e) => e.executorId === id)).toMatchObject({ kind: 'command', usage: { memLimitBytes: 48 * MiB } });
+    const metrics = await (await fetch(`${url}/agents/agent-1/metrics`)).text();
+    expect(metrics).toContain(`nesos_agent_executor_memory_limit_bytes{executor="${id}",framework="${sched.frameworkId}",agent="agent-1"} ${48 * MiB}`);
+    expect(metrics).toMatch(new RegExp(`nesos_agent_executor_cpu_seconds_total\\{executor="${id}",framework="[^"]+",mode="user",agent="agent-1"\\} [0-9.e-]+`));
+    expect(metrics).toContain('nesos_agent_tasks{state="TASK_RUNNING",agent="agent-1"} 1');
     await sched.kill(id, { agentId: 'agent-1', gracePeriodMs: 0 });
     await until(() => terminalOf(updates, id) !== undefined, 'the kill');
   });

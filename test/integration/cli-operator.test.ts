@@ -77,6 +77,19 @@ describe('nesos operator commands', () => {
     expect(json<unknown[]>(await nesos(['agents', '--status', 'unreachable', '--json']))).toEqual([]);
   });
 
+  it("`agents <id>` shows what the agent itself says; an unknown id is named with the fix", async () => {
+    const detail = await nesos(['agents', 'agent-1']);
+    expect(detail.code, detail.stderr).toBe(0);
+    expect(detail.stdout).toMatch(/^isolator\s+(cgroups-v1|cgroups-v2|posix)$/m);
+    expect(detail.stdout).toMatch(/^drain\s+active$/m);
+    const own = json<{ id: string; executors: unknown[] }>(await nesos(['agents', 'agent-2', '--json']));
+    expect(own.id).toBe('agent-2');
+    const missing = await nesos(['agents', 'agent-9']);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('no agent "agent-9"');
+    expect(missing.stderr).toContain('nesos agents');
+  });
+
   it('`frameworks` shows the running framework', async () => {
     const frameworks = json<Array<{ name: string; connected: boolean; tasks: number }>>(await nesos(['frameworks', '--json']));
     expect(frameworks).toContainEqual(expect.objectContaining({ name: 'nesos-run', connected: true, tasks: 1 }));

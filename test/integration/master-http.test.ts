@@ -3,21 +3,10 @@
 // serves. Operator calls that change the cluster work over HTTP.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestCluster } from '../helpers/cluster.js';
-import { signalGroup, type TestProcess } from '../helpers/processes.js';
+import { signalGroup } from '../helpers/processes.js';
 
 let cluster: TestCluster;
 const urls = new Map<string, string>();
-
-/** The HTTP URL a master logged when it started listening (its log is written asynchronously: wait for it). */
-async function urlOf(p: TestProcess): Promise<string> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const m = /"url":"([^"]+)","msg":"http server listening"/.exec(p.output());
-    if (m?.[1] !== undefined) return m[1];
-    if (Date.now() > deadline) throw new Error(`${p.name} logged no HTTP URL:\n${p.output().slice(-2000)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function post(url: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
   const res = await fetch(`${url}/api/v1`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -26,7 +15,7 @@ async function post(url: string, body: unknown): Promise<{ status: number; json:
 
 beforeAll(async () => {
   cluster = await TestCluster.start({ masters: 2, agents: 1, masterArgs: ['--lease-ms', '1000', '--renew-interval-ms', '100'] });
-  for (const m of cluster.masters) urls.set(m.name, await urlOf(m));
+  for (const m of cluster.masters) urls.set(m.name, await cluster.httpUrl(m));
 });
 
 afterAll(async () => {

@@ -113,7 +113,9 @@ describe('http: reading the master', () => {
     expect(text).toContain('# TYPE nesos_messages_received_total counter');
     expect(text).toMatch(/^nesos_messages_received_total 10$/m);
     expect(text).toMatch(/^nesos_allocation_runs_total 5$/m);
-    expect(text).toMatch(/^nesos_decode_errors_total 1$/m);
+    expect(text).toMatch(/^nesos_decode_errors_total\{union="SchedulerCall",code="MALFORMED"\} 1$/m);
+    expect(text).toMatch(/^nesos_calls_rejected_total\{code="WRONG_PRINCIPAL"\} 1$/m);
+    expect(text).toMatch(/^nesos_calls_rejected_total\{code="MALFORMED"\} 1$/m);
   });
 
   it('/metrics follows changes between scrapes (no stale label sets)', async () => {
@@ -364,6 +366,68 @@ describe('http: sandbox files', () => {
     const gone = await read('agent=a2&framework=f1&executor=t2');
     expect(gone.status).toBe(502);
     expect(await gone.json()).toMatchObject({ reason: expect.stringContaining('agent a2 did not answer') });
+  });
+});
+
+describe("http: an agent's own state and metrics", () => {
+  let src: FakeOperatorSource;
+  let server: OperatorHttpServer;
+  beforeAll(async () => {
+    src = cluster();
+    server = await serve(src);
+    src.agentStates.set('a1', {
+      id: 'a1',
+      hostname: 'h1',
+      resources: 'cpus:4;mem:4096',
+      attributes: {},
+      registered: true,
+      isolation: { isolator: 'cgroups-v2' },
+      drain: { state: 'active' },
+      tasks: [
+        { taskId: 't1', frameworkId: 'f1', executorId: 't1', state: 'TASK_RUNNING', killRequested: false, pendingUpdates: 0 },
+        { taskId: 't2', frameworkId: 'f1', executorId: 't2', state: 'TASK_FINISHED', killRequested: false, pendingUpdates: 1 },
+      ],
+      executors: [
+        {
+          executorId: 't1',
+          frameworkId: 'f1',
+          runId: 'r1',
+          kind: 'command',
+          phase: 'subscribed',
+          taskIds: ['t1'],
+          usage: { cpuUserSeconds: 1.5, cpuSystemSeconds: 0.25, memBytes: 1048576, memLimitBytes: 33554432, cpusLimit: 0.5, processes: 2, throttledPeriods: 7 },
+          executorMemBytes: 50_000_000,
+        },
+      ],
+      timestamp: 1,
+    });
+  });
+
+  it('serves the state as JSON', async () => {
+    const r = await fetch(`${server.url}/agents/a1/state`);
+    expect(r.status).toBe(200);
+    expect(await r.json()).toMatchObject({ id: 'a1', isolation: { isolator: 'cgroups-v2' }, executors: [{ executorId: 't1', usage: { memBytes: 1048576 } }] });
+  });
+
+  it('serves usage per executor, tasks by state and the drain state as Prometheus text', async () => {
+    const r = await fetch(`${server.url}/agents/a1/metrics`);
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await r.text();
+    expect(text).toContain('nesos_agent_executor_cpu_seconds_total{executor="t1",framework="f1",mode="user",agent="a1"} 1.5');
+    expect(text).toContain('nesos_agent_executor_memory_limit_bytes{executor="t1",framework="f1",agent="a1"} 33554432');
+    expect(text).toContain('nesos_agent_executor_cpus_limit{executor="t1",framework="f1",agent="a1"} 0.5');
+    expect(text).toContain('nesos_agent_executor_throttled_periods_total{executor="t1",framework="f1",agent="a1"} 7');
+    expect(text).toContain('nesos_agent_tasks{state="TASK_RUNNING",agent="a1"} 1');
+    expect(text).toContain('nesos_agent_draining{state="active",agent="a1"} 1');
+    expect(text).toContain('nesos_agent_registered{agent="a1"} 1');
+  });
+
+  it('answers 400 to a malformed id and 502 when the agent does not answer', async () => {
+    expect((await fetch(`${server.url}/agents/a%20b/state`)).status).toBe(400);
+    const gone = await fetch(`${server.url}/agents/a9/metrics`);
+    expect(gone.status).toBe(502);
+    expect(await gone.json()).toMatchObject({ code: 'UNKNOWN_AGENT', reason: expect.stringContaining('agent a9 did not answer') });
   });
 });
 

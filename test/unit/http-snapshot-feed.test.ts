@@ -20,6 +20,16 @@ describe('diffStates', () => {
     expect(diffStates(s, structuredClone(s))).toEqual([]);
   });
 
+  it('emits MAINTENANCE_UPDATED when the schedule or a mode changed, not when the master reports none', () => {
+    const s = base().state;
+    const scheduled: ClusterState = { ...s, maintenance: { windows: [{ agentIds: ['a1'], start: 0, durationMs: 1000 }], agents: [{ agentId: 'a1', mode: 'DRAINING' }] } };
+    expect(diffStates(s, scheduled)).toEqual([{ type: 'MAINTENANCE_UPDATED', maintenance: scheduled.maintenance }]);
+    expect(diffStates(scheduled, structuredClone(scheduled))).toEqual([]);
+    const down: ClusterState = { ...scheduled, maintenance: { ...scheduled.maintenance!, agents: [{ agentId: 'a1', mode: 'DOWN' }] } };
+    expect(diffStates(scheduled, down).map((e) => e.type)).toEqual(['MAINTENANCE_UPDATED']);
+    expect(diffStates(scheduled, s)).toEqual([]); // absent: not reported, not "none"
+  });
+
   it('emits agents, then frameworks, then tasks, then offers, then removals', () => {
     const src = base();
     const before = structuredClone(src.state);

@@ -74,6 +74,11 @@ export class ClusterStore {
       case 'OFFER_REMOVED':
         this.offers.delete(event.offerId);
         break;
+      case 'MAINTENANCE_UPDATED': {
+        const meta = this.meta.value;
+        if (meta !== null) this.meta.value = { ...meta, maintenance: event.maintenance };
+        break;
+      }
       case 'LEADER_CHANGED': {
         const meta = this.meta.value;
         if (meta !== null) this.meta.value = withLeader(meta, event.leader);

@@ -13,6 +13,7 @@ import { Subjects } from '../../../protocol/subjects.js';
 import { NoRespondersError } from '../../runtime/errors.js';
 import { casCreate, casUpdate, encodeLeader, leaderOf, openLeaderBucket, watchLeader, type LeaderWatch } from '../../runtime/kv.js';
 import type { NatsConnection, Subscription } from '../../runtime/nats.js';
+import type { RefusalCounts } from '../../runtime/refusals.js';
 import { request } from '../../runtime/request.js';
 import { ElectionCore, type ElectionConfig, type ElectionEffect, type WriteOutcome } from './core.js';
 
@@ -28,6 +29,8 @@ export interface ElectionShellOptions {
   onStepDown: (reason: string) => Promise<void>;
   /** The monotonic clock (ms); default performance.now. */
   clock?: () => number;
+  /** Where PINGs that do not decode, and the REJECTED answers to them, are counted. */
+  refusals?: RefusalCounts;
 }
 
 /** Runs one master's side of the election. */
@@ -66,9 +69,19 @@ export class ElectionShell {
   async start(): Promise<void> {
     this.pingSub = this.options.nc.subscribe(this.subjects.masterPing(this.options.config.masterId), {
       callback: (err, msg) => {
-        if (err || !msg.reply) return;
+        if (err) return;
         const decoded = decode(PingCall, msg.data);
-        if (!decoded.ok) return;
+        if (!decoded.ok) {
+          // Nothing a peer sends goes unanswered: a bad PING gets a typed REJECTED, like any request.
+          this.options.refusals?.decodeError(PingCall.name, decoded.error.code);
+          this.log.warn({ err: decoded.error.message, code: decoded.error.code }, 'refused PingCall');
+          if (msg.reply) {
+            this.options.refusals?.rejected(decoded.error.code);
+            msg.respond(encode({ type: 'REJECTED', code: decoded.error.code, reason: decoded.error.message }));
+          }
+          return;
+        }
+        if (!msg.reply) return;
         const leading = this.core.claimsLeadership(this.clock());
         msg.respond(encode({ type: 'PONG', masterId: this.options.config.masterId, leading, ...(leading && this.core.epoch > 0 && { epoch: this.core.epoch }) }));
       },

@@ -1,11 +1,47 @@
 /** Agents: a list (filter by status or text) and each agent's detail with its tasks and executors. */
-import { useMemo } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import type { AgentSnapshot } from '../../../protocol/agent-state.js';
 import { ResourceAmounts, summarize } from '../../../actors/http/summary.js';
 import { Facts, StateBadge, Title, UsageBar } from '../components/Bits.js';
 import { VirtualTable } from '../components/VirtualTable.js';
 import { ago, quantity } from '../format.js';
+
+/** How often an open agent page asks the agent for its state (usage is not in the event stream). */
+const AGENT_STATE_INTERVAL_MS = 2000;
+
+/** The agent's own state (`/agents/:id/state`), asked again every AGENT_STATE_INTERVAL_MS while mounted; an error says why it is missing. */
+function useAgentState(id: string): { state?: AgentSnapshot; error?: string } {
+  const [answer, setAnswer] = useState<{ state?: AgentSnapshot; error?: string }>({});
+  useEffect(() => {
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const ask = async (): Promise<void> => {
+      try {
+        const r = await fetch(`/agents/${encodeURIComponent(id)}/state`, { cache: 'no-store' });
+        const body = (await r.json()) as AgentSnapshot | { reason?: string };
+        if (!stopped) setAnswer(r.ok ? { state: body as AgentSnapshot } : { error: (body as { reason?: string }).reason ?? `HTTP ${r.status}` });
+      } catch (e) {
+        if (!stopped) setAnswer({ error: String(e) });
+      }
+      if (!stopped) timer = setTimeout(() => void ask(), AGENT_STATE_INTERVAL_MS);
+    };
+    void ask();
+    return () => {
+      stopped = true;
+      if (timer !== undefined) clearTimeout(timer);
+    };
+  }, [id]);
+  return answer;
+}
+
+const MiB = 1024 * 1024;
+
+/** Bytes as MiB with one decimal. */
+function mib(bytes: number | undefined): string {
+  return bytes === undefined ? '—' : `${(bytes / MiB).toFixed(1)} MiB`;
+}
 import { href, route, setQuery } from '../router.js';
-import { store, type Task } from '../store.js';
+import { store } from '../store.js';
 import type { ClusterAgentView } from '../../../protocol/operator-api.js';
 import { TaskTable } from './Tasks.js';
 
@@ -57,6 +93,7 @@ export function Agents() {
 /** One agent's detail. */
 export function AgentDetail({ id }: { id: string }) {
   const version = store.version.value;
+  const own = useAgentState(id);
   const agent = store.agents.get(id);
   const tasks = useMemo(() => store.taskList().filter((t) => t.agentId === id), [version, id]);
   const usage = useMemo(() => {
@@ -65,7 +102,6 @@ export function AgentDetail({ id }: { id: string }) {
     return summarize({ agents: [{ ...agent, status: 'active' }], frameworks: [...store.frameworks.values()], tasks, completedTasks: [], offers }, amounts).resources;
   }, [version, id]);
   if (agent === undefined || usage === undefined) return <p class="note">No agent {id} (it may have been removed). <a href={href(['agents'])}>All agents</a></p>;
-  const executors = tasks.map((t: Task) => ({ task: t, executorId: t.status?.executorId ?? t.taskId }));
   return (
     <section>
       <Title note={agent.hostname}>Agent {agent.id}</Title>
@@ -80,6 +116,8 @@ export function AgentDetail({ id }: { id: string }) {
               ['available', <code>{agent.available}</code>],
               ...(agent.draining === true ? ([['draining', 'yes']] as Array<[string, string]>) : []),
               ...(agent.deactivated === true ? ([['deactivated', 'yes']] as Array<[string, string]>) : []),
+              ['isolator', <span data-testid="agent-isolator">{own.state?.isolation['isolator'] ?? '…'}</span>],
+              ['drain', own.state?.drain.state ?? '…'],
             ]}
           />
         </div>
@@ -116,33 +154,41 @@ export function AgentDetail({ id }: { id: string }) {
         </tbody>
       </table>
       <h2>Executors</h2>
-      <table class="grid">
+      {own.error !== undefined && <p class="note">The agent's own state is not available: {own.error}</p>}
+      <table class="grid" data-testid="agent-executors">
         <thead>
           <tr>
             <th>executor</th>
+            <th>kind</th>
+            <th>phase</th>
             <th>framework</th>
-            <th>task state</th>
+            <th>tasks</th>
+            <th>cpu time</th>
+            <th>cpus limit</th>
+            <th>memory</th>
+            <th>memory limit</th>
             <th>sandbox</th>
           </tr>
         </thead>
         <tbody>
-          {executors
-            .filter((e) => e.task.state !== 'TASK_FINISHED' || executors.length < 50)
-            .slice(0, 200)
-            .map(({ task, executorId }) => (
-              <tr key={task.key}>
-                <td>{executorId}</td>
-                <td>
-                  <a href={href(['frameworks', task.frameworkId])}>{task.frameworkId}</a>
-                </td>
-                <td>
-                  <StateBadge state={task.state} />
-                </td>
-                <td>
-                  <a href={href(['sandbox', task.agentId, task.frameworkId, executorId], { task: task.taskId })}>stdout / stderr</a>
-                </td>
-              </tr>
-            ))}
+          {(own.state?.executors ?? []).slice(0, 500).map((e) => (
+            <tr key={e.executorId} data-testid="executor-row">
+              <td>{e.executorId}</td>
+              <td>{e.kind}</td>
+              <td>{e.limitation === undefined ? e.phase : `${e.phase} (${e.limitation.reason})`}</td>
+              <td>
+                <a href={href(['frameworks', e.frameworkId])}>{e.frameworkId}</a>
+              </td>
+              <td>{e.taskIds.length}</td>
+              <td>{e.usage === undefined ? '—' : `${(e.usage.cpuUserSeconds + e.usage.cpuSystemSeconds).toFixed(2)} s`}</td>
+              <td>{e.usage?.cpusLimit ?? '—'}</td>
+              <td>{mib(e.usage?.memBytes)}</td>
+              <td>{mib(e.usage?.memLimitBytes)}</td>
+              <td>
+                <a href={href(['sandbox', id, e.frameworkId, e.executorId], e.taskIds[0] === undefined ? {} : { task: e.taskIds[0] })}>stdout / stderr</a>
+              </td>
+            </tr>
+          ))}
         </tbody>
       </table>
       <h2>Tasks</h2>

@@ -1,0 +1,179 @@
+/**
+ * The simulator's shell: one actor, one NATS connection, many simulated agents. It listens
+ * to every agent's master subject with one wildcard subscription, follows the leader key,
+ * ticks the core's clock, and performs the core's effects: requests to the master (whose
+ * replies go back into the core) and status updates published to the updates stream
+ * (whose PubAcks go back into the core), each kind through its own concurrency limit.
+ */
+import { randomUUID } from 'node:crypto';
+import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import type { Logger } from 'pino';
+import { MasterReplyToAgent, MasterToAgent } from '../../protocol/agent.js';
+import type { StoredStatus } from '../../protocol/updates.js';
+import { Actor } from '../runtime/actor.js';
+import { followLeader, type LeaderFollower } from '../runtime/leader-follower.js';
+import type { NatsConnection } from '../runtime/nats.js';
+import type { Rng } from '../runtime/rng.js';
+import { ensureUpdateStream, publishUpdate } from '../runtime/update-stream.js';
+import { SimulatorCore, type SimulatorConfig, type SimulatorEffect, type SimulatorStats } from './core.js';
+import { Limiter } from './limiter.js';
+
+/** Options of the simulator's shell. */
+export interface SimulatorShellOptions {
+  nc: NatsConnection;
+  cluster: string;
+  logger: Logger;
+  config: SimulatorConfig;
+  /** Randomness of the core (jitter, heartbeat phases). */
+  random: Rng;
+  /** Requests to the master in flight at most (registrations and heartbeats). */
+  maxRequestsInFlight: number;
+  /** Status update publishes in flight at most. */
+  maxPublishesInFlight: number;
+  /** Timeout of a registration request (ms). */
+  registerTimeoutMs: number;
+  /** Timeout of a heartbeat request and of a publish's PubAck (ms). */
+  requestTimeoutMs: number;
+  /** Period of the core's clock (ms). */
+  tickMs: number;
+}
+
+/** Waiters for "every agent registered with a term of at least `epoch`". */
+interface Waiter {
+  epoch: number;
+  resolve: () => void;
+}
+
+/** Many simulated agents as one NATS actor. */
+export class SimulatorShell extends Actor {
+  private readonly core: SimulatorCore;
+  private readonly options: SimulatorShellOptions;
+  private readonly js: JetStreamClient;
+  private readonly requests: Limiter;
+  private readonly publishes: Limiter;
+  private follower: LeaderFollower | undefined;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private waiters: Waiter[] = [];
+
+  constructor(options: SimulatorShellOptions) {
+    super({ nc: options.nc, cluster: options.cluster, kind: 'simulator', id: options.config.idPrefix, logger: options.logger });
+    this.options = options;
+    this.core = new SimulatorCore(options.config, options.random, () => randomUUID());
+    this.js = jetstream(options.nc);
+    this.requests = new Limiter(options.maxRequestsInFlight);
+    this.publishes = new Limiter(options.maxPublishesInFlight);
+  }
+
+  /** Makes sure the updates stream exists, subscribes, then starts registering, ticking and following the leader. */
+  async start(): Promise<void> {
+    await ensureUpdateStream(this.nc, this.options.cluster);
+    this.listen(this.subjects.masterToAgentWildcard(), MasterToAgent, (m, origin) => {
+      const agentId = this.subjects.agentOfMasterToAgent(origin.subject);
+      if (agentId !== undefined) this.perform(this.core.onMasterMessage(agentId, m, Date.now()));
+    });
+    await this.nc.flush(); // subscribed before the master learns of any agent
+    this.follower = followLeader({
+      nc: this.nc,
+      cluster: this.options.cluster,
+      logger: this.log,
+      onTerm: (term) => this.mailbox.post(() => this.perform(this.core.onTerm(term.epoch, Date.now()))),
+    });
+    await this.mailbox.run(() => this.perform(this.core.start(Date.now())));
+    this.timer = setInterval(() => this.mailbox.post(() => this.perform(this.core.tick(Date.now()))), this.options.tickMs);
+  }
+
+  /** The agents' ids. */
+  get agentIds(): string[] {
+    return this.core.agentIds;
+  }
+
+  /** Counters of the swarm. */
+  stats(): SimulatorStats & { requestsQueued: number; publishesQueued: number } {
+    return { ...this.core.stats(), requestsQueued: this.requests.queued, publishesQueued: this.publishes.queued };
+  }
+
+  /** How many agents are registered with a master of at least `epoch`. */
+  registeredWith(epoch: number): number {
+    return this.core.registeredWith(epoch);
+  }
+
+  /** The oldest term any agent is registered with; 0 while some agent is not registered. */
+  lowestRegisteredEpoch(): number {
+    return this.core.lowestRegisteredEpoch();
+  }
+
+  /** Resolves once every agent has registered with a master of at least `epoch` (≥ 1). */
+  allRegisteredWith(epoch: number): Promise<void> {
+    if (this.core.registeredWith(epoch) === this.core.stats().agents) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ epoch, resolve }));
+  }
+
+  /**
+   * Stops ticking, following and listening, and waits (at most `graceMs`) for publishes
+   * under way. The agents simply vanish, as machines that went away: the master marks them
+   * unreachable once their heartbeats stop.
+   */
+  override async stop(graceMs = 2000): Promise<void> {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    this.follower?.stop();
+    this.requests.clear();
+    this.publishes.clear();
+    let timeout: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([this.publishes.whenIdle(), new Promise((r) => (timeout = setTimeout(r, graceMs)))]);
+    clearTimeout(timeout);
+    await super.stop();
+  }
+
+  private perform(effects: SimulatorEffect[]): void {
+    for (const effect of effects) {
+      switch (effect.kind) {
+        case 'register':
+          this.requests.add(async () => {
+            const reply = await this.request(this.subjects.agentToMaster(effect.agentId), effect.message, MasterReplyToAgent, { timeoutMs: this.options.registerTimeoutMs }).catch(() => undefined);
+            this.mailbox.post(() => {
+              this.perform(this.core.onRegisterReply(effect.agentId, reply, Date.now()));
+              this.settleWaiters();
+            });
+          });
+          break;
+        case 'heartbeat':
+          this.requests.add(async () => {
+            const reply = await this.request(this.subjects.agentToMaster(effect.agentId), { type: 'HEARTBEAT', agentId: effect.agentId }, MasterReplyToAgent, { timeoutMs: this.options.requestTimeoutMs }).catch(() => undefined);
+            if (reply?.type === 'REJECTED') this.mailbox.post(() => this.perform(this.core.onHeartbeatReply(effect.agentId, reply, Date.now())));
+          });
+          break;
+        case 'publish-update':
+          this.publish1(effect.agentId, effect.frameworkId, effect.status);
+          break;
+        case 'log':
+          this.log[effect.level](effect.data ?? {}, effect.msg);
+          break;
+      }
+    }
+  }
+
+  private publish1(agentId: string, frameworkId: string, status: StoredStatus): void {
+    const { taskId, uuid } = status;
+    this.publishes.add(async () => {
+      try {
+        await publishUpdate(this.js, this.subjects, { type: 'STATUS_UPDATE', frameworkId, status }, this.options.requestTimeoutMs);
+        this.mailbox.post(() => this.perform(this.core.onPublished(agentId, taskId, uuid)));
+      } catch (e) {
+        this.log.debug({ err: e, taskId }, 'publishing a status update failed; will retry');
+        this.mailbox.post(() => this.perform(this.core.onPublishFailed(agentId, taskId, uuid, Date.now())));
+      }
+    });
+  }
+
+  private settleWaiters(): void {
+    if (this.waiters.length === 0) return;
+    const total = this.core.stats().agents;
+    const still: Waiter[] = [];
+    for (const w of this.waiters) {
+      if (this.core.registeredWith(w.epoch) === total) w.resolve();
+      else still.push(w);
+    }
+    this.waiters = still;
+  }
+}

@@ -1,0 +1,210 @@
+/**
+ * A framework of the scale benchmark, written with the scheduler SDK. It holds the offers
+ * it gets (declining what is above its share, so that offers spread over the frameworks),
+ * and launches short tasks in one of two ways: one at a time, each after the previous one
+ * is running (launch overhead on a quiet cluster), or as many as fit into every offer it
+ * holds (placements per second). It records, per task, the time from sending ACCEPT to
+ * seeing TASK_RUNNING, and the time from REVIVE to its first offer.
+ */
+import { OfferPool, Scheduler, TaskState, type Offer, type TaskSpec, type TaskStatus } from '../../actors/scheduler/index.js';
+import type { Logger } from 'pino';
+import type { NatsConnection } from '../../actors/runtime/nats.js';
+
+/** How a bench framework behaves. */
+export interface BenchFrameworkOptions {
+  nc: NatsConnection;
+  cluster: string;
+  logger: Logger;
+  name: string;
+  /** Most offers held at once; more are declined (refused for 1 s) so that others get them. */
+  holdCap: number;
+  /** Resources of each task (Mesos text). */
+  taskResources: string;
+  /** Most tasks launched into one offer in the throughput mode. */
+  tasksPerOffer: number;
+}
+
+type Mode = 'hold' | 'throughput' | 'stopped';
+
+/** One framework of the benchmark. */
+export class BenchFramework {
+  /** ACCEPT → TASK_RUNNING (ms) of tasks launched one at a time. */
+  readonly quietLatencies: number[] = [];
+  /** ACCEPT → TASK_RUNNING (ms) of tasks launched in the throughput mode. */
+  readonly loadedLatencies: number[] = [];
+  /** Tasks whose ACCEPT was answered in the throughput mode. */
+  launchedUnderLoad = 0;
+  /** Updates seen, by state. */
+  readonly updatesByState = new Map<string, number>();
+  /** REVIVE → first OFFERS (ms), once revived. */
+  offerLatencyMs: number | undefined;
+  private readonly held = new Map<string, Offer>();
+  private readonly sent = new Map<string, { at: number; loaded: boolean }>();
+  private readonly waiters = new Set<() => void>();
+  private reviveAt: number | undefined;
+  private mode: Mode = 'hold';
+  private seq = 0;
+
+  private constructor(
+    readonly sched: Scheduler,
+    private readonly options: BenchFrameworkOptions,
+  ) {
+    sched.on('offers', (offers) => this.onOffers(offers));
+    sched.on('update', (status) => this.onUpdate(status));
+  }
+
+  /** Subscribes a framework and suppresses its offers at once; returns it and the time SUBSCRIBE took (ms). */
+  static async connect(options: BenchFrameworkOptions): Promise<{ framework: BenchFramework; subscribeMs: number }> {
+    const t0 = performance.now();
+    const sched = await Scheduler.connect({ nc: options.nc, cluster: options.cluster, logger: options.logger, framework: { name: options.name }, resubscribeJitterMs: 1000 });
+    const subscribeMs = performance.now() - t0;
+    const framework = new BenchFramework(sched, options);
+    await sched.suppress();
+    return { framework, subscribeMs };
+  }
+
+  /** Offers held now. */
+  get holding(): number {
+    return this.held.size;
+  }
+
+  /** Calls that failed (timed out on a busy master, say); the benchmark goes on without them. */
+  failedCalls = 0;
+
+  /** Sends REVIVE (up to 3 attempts); `offerLatencyMs` is set at the first offer after the first attempt. */
+  async revive(): Promise<void> {
+    this.reviveAt = performance.now();
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await this.sched.revive();
+        return;
+      } catch {
+        this.failedCalls += 1;
+      }
+    }
+  }
+
+  /** Launches `n` tasks one at a time, each once the previous one runs; stops at `deadline` (performance.now() ms). */
+  async launchOneByOne(n: number, deadline: number): Promise<void> {
+    for (let i = 0; i < n; i++) {
+      const offer = await this.until(() => this.firstHeld(), deadline);
+      if (offer === undefined) return;
+      this.held.delete(offer.id);
+      const taskId = this.nextTaskId();
+      this.sent.set(taskId, { at: performance.now(), loaded: false });
+      try {
+        await this.sched.launch(offer, [this.spec(taskId, this.options.taskResources)], { refuseSeconds: 0 });
+      } catch {
+        this.failedCalls += 1;
+        this.sent.delete(taskId);
+        continue;
+      }
+      if ((await this.until(() => (this.sent.has(taskId) ? undefined : true), deadline)) === undefined) return;
+    }
+  }
+
+  /** Launches into every offer held and every offer that comes, until `stopLaunching`. */
+  startLaunching(): void {
+    this.mode = 'throughput';
+    this.pump();
+  }
+
+  /** Stops launching; declines what it holds. */
+  async stopLaunching(): Promise<void> {
+    this.mode = 'stopped';
+    const ids = [...this.held.keys()];
+    this.held.clear();
+    if (ids.length > 0) await this.sched.decline(ids, { refuseSeconds: 3600 }).catch(() => undefined);
+  }
+
+  /** Tasks launched and not yet seen running. */
+  get awaitingRunning(): number {
+    return this.sent.size;
+  }
+
+  /** Closes the SDK (the shared connection stays open). */
+  async close(): Promise<void> {
+    for (const w of this.waiters) w();
+    await this.sched.close().catch(() => undefined);
+  }
+
+  private onOffers(offers: Offer[]): void {
+    if (this.reviveAt !== undefined && this.offerLatencyMs === undefined && offers.length > 0) this.offerLatencyMs = performance.now() - this.reviveAt;
+    const excess: string[] = [];
+    for (const offer of offers) {
+      if (this.mode === 'stopped' || this.held.size >= this.options.holdCap) excess.push(offer.id);
+      else this.held.set(offer.id, offer);
+    }
+    if (excess.length > 0) void this.sched.decline(excess, { refuseSeconds: this.mode === 'stopped' ? 3600 : 1 }).catch(() => undefined);
+    if (this.mode === 'throughput') this.pump();
+    this.wake();
+  }
+
+  private onUpdate(status: TaskStatus): void {
+    this.updatesByState.set(status.state, (this.updatesByState.get(status.state) ?? 0) + 1);
+    const sent = this.sent.get(status.taskId);
+    if (sent === undefined || status.state === TaskState.FINISHED) return;
+    this.sent.delete(status.taskId); // RUNNING, or refused (ERROR, DROPPED, LOST): no longer awaited
+    if (status.state === TaskState.RUNNING) (sent.loaded ? this.loadedLatencies : this.quietLatencies).push(performance.now() - sent.at);
+    this.wake();
+  }
+
+  private pump(): void {
+    for (const offer of [...this.held.values()]) {
+      this.held.delete(offer.id);
+      const pool = new OfferPool(offer);
+      const specs: TaskSpec[] = [];
+      while (specs.length < this.options.tasksPerOffer && pool.fits(this.options.taskResources)) specs.push(this.spec(this.nextTaskId(), pool.take(this.options.taskResources)!));
+      if (specs.length === 0) {
+        void this.sched.decline([offer.id], { refuseSeconds: 1 }).catch(() => undefined);
+        continue;
+      }
+      const at = performance.now();
+      for (const s of specs) this.sent.set(s.taskId!, { at, loaded: true });
+      this.sched.launch(offer, specs, { refuseSeconds: 0 }).then(
+        () => {
+          this.launchedUnderLoad += specs.length;
+        },
+        () => {
+          this.failedCalls += 1;
+          for (const s of specs) this.sent.delete(s.taskId!);
+        },
+      );
+    }
+  }
+
+  private spec(taskId: string, resources: TaskSpec['resources']): TaskSpec {
+    return { taskId, name: 'bench', command: 'true', resources };
+  }
+
+  private nextTaskId(): string {
+    return `${this.options.name}-t${this.seq++}`;
+  }
+
+  private firstHeld(): Offer | undefined {
+    return this.held.values().next().value;
+  }
+
+  /** Resolves with `get()` once it is defined, or undefined at `deadline`. */
+  private until<T>(get: () => T | undefined, deadline: number): Promise<T | undefined> {
+    const now = get();
+    if (now !== undefined) return Promise.resolve(now);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => done(undefined), Math.max(0, deadline - performance.now()));
+      const check = () => {
+        const v = get();
+        if (v !== undefined) done(v);
+      };
+      const done = (v: T | undefined) => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        resolve(v);
+      };
+      this.waiters.add(check);
+    });
+  }
+
+  private wake(): void {
+    for (const w of [...this.waiters]) w();
+  }
+}

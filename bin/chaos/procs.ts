@@ -1,0 +1,123 @@
+/**
+ * Finding a run's processes in /proc (Linux): executors and tasks of the chaos framework
+ * (by the NESOS_* variables the agent and executor give them), anything working under the
+ * run's directory, and whether a pid is alive (a zombie is not: init reaps late).
+ */
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+
+/** What /proc says of one process. */
+export interface ProcInfo {
+  pid: number;
+  cwd: string;
+  /** Its NESOS_* environment variables. */
+  env: Record<string, string>;
+  /** True for an executor (`actors/executor/main.js`). */
+  executor: boolean;
+}
+
+/** True when `pid` runs (not gone, not a zombie). */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+function nesosEnv(pid: number): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const kv of readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')) {
+    if (!kv.startsWith('NESOS_')) continue;
+    const eq = kv.indexOf('=');
+    env[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  return env;
+}
+
+/** Every live process (but this one) that `keep` accepts; `keep` sees cwd first, to skip reading the rest. */
+export function scanProcesses(keepCwd: (cwd: string) => boolean = () => true): ProcInfo[] {
+  const out: ProcInfo[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const pid = Number(name);
+    if (pid === process.pid) continue;
+    try {
+      const cwd = readlinkSync(`/proc/${pid}/cwd`);
+      if (!keepCwd(cwd) || !isAlive(pid)) continue;
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      out.push({ pid, cwd, env: nesosEnv(pid), executor: cmdline.includes('actors/executor/main.js') });
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return out;
+}
+
+/** True when `path` is `dir` or below it. */
+export function isUnder(path: string, dir: string): boolean {
+  return path === dir || path.startsWith(`${dir}/`);
+}
+
+/** The executors of framework `frameworkId`, by executor id. */
+export function executorsOf(procs: readonly ProcInfo[], frameworkId: string): Array<{ pid: number; executorId: string }> {
+  return procs
+    .filter((p) => p.executor && p.env.NESOS_FRAMEWORK_ID === frameworkId && p.env.NESOS_EXECUTOR_ID !== undefined)
+    .map((p) => ({ pid: p.pid, executorId: p.env.NESOS_EXECUTOR_ID as string }))
+    .sort((a, b) => a.executorId.localeCompare(b.executorId));
+}
+
+/** The task processes of framework `frameworkId` (not executors): task id and sandbox run. */
+export function taskRunsOf(procs: readonly ProcInfo[], frameworkId: string): Array<{ taskId: string; sandbox: string }> {
+  const marker = `/frameworks/${frameworkId}/`;
+  const runs = new Map<string, { taskId: string; sandbox: string }>();
+  for (const p of procs) {
+    const taskId = p.env.NESOS_TASK_ID;
+    const sandbox = p.env.NESOS_SANDBOX;
+    if (p.executor || taskId === undefined || sandbox === undefined || !sandbox.includes(marker)) continue;
+    runs.set(`${taskId}\0${sandbox}`, { taskId, sandbox });
+  }
+  return [...runs.values()];
+}
+
+/** SIGKILLs every process working under `dir` (and its group), until none is left or `timeoutMs` passed. */
+export async function killProcessesUnder(dir: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const pids = scanProcesses((cwd) => isUnder(cwd, dir)).map((p) => p.pid);
+    if (pids.length === 0 || Date.now() > deadline) return;
+    for (const pid of pids) {
+      for (const target of [-pid, pid]) {
+        try {
+          process.kill(target, 'SIGKILL');
+        } catch {
+          // not a group leader, or gone
+        }
+      }
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Sandbox runs per task id of framework `frameworkId` under the agents' work dirs `agentDirs`. */
+export function sandboxRuns(agentDirs: readonly string[], frameworkId: string): Record<string, number> {
+  const runs: Record<string, number> = {};
+  const list = (path: string): string[] => {
+    try {
+      return readdirSync(path);
+    } catch {
+      return [];
+    }
+  };
+  for (const dir of agentDirs) {
+    for (const agentId of list(`${dir}/agents`)) {
+      const executors = `${dir}/agents/${agentId}/frameworks/${frameworkId}/executors`;
+      for (const id of list(executors)) {
+        const n = list(`${executors}/${id}/runs`).filter((r) => r !== 'latest').length;
+        runs[id] = (runs[id] ?? 0) + n;
+      }
+    }
+  }
+  return runs;
+}
