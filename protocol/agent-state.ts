@@ -40,8 +40,8 @@ export const AgentExecutorView = z.object({
   executorId: Id,
   frameworkId: Id,
   runId: Id,
-  /** `command` (one task) or `default` (a task group). */
-  kind: z.enum(['command', 'default']),
+  /** `command` (one task), `default` (task groups) or `custom` (TaskInfo.executor). */
+  kind: z.enum(['command', 'default', 'custom']),
   /** launching, subscribed, recovering, exited… */
   phase: z.string().max(64),
   taskIds: z.array(Id).max(1024),

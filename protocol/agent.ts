@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import { defineUnion, message } from './union.js';
 import { OkReply, RejectedReply } from './replies.js';
-import { AgentInfo, Data, Epoch, FrameworkInfo, Id, TaskInfo } from './schema.js';
+import { AgentInfo, Data, Epoch, FrameworkInfo, Id, ResourcesWire, TaskInfo } from './schema.js';
 import { ALL_TASK_STATES, type TaskState } from './task-state.js';
 
 /** A task an agent runs, as it reports it when (re)registering. */
@@ -125,6 +125,15 @@ export const FrameworkToExecutor = message('FRAMEWORK_TO_EXECUTOR', {
  */
 export const DrainAgent = message('DRAIN_AGENT', { epoch: Epoch, maxGracePeriodMs: z.number().int().nonnegative().max(3_600_000).optional() });
 
+/**
+ * CHECKPOINT_RESOURCES: what RESERVE and CREATE have made of the agent's resources, as the
+ * master holds it (its dynamic reservations and persistent volumes; Mesos's
+ * CheckpointResourcesMessage). Sent after every registration and every offer operation on
+ * the agent. The agent removes the directory of every persistent volume not listed that no
+ * live task uses (a DESTROY, made while it ran or while it was away).
+ */
+export const CheckpointResources = message('CHECKPOINT_RESOURCES', { epoch: Epoch, resources: ResourcesWire });
+
 /** REACTIVATE_AGENT: end a drain; the agent takes tasks again. */
 export const ReactivateAgent = message('REACTIVATE_AGENT', { epoch: Epoch });
 
@@ -137,6 +146,7 @@ export const MasterToAgent = defineUnion('MasterToAgent', [
   FrameworkToExecutor,
   DrainAgent,
   ReactivateAgent,
+  CheckpointResources,
 ]);
 /** Every message the master sends to an agent. */
 export type MasterToAgent = z.infer<typeof MasterToAgent.schema>;

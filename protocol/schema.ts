@@ -119,6 +119,24 @@ export const HealthCheck = z
 /** How the executor checks a task's health. */
 export type HealthCheck = z.infer<typeof HealthCheck>;
 
+/**
+ * A custom executor (Mesos's ExecutorInfo): a program the agent starts in the sandbox, with
+ * `command` run as `/bin/sh -c value`, which subscribes to its agent with the executor SDK
+ * and runs the tasks given to it. Several tasks may name the same `executorId`: while the
+ * executor runs, the agent hands them to it (its container grows by their resources);
+ * `resources` are the executor's own, counted once, for as long as it runs. Executor ids
+ * are unique per framework on an agent, and every task naming one must give the same
+ * command and resources.
+ */
+export const ExecutorInfo = z.object({
+  executorId: Id,
+  name: z.string().min(1).max(256).optional(),
+  command: CommandInfo,
+  resources: ResourcesWire.optional(),
+});
+/** A custom executor. */
+export type ExecutorInfo = z.infer<typeof ExecutorInfo>;
+
 /** A task to launch (Mesos's TaskInfo). */
 export const TaskInfo = z.object({
   taskId: Id,
@@ -130,6 +148,8 @@ export const TaskInfo = z.object({
   /** Optional: how the executor checks the task's health (see HealthCheck). */
   healthCheck: HealthCheck.optional(),
   labels: z.record(z.string().max(128), z.string().max(1024)).optional(),
+  /** Optional: the custom executor that runs the task (else the command executor). */
+  executor: ExecutorInfo.optional(),
 });
 /** A task to launch. */
 export type TaskInfo = z.infer<typeof TaskInfo>;

@@ -11,7 +11,7 @@
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { FrameworkInfo, Id, TaskInfo, TaskStatus, Text } from '../../protocol/schema.js';
+import { ExecutorInfo, FrameworkInfo, Id, TaskInfo, TaskStatus, Text } from '../../protocol/schema.js';
 import { ALL_TASK_STATES, TaskReason, type TaskState } from '../../protocol/task-state.js';
 import type { CoreCheckpoint } from './core.js';
 import { AgentCheckpointError } from './errors.js';
@@ -41,8 +41,10 @@ export const AgentCheckpointFile = z.object({
         runId: Id,
         exited: z.boolean(),
         taskIds: z.array(Id),
-        executorKind: z.enum(['command', 'default']),
+        executorKind: z.enum(['command', 'default', 'custom']),
         limitation: Limitation.optional(),
+        /** A custom executor's description. */
+        info: ExecutorInfo.optional(),
       }),
     ),
     tasks: z.array(

@@ -15,11 +15,12 @@ import type { z } from 'zod';
 import type { AgentToMaster, MasterReplyToAgent, MasterToAgent, TaskOnAgent } from '../../protocol/agent.js';
 import type { ExecutorCall, ExecutorEvent, ExecutorSubscribe } from '../../protocol/executor.js';
 import type { RejectionCode } from '../../protocol/replies.js';
-import type { AgentInfo, FrameworkInfo, ResourcesWire, TaskInfo, TaskStatus } from '../../protocol/schema.js';
+import type { AgentInfo, ExecutorInfo, FrameworkInfo, ResourcesWire, TaskInfo, TaskStatus } from '../../protocol/schema.js';
 import { canTransition, nextTaskState } from '../../protocol/task-lifecycle.js';
 import { TaskReason, TaskSource, TaskState, isTerminal } from '../../protocol/task-state.js';
 import type { StoredStatus } from '../../protocol/updates.js';
 import { StatusUpdateQueue, type UpdateToPublish } from './status-updates.js';
+import { volumesOf, type VolumeRef } from './volumes.js';
 
 /** Where the core gets fresh ids (crypto.randomUUID in the shell, counters in tests). */
 export interface AgentIds {
@@ -63,11 +64,18 @@ export type AgentEffect =
    */
   | { kind: 'publish-update'; frameworkId: string; status: StoredStatus }
   /**
-   * Create the run's sandbox and container (limits from `resources`, one entry per task)
-   * and start the executor: the command executor for one task, or the default executor
-   * for a task group.
+   * Create the run's sandbox and container (limits from `resources`, one entry per task,
+   * plus a custom executor's own) and start the executor: the command executor for one
+   * task, the default executor for a task group, or a custom executor's `executor.command`.
    */
-  | { kind: 'launch-executor'; executorId: string; frameworkId: string; runId: string; taskId: string; executorKind: ExecutorKind; resources: ResourcesWire[] }
+  | { kind: 'launch-executor'; executorId: string; frameworkId: string; runId: string; taskId: string; executorKind: ExecutorKind; resources: ResourcesWire[]; executor?: ExecutorInfo }
+  /**
+   * Before the tasks start: create these persistent volumes' directories (if missing) and
+   * link each at its path under `dir` of the run's sandbox (`''`, or a group task's `tasks/<id>`).
+   */
+  | { kind: 'prepare-volumes'; executorId: string; frameworkId: string; runId: string; dir: string; volumes: VolumeRef[] }
+  /** Remove every persistent volume directory but these (the master's checkpointed volumes and those live tasks use). */
+  | { kind: 'sync-volumes'; keep: VolumeRef[] }
   /** A running executor takes more tasks: its container's limits become those of all these resources. */
   | { kind: 'update-container'; executorId: string; resources: ResourcesWire[] }
   /** Publish an event to a running executor. */
@@ -94,8 +102,8 @@ export type ExecutorCallResult =
   | { ok: true; effects: AgentEffect[] }
   | { ok: false; code: RejectionCode; reason: string; effects: AgentEffect[] };
 
-/** Which executor runs a task: the command executor (one task) or the default executor (a task group). */
-export type ExecutorKind = 'command' | 'default';
+/** Which executor runs a task: the command executor (one task), the default executor (task groups) or a custom executor (TaskInfo.executor). */
+export type ExecutorKind = 'command' | 'default' | 'custom';
 
 /** A limit an executor's container went over (from the isolator); its tasks fail with `reason`. */
 export interface Limitation {
@@ -155,7 +163,7 @@ export interface AgentCoreView {
 export interface CoreCheckpoint {
   drain: { state: DrainState; maxGracePeriodMs?: number | undefined };
   frameworks: FrameworkInfo[];
-  executors: Array<{ executorId: string; frameworkId: string; runId: string; exited: boolean; taskIds: string[]; executorKind: ExecutorKind; limitation?: Limitation | undefined }>;
+  executors: Array<{ executorId: string; frameworkId: string; runId: string; exited: boolean; taskIds: string[]; executorKind: ExecutorKind; limitation?: Limitation | undefined; info?: ExecutorInfo | undefined }>;
   tasks: Array<{
     task: TaskInfo;
     frameworkId: string;
@@ -206,6 +214,8 @@ interface ExecutorRecord {
   shuttingDown?: boolean;
   /** Since when every task of a default executor has ended. */
   idleSince?: number | undefined;
+  /** A custom executor's description (from the TaskInfo that started it). */
+  info?: ExecutorInfo | undefined;
 }
 
 const FIRST_RETRY_MS = 100;
@@ -342,12 +352,16 @@ export class AgentCore {
             effects.push(...this.killTask(t.task.taskId, t.frameworkId, undefined, now));
           }
         }
-        return effects;
+        return [...effects, ...this.shutdownCustomExecutors(message.frameworkId)];
       }
       case 'DRAIN_AGENT':
         return this.onDrain(message.maxGracePeriodMs, now);
       case 'REACTIVATE_AGENT':
         return this.onReactivate();
+      case 'CHECKPOINT_RESOURCES': {
+        const live = [...this.tasks.values()].filter((t) => !isTerminal(t.state)).flatMap((t) => volumesOf(t.task.resources));
+        return [{ kind: 'sync-volumes', keep: [...volumesOf(message.resources), ...live] }];
+      }
       case 'FRAMEWORK_TO_EXECUTOR': {
         const ex = this.executors.get(message.executorId);
         if (ex === undefined || ex.frameworkId !== message.frameworkId || ex.phase !== 'subscribed') {
@@ -431,7 +445,7 @@ export class AgentCore {
     return {
       drain: { ...this.drain },
       frameworks: [...this.frameworks.values()],
-      executors: [...this.executors.values()].map(({ executorId, frameworkId, runId, phase, taskIds, executorKind, limitation }) => ({
+      executors: [...this.executors.values()].map(({ executorId, frameworkId, runId, phase, taskIds, executorKind, limitation, info }) => ({
         executorId,
         frameworkId,
         runId,
@@ -439,6 +453,7 @@ export class AgentCore {
         taskIds: [...taskIds],
         executorKind,
         ...(limitation !== undefined && { limitation }),
+        ...(info !== undefined && { info }),
       })),
       tasks: [...this.tasks.values()].map((t) => ({
         task: t.task,
@@ -498,6 +513,7 @@ export class AgentCore {
         launchedAt: now,
         executorKind: e.executorKind,
         limitation: e.limitation,
+        info: e.info,
       });
       if (phase === 'recovering') effects.push({ kind: 'send-executor', executorId: e.executorId, message: { type: 'RECONNECT', agentId: this.agentId } });
     }
@@ -708,7 +724,7 @@ export class AgentCore {
 
   private runTask(frameworkId: string, framework: FrameworkInfo, task: TaskInfo, now: number): AgentEffect[] {
     const taskId = task.taskId;
-    if (this.tasks.has(taskId) || this.executors.has(taskId)) return [log('warn', 'RUN_TASK for a task already known; ignored', { taskId })];
+    if (this.tasks.has(taskId) || (task.executor === undefined && this.executors.has(taskId))) return [log('warn', 'RUN_TASK for a task already known; ignored', { taskId })];
     if (framework.id !== frameworkId) {
       return [log('warn', 'RUN_TASK whose framework info does not match its framework id; ignored', { taskId, frameworkId })];
     }
@@ -721,10 +737,70 @@ export class AgentCore {
       const why = `Task is for agent ${task.agentId}, not ${this.agentId}`;
       return this.agentUpdate(record, TaskState.ERROR, TaskReason.TASK_INVALID, why, now);
     }
+    if (task.executor !== undefined) return this.runOnCustomExecutor(record, task.executor, now);
     const runId = this.ids.runId();
     record.executorId = taskId; // the command executor's id is its task's id
     this.executors.set(taskId, { executorId: taskId, frameworkId, runId, phase: 'launching', taskIds: [taskId], launchedAt: now, executorKind: 'command', limitation: undefined });
-    return [{ kind: 'launch-executor', executorId: taskId, frameworkId, runId, taskId, executorKind: 'command', resources: [task.resources] }];
+    return [...volumeEffects({ executorId: taskId, frameworkId, runId }, [task], false), { kind: 'launch-executor', executorId: taskId, frameworkId, runId, taskId, executorKind: 'command', resources: [task.resources] }];
+  }
+
+  // ---- custom executors ------------------------------------------------------------
+
+  /**
+   * A task for custom executor `info` (TaskInfo.executor): a new executor is launched
+   * with its command (container: the executor's resources plus the task's); a running
+   * one of the same framework with the same description takes the task (its container
+   * grows; LAUNCH now, or once it subscribes). An id held by another kind of executor,
+   * another framework, a different description, or an executor going away: TASK_ERROR.
+   */
+  private runOnCustomExecutor(record: TaskRecord, info: ExecutorInfo, now: number): AgentEffect[] {
+    const { frameworkId } = record;
+    const existing = this.executors.get(info.executorId);
+    if (existing !== undefined) {
+      const live = existing.phase === 'launching' || existing.phase === 'subscribed' || existing.phase === 'recovering';
+      let problem: string | undefined;
+      if (existing.executorKind !== 'custom' || existing.frameworkId !== frameworkId) problem = `executor id ${info.executorId} is in use on agent ${this.agentId} by another executor`;
+      else if (!live || existing.shuttingDown === true) problem = `executor ${info.executorId} is going away (${existing.shuttingDown === true ? 'shutting down' : existing.phase}); launch again once it has exited`;
+      else if (!sameExecutor(existing.info, info)) problem = `executor ${info.executorId} runs with another description (command or resources)`;
+      if (problem !== undefined) return this.agentUpdate(record, TaskState.ERROR, TaskReason.TASK_INVALID, problem, now);
+      record.executorId = existing.executorId;
+      existing.taskIds.push(record.task.taskId);
+      const tasks = existing.taskIds.flatMap((id) => this.tasks.get(id) ?? []).filter((t) => !isTerminal(t.state));
+      const effects: AgentEffect[] = [
+        ...volumeEffects(existing, [record.task], false),
+        { kind: 'update-container', executorId: existing.executorId, resources: [info.resources ?? [], ...tasks.map((t) => t.task.resources)] },
+      ];
+      if (existing.phase === 'subscribed') {
+        record.launched = true;
+        effects.push({ kind: 'send-executor', executorId: existing.executorId, message: { type: 'LAUNCH', task: record.task } });
+      }
+      return effects;
+    }
+    const runId = this.ids.runId();
+    record.executorId = info.executorId;
+    this.executors.set(info.executorId, { executorId: info.executorId, frameworkId, runId, phase: 'launching', taskIds: [record.task.taskId], launchedAt: now, executorKind: 'custom', limitation: undefined, info });
+    return [...volumeEffects({ executorId: info.executorId, frameworkId, runId }, [record.task], false), { kind: 'launch-executor', executorId: info.executorId, frameworkId, runId, taskId: record.task.taskId, executorKind: 'custom', resources: [info.resources ?? [], record.task.resources], executor: info }];
+  }
+
+  /** A task of a custom executor that has not subscribed yet is killed: it is never launched; the executor goes only if it has no other task. */
+  private killBeforeCustomSubscribe(ex: ExecutorRecord, t: TaskRecord, now: number): AgentEffect[] {
+    t.killRequested = true;
+    const effects = this.agentUpdate(t, TaskState.KILLED, TaskReason.TASK_KILLED_DURING_LAUNCH, 'Task killed before its executor subscribed', now);
+    const others = ex.taskIds.some((id) => id !== t.task.taskId && !isTerminal(this.tasks.get(id)?.state ?? TaskState.FINISHED));
+    if (others) return effects;
+    ex.phase = 'killed-during-launch';
+    return [{ kind: 'kill-executor', executorId: ex.executorId, reason: 'its only task was killed before it subscribed' }, ...effects];
+  }
+
+  /** SHUTDOWN to the framework's running custom executors (its framework is going away). */
+  private shutdownCustomExecutors(frameworkId: string): AgentEffect[] {
+    const effects: AgentEffect[] = [];
+    for (const ex of this.executors.values()) {
+      if (ex.executorKind !== 'custom' || ex.frameworkId !== frameworkId || ex.phase !== 'subscribed' || ex.shuttingDown === true) continue;
+      ex.shuttingDown = true;
+      effects.push({ kind: 'send-executor', executorId: ex.executorId, message: { type: 'SHUTDOWN' } });
+    }
+    return effects;
   }
 
   // ---- task groups -----------------------------------------------------------------
@@ -761,7 +837,7 @@ export class AgentCore {
     const runId = this.ids.runId();
     const taskIds = records.map((r) => r.task.taskId);
     this.executors.set(executorId, { executorId, frameworkId, runId, phase: 'launching', taskIds, launchedAt: now, executorKind: 'default', limitation: undefined });
-    return [{ kind: 'launch-executor', executorId, frameworkId, runId, taskId: taskIds[0] ?? executorId, executorKind: 'default', resources: records.map((r) => r.task.resources) }];
+    return [...volumeEffects({ executorId, frameworkId, runId }, records.map((r) => r.task), true), { kind: 'launch-executor', executorId, frameworkId, runId, taskId: taskIds[0] ?? executorId, executorKind: 'default', resources: records.map((r) => r.task.resources) }];
   }
 
   /** A running default executor of the framework that has not been told to shut down takes further groups. */
@@ -774,7 +850,7 @@ export class AgentCore {
     ex.taskIds.push(...records.map((r) => r.task.taskId));
     ex.idleSince = undefined;
     const live = ex.taskIds.flatMap((id) => this.tasks.get(id) ?? []).filter((t) => !isTerminal(t.state));
-    const effects: AgentEffect[] = [{ kind: 'update-container', executorId: ex.executorId, resources: live.map((t) => t.task.resources) }];
+    const effects: AgentEffect[] = [...volumeEffects(ex, records.map((r) => r.task), true), { kind: 'update-container', executorId: ex.executorId, resources: live.map((t) => t.task.resources) }];
     if (ex.phase === 'subscribed') {
       for (const r of records) r.launched = true;
       effects.push({ kind: 'send-executor', executorId: ex.executorId, message: { type: 'LAUNCH_GROUP', tasks: records.map((r) => r.task) } });
@@ -814,6 +890,7 @@ export class AgentCore {
       t.killRequested = true;
       return [{ kind: 'send-executor', executorId: ex.executorId, message: { type: 'KILL', taskId, gracePeriodMs: grace } }];
     }
+    if (ex.phase === 'launching' && ex.executorKind === 'custom') return this.killBeforeCustomSubscribe(ex, t, now);
     if (ex.phase === 'launching') {
       ex.phase = 'killed-during-launch';
       // A task group goes down whole (its executor never started any of it).
@@ -917,9 +994,9 @@ export class AgentCore {
     const t = this.tasks.get(taskId);
     if (t === undefined || !isTerminal(t.state) || this.updates.hasPending(taskId)) return [];
     const ex = t.executorId === undefined ? undefined : this.executors.get(t.executorId);
-    // A default executor lives on for more groups: its finished tasks are forgotten meanwhile.
+    // Default and custom executors live on for more tasks: their finished tasks are forgotten meanwhile.
     const running = ex !== undefined && ex.phase !== 'exited';
-    if (running && ex.executorKind !== 'default') return [];
+    if (running && ex.executorKind === 'command') return [];
     this.completed.set(taskId, this.onAgent(t));
     for (const oldest of this.completed.keys()) {
       if (this.completed.size <= this.maxCompleted) break;
@@ -942,6 +1019,20 @@ function ok(effects: AgentEffect[]): ExecutorCallResult {
 
 function reject(code: RejectionCode, reason: string, effects: AgentEffect[] = []): ExecutorCallResult {
   return { ok: false, code, reason, effects };
+}
+
+/** The persistent volumes of `tasks` to prepare in the run's sandbox (a group task's in its own directory). */
+function volumeEffects(ex: { executorId: string; frameworkId: string; runId: string }, tasks: readonly TaskInfo[], perTask: boolean): AgentEffect[] {
+  return tasks.flatMap((t) => {
+    const volumes = volumesOf(t.resources);
+    if (volumes.length === 0) return [];
+    return [{ kind: 'prepare-volumes' as const, executorId: ex.executorId, frameworkId: ex.frameworkId, runId: ex.runId, dir: perTask ? `tasks/${t.taskId}` : '', volumes }];
+  });
+}
+
+/** True when two descriptions of a custom executor run the same thing (command and resources; the name may differ). */
+function sameExecutor(a: ExecutorInfo | undefined, b: ExecutorInfo): boolean {
+  return a !== undefined && JSON.stringify([a.command, a.resources ?? []]) === JSON.stringify([b.command, b.resources ?? []]);
 }
 
 /** A FAILED status of a task whose container hit a limit carries the limitation's reason and message. */

@@ -1,5 +1,6 @@
 /**
- * Starting and stopping executor processes. An executor is `node <entry>` started with
+ * Starting and stopping executor processes. A built-in executor is `node <entry>` (a custom
+ * one its own command, through `/bin/sh`) started with
  * execa in its sandbox, detached (its own process group, so terminal signals do not reach
  * it), with its stdout and stderr appended to `<sandbox>/executor.log` through a file
  * descriptor, and a minimal environment. Killing walks /proc for the executor's
@@ -20,6 +21,10 @@ export interface LaunchOptions {
   sandbox: string;
   /** The executor's whole environment (nothing is inherited). */
   env: Record<string, string>;
+  /** What to run instead of `node <entry>` (a custom executor's command). */
+  argv?: { file: string; args: string[] };
+  /** Files (in the sandbox) for stdout and stderr; default both to `executor.log`. */
+  output?: { stdout: string; stderr: string };
 }
 
 /** A started executor process. */
@@ -31,24 +36,28 @@ export interface LaunchedExecutor {
 
 /** Starts an executor process; throws ExecutorLaunchError when it cannot even be spawned. */
 export function launchExecutor(options: LaunchOptions): LaunchedExecutor {
-  let fd: number;
+  const files = options.output ?? { stdout: 'executor.log', stderr: 'executor.log' };
+  const fds: number[] = [];
   try {
-    fd = openSync(join(options.sandbox, 'executor.log'), 'a');
+    for (const name of new Set([files.stdout, files.stderr])) fds.push(openSync(join(options.sandbox, name), 'a'));
   } catch (cause) {
-    throw new ExecutorLaunchError(options.executorId, `cannot open executor.log: ${String(cause)}`, { cause });
+    for (const fd of fds) closeSync(fd);
+    throw new ExecutorLaunchError(options.executorId, `cannot open its output files: ${String(cause)}`, { cause });
   }
   // execa hands a numeric fd straight to child_process.spawn (the child writes the file
   // itself, nothing is piped through Node), but its types name only fds 3-9: hence the cast.
-  const logFd = fd as 3;
+  const outFd = fds[0] as 3;
+  const errFd = (fds[1] ?? fds[0]) as 3;
+  const argv = options.argv ?? { file: process.execPath, args: [options.entry] };
   try {
-    const subprocess = execa(process.execPath, [options.entry], {
+    const subprocess = execa(argv.file, argv.args, {
       cwd: options.sandbox,
       env: options.env,
       extendEnv: false,
       detached: true,
       stdin: 'ignore',
-      stdout: logFd,
-      stderr: logFd,
+      stdout: outFd,
+      stderr: errFd,
       buffer: false,
       reject: false,
       cleanup: false,
@@ -66,7 +75,7 @@ export function launchExecutor(options: LaunchOptions): LaunchedExecutor {
     }
     return { pid: subprocess.pid, exited };
   } finally {
-    closeSync(fd); // the child holds its own copy
+    for (const fd of fds) closeSync(fd); // the child holds its own copies
   }
 }
 

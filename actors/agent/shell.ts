@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { utimes } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { MasterReplyToAgent, MasterToAgent, type AgentToMaster } from '../../protocol/agent.js';
 import { AgentStateCall, type AgentExecutorView, type AgentSnapshot } from '../../protocol/agent-state.js';
@@ -20,6 +21,7 @@ import { followLeader, type LeaderFollower } from '../runtime/leader-follower.js
 import type { NatsConnection } from '../runtime/nats.js';
 import { ensureUpdateStream, publishUpdate } from '../runtime/update-stream.js';
 import { AgentCore, type AgentEffect, type ExecutorExit, type ExecutorView, type MasterResult, type TaskView } from './core.js';
+import { taskArgv } from '../executor/task-command.js';
 import { killProcessTree, launchExecutor } from './executor-launcher.js';
 import { FilesServer } from './files-server.js';
 import { containerLimits, type Isolator } from './isolation/index.js';
@@ -27,6 +29,7 @@ import { isSameProcessRunning, readProcStat } from './isolation/proc.js';
 import { DEFAULT_DISK_WATCH_INTERVAL_MS, DEFAULT_GC_DELAY_MS, DEFAULT_GC_DISK_HEADROOM } from './gc.js';
 import { sweepSandboxes } from './gc-sweeper.js';
 import { createRunSandbox, runDir } from './sandbox.js';
+import { prepareVolumes, syncVolumes } from './volumes.js';
 import { CHECKPOINT_FILE, CHECKPOINT_VERSION, Checkpointer, coreCheckpointOf, readCheckpoint, type AgentCheckpointFile } from './checkpoint.js';
 import { AgentCheckpointError } from './errors.js';
 import { killOrphans, planRecovery, whenGone, type RecoverMode } from './recovery.js';
@@ -309,6 +312,19 @@ export class AgentShell extends Actor {
         case 'launch-executor':
           await this.launch(effect);
           break;
+        case 'prepare-volumes': {
+          const dir = join(runDir(this.options.workDir, { agentId: this.id, frameworkId: effect.frameworkId, executorId: effect.executorId }, effect.runId), effect.dir);
+          await prepareVolumes(this.options.workDir, dir, effect.volumes).catch((e: unknown) => this.log.error({ err: e, executorId: effect.executorId }, 'could not prepare persistent volumes'));
+          break;
+        }
+        case 'sync-volumes': {
+          const removed = await syncVolumes(this.options.workDir, effect.keep).catch((e: unknown) => {
+            this.log.error({ err: e }, 'could not remove destroyed persistent volumes');
+            return [];
+          });
+          if (removed.length > 0) this.log.info({ removed }, 'removed destroyed persistent volumes');
+          break;
+        }
         case 'update-container':
           await this.isolator.update({ containerId: effect.executorId, limits: containerLimits(effect.resources) }).catch((e: unknown) =>
             this.log.warn({ err: e, executorId: effect.executorId }, 'could not change the container\'s limits'),
@@ -366,8 +382,20 @@ export class AgentShell extends Actor {
       const sandbox = await createRunSandbox(this.options.workDir, { agentId: this.id, frameworkId, executorId }, runId);
       const container = await this.isolator.prepare({ containerId: executorId, limits: containerLimits(effect.resources) });
       prepared = true;
-      const env = { ...this.executorEnv(executorId, frameworkId, sandbox), NESOS_EXECUTOR_KIND: effect.executorKind, NESOS_CGROUP_PROCS: container.joinFiles.join(':') };
-      const launched = launchExecutor({ executorId, entry: this.options.executorEntry, sandbox, env });
+      const base = this.executorEnv(executorId, frameworkId, sandbox);
+      const custom = effect.executor;
+      // A custom executor joins its container itself (its tasks are its children); the built-in ones have their tasks join.
+      const launched =
+        custom === undefined
+          ? launchExecutor({ executorId, entry: this.options.executorEntry, sandbox, env: { ...base, NESOS_EXECUTOR_KIND: effect.executorKind, NESOS_CGROUP_PROCS: container.joinFiles.join(':') } })
+          : launchExecutor({
+              executorId,
+              entry: this.options.executorEntry,
+              sandbox,
+              env: { ...base, HOME: sandbox, ...custom.command.environment, ...nesosOnly(base), MESOS_SANDBOX: sandbox, NESOS_EXECUTOR_KIND: 'custom' },
+              argv: taskArgv(custom.command.value, container.joinFiles),
+              output: { stdout: 'stdout', stderr: 'stderr' },
+            });
       this.isolator.watch(executorId, launched.pid);
       const running: RunningExecutor = { pid: launched.pid, startTime: readProcStat(launched.pid)?.startTime, sandbox, exited: launched.exited };
       this.processes.set(executorId, running);
@@ -416,7 +444,11 @@ export class AgentShell extends Actor {
     const fates = planRecovery(file, mode, (pid, startTime) => isSameProcessRunning(pid, startTime));
     const reattach = new Set(fates.filter((f) => f.fate === 'reattach').map((f) => f.executorId));
     const effects = this.core.recover(coreCheckpointOf(file), now).filter((e) => e.kind !== 'send-executor' || reattach.has(e.executorId));
-    const limitsOf = (executorId: string) => containerLimits(file.core.tasks.filter((t) => t.executorId === executorId).map((t) => t.task.resources));
+    const limitsOf = (executorId: string) =>
+      containerLimits([
+        file.core.executors.find((e) => e.executorId === executorId)?.info?.resources ?? [],
+        ...file.core.tasks.filter((t) => t.executorId === executorId).map((t) => t.task.resources),
+      ]);
     await this.isolator.recover(fates.filter((f) => f.fate === 'reattach').map((f) => ({ containerId: f.executorId, limits: limitsOf(f.executorId), pid: f.pid })));
     for (const f of fates) {
       if (f.fate === 'reattach' && f.pid !== undefined) {
@@ -533,6 +565,11 @@ export class AgentShell extends Actor {
     const pids = killProcessTree(p.pid, 'SIGKILL');
     this.log.info({ executorId, pid: p.pid, pids, reason }, 'killed executor');
   }
+}
+
+/** The NESOS_* variables of an environment (a custom executor's own environment may not override them). */
+function nesosOnly(env: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith('NESOS_')));
 }
 
 /** The object without its undefined properties (they have no place on the wire). */

@@ -10,6 +10,7 @@ import { canTransition } from '../../protocol/task-lifecycle.js';
 import { TaskReason, TaskState, isTerminal } from '../../protocol/task-state.js';
 import { Rejection, type ReplyMessage } from '../runtime/actor.js';
 import type { Step } from './context.js';
+import { executorUse, rebuildExecutors, removeExecutor } from './executors.js';
 import { rescindOffer } from './offers.js';
 import { completeTask, isPartitionAware, masterStatus, setTaskState } from './tasks.js';
 import type { RegistryAgent } from './registry.js';
@@ -61,7 +62,11 @@ export function onRegisterAgent(step: Step, msg: z.infer<typeof RegisterAgent>, 
   };
   step.state.agents.set(agent.id, agent);
   reconcileReportedTasks(step, agent, msg.tasks, known !== undefined && known.status !== 'recovering');
+  rebuildExecutors(step, agent);
+  // What RESERVE and CREATE made of it, as recorded: the agent removes volumes destroyed meanwhile.
+  step.toAgent(agent.id, { type: 'CHECKPOINT_RESOURCES', resources: checkpointed.toWire() });
   const used = usedByFramework(step, agent);
+  for (const [frameworkId, r] of executorUse(agent)) used.set(frameworkId, (used.get(frameworkId) ?? Resources.empty()).add(r));
   if (inAllocator(agent)) step.allocator({ op: 'addAgent', agentId: agent.id, total, used });
   return {
     type: 'AGENT_REGISTERED',
@@ -175,8 +180,9 @@ export function onAgentHeartbeat(step: Step, agentId: string): ReplyMessage {
   return { type: 'OK', epoch: step.config.epoch };
 }
 
-/** EXITED_EXECUTOR: tell the framework (FAILURE with the executor's status). */
+/** EXITED_EXECUTOR: a custom executor's resources go back; tell the framework (FAILURE with the executor's status). */
 export function onExitedExecutor(step: Step, msg: z.infer<typeof ExitedExecutor>): void {
+  removeExecutor(step, msg.agentId, msg.frameworkId, msg.executorId);
   if (!step.state.frameworks.has(msg.frameworkId)) return;
   step.toFramework(msg.frameworkId, {
     type: 'FAILURE',

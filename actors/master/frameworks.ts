@@ -123,6 +123,10 @@ export function removeFramework(step: Step, framework: FrameworkRecord, why: str
     task.resourcesRecovered = true;
     completeTask(step, task);
   }
+  // Agents where its custom executors run get it too (they shut them down), tasks or not.
+  for (const agent of step.state.agents.values()) {
+    for (const e of agent.executors?.values() ?? []) if (e.frameworkId === framework.id) agents.add(agent.id);
+  }
   for (const agentId of agents) {
     if (step.state.agents.get(agentId)?.status === 'active') step.toAgent(agentId, { type: 'SHUTDOWN_FRAMEWORK', frameworkId: framework.id });
   }

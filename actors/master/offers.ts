@@ -11,6 +11,7 @@ import { TaskReason, TaskState } from '../../protocol/task-state.js';
 import { conversionOf, volumeIds, type Conversion, type ResourceOperation } from '../allocator/operations.js';
 import { agentEntry } from './agents.js';
 import type { Step } from './context.js';
+import { addExecutor, checkExecutor, executorKey } from './executors.js';
 import { applyConversion } from './reservations.js';
 import { isPartitionAware, masterStatus } from './tasks.js';
 import { inAllocator, taskKey, type FrameworkRecord, type OfferRecord, type TaskRecord } from './state.js';
@@ -146,12 +147,17 @@ export function onAccept(step: Step, framework: FrameworkRecord, call: z.infer<t
     for (const task of op.tasks) {
       const checked = validateTask(step, framework, task, agentId, remaining, idsInCall);
       idsInCall.add(task.taskId);
-      if (typeof checked === 'string') {
-        refuseTask(step, framework, task, TaskState.ERROR, TaskReason.TASK_INVALID, checked);
+      const executor = typeof checked === 'string' ? checked : executorOf(step, framework, task, agentId, remaining.subtract(checked));
+      if (typeof checked === 'string' || typeof executor === 'string') {
+        refuseTask(step, framework, task, TaskState.ERROR, TaskReason.TASK_INVALID, typeof checked === 'string' ? checked : (executor as string));
         continue;
       }
-      remaining = remaining.subtract(checked);
-      used = used.add(checked);
+      remaining = remaining.subtract(checked).subtract(executor);
+      used = used.add(checked).add(executor);
+      const agent = step.state.agents.get(agentId);
+      if (task.executor !== undefined && agent !== undefined && !agent.executors?.has(executorKey(framework.id, task.executor.executorId))) {
+        addExecutor(agent, { frameworkId: framework.id, info: task.executor, resources: executor, role });
+      }
       launch(step, framework, task, checked, role);
     }
   }
@@ -215,6 +221,7 @@ function applyOfferOperation(
   agent.checkpointed = checkpointed;
   step.registry({ op: 'put-agent', agent: agentEntry(agent.info, agent.registeredAtMs, checkpointed, agent.deactivated === true) });
   step.allocator({ op: 'applyOperation', agentId, operation, frameworkId: framework.id, role });
+  step.toAgent(agentId, { type: 'CHECKPOINT_RESOURCES', resources: checkpointed.toWire() });
   return remaining.subtract(conversion.from).add(conversion.to);
 }
 
@@ -251,6 +258,22 @@ function validateTask(
 }
 
 /**
+ * The resources a task's custom executor takes from the offers besides the task's own: its
+ * own when it is new on the agent (they must fit what is left), none when it runs already
+ * (then its description must be the same), none for a task without one. Or why the task
+ * is invalid.
+ */
+function executorOf(step: Step, framework: FrameworkRecord, task: TaskInfo, agentId: string, left: Resources): Resources | string {
+  if (task.executor === undefined) return Resources.empty();
+  const check = checkExecutor(step.state.agents.get(agentId), framework.id, task.executor);
+  if (typeof check === 'string') return check;
+  if (!left.contains(check.resources)) {
+    return `task and its new executor ${task.executor.executorId} use more resources than the offers have left (executor: ${check.resources.toString()}, left after the task: ${left.toString()})`;
+  }
+  return check.resources;
+}
+
+/**
  * LAUNCH_GROUP: every task is checked as for LAUNCH; if any is invalid, all get TASK_ERROR
  * (a group is atomic). Otherwise all are recorded and sent in one RUN_TASK_GROUP. Returns
  * what is left of the offers.
@@ -268,7 +291,8 @@ function launchGroup(
   const checked: Resources[] = [];
   let problem: string | undefined;
   for (const task of op.tasks) {
-    const result = validateTask(step, framework, task, agentId, left, idsInCall);
+    const found = validateTask(step, framework, task, agentId, left, idsInCall);
+    const result = task.executor === undefined ? found : 'a task of a group runs in the group\'s default executor: it may not name an executor (TaskInfo.executor)';
     idsInCall.add(task.taskId);
     if (typeof result === 'string') {
       problem ??= `task ${task.taskId} of the group: ${result}`;

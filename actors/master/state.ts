@@ -6,6 +6,7 @@ import type { MaintenanceWindow } from '../../protocol/operator-api.js';
 import type { Resources } from '../../protocol/resources.js';
 import type { AgentInfo, Attributes, FrameworkInfo, TaskInfo, TaskStatus } from '../../protocol/schema.js';
 import type { TaskState } from '../../protocol/task-state.js';
+import type { MasterExecutorRecord } from './executors.js';
 
 /**
  * Whether the master can talk to an agent: `recovering` agents come from the registry after
@@ -41,6 +42,8 @@ export interface AgentRecord {
   draining?: boolean;
   /** Mark it gone once drained. */
   goneWhenDrained?: boolean;
+  /** Custom executors running there, by `executorKey` (see executors.ts). */
+  executors?: Map<string, MasterExecutorRecord>;
 }
 
 /** True when the allocator counts the agent: active, and not deactivated by an operator. */

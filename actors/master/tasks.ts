@@ -10,6 +10,7 @@ import { canTransition } from '../../protocol/task-lifecycle.js';
 import { TaskReason, TaskSource, TaskState, isTerminal } from '../../protocol/task-state.js';
 import type { z } from 'zod';
 import type { Step } from './context.js';
+import { onExecutorTaskEnded } from './executors.js';
 import { recordStatus } from './task-history.js';
 import { inAllocator, taskKey, type FrameworkRecord, type TaskRecord } from './state.js';
 
@@ -40,7 +41,10 @@ export function applyStatus(step: Step, task: TaskRecord, status: TaskStatus): b
   if (task.state !== status.state && !canTransition(task.state, status.state)) return false;
   task.state = status.state;
   recordStatus(task, status);
-  if (isTerminal(task.state)) recoverTaskResources(step, task);
+  if (isTerminal(task.state)) {
+    recoverTaskResources(step, task);
+    onExecutorTaskEnded(step, task);
+  }
   return true;
 }
 

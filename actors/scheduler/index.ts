@@ -24,7 +24,7 @@ export type { AcknowledgeMode, FrameworkOptions, SchedulerOptions, ResolvedOptio
 export type { SchedulerEventMap, SubscribedEvent, ExecutorMessage, Failure } from './dispatch.js';
 export type { Listener } from './events.js';
 export { OfferPool, offerFits, offerResources, toResources, type Needs } from './offer-pool.js';
-export { buildTaskInfo, buildLaunch, newTaskId, type TaskSpec } from './tasks.js';
+export { buildTaskInfo, buildLaunch, newTaskId, type TaskSpec, type ExecutorSpec } from './tasks.js';
 export {
   SchedulerError,
   InvalidOptionsError,
@@ -44,5 +44,5 @@ export { CallRejectedError, RequestTimeoutError, NoRespondersError, BadReplyErro
 /** Protocol types and helpers a framework needs. */
 export { Resources } from '../../protocol/resources.js';
 export { TaskState, isTerminal } from '../../protocol/task-state.js';
-export type { Offer, TaskInfo, TaskStatus, CommandInfo, FrameworkInfo } from '../../protocol/schema.js';
+export type { Offer, TaskInfo, TaskStatus, CommandInfo, FrameworkInfo, ExecutorInfo } from '../../protocol/schema.js';
 export type { Filters, OfferOperation, SchedulerEvent } from '../../protocol/scheduler.js';

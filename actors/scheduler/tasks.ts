@@ -29,6 +29,24 @@ export interface TaskSpec {
   healthCheck?: z.input<typeof HealthCheck>;
   /** Free key/value labels. */
   labels?: Record<string, string>;
+  /** The custom executor that runs the task (else the command executor); see `ExecutorSpec`. */
+  executor?: ExecutorSpec;
+}
+
+/**
+ * A custom executor as a framework author writes it (becomes TaskInfo.executor). Every task
+ * naming the same `executorId` on an agent goes to the same executor process while it runs;
+ * they must all give the same command and resources. The executor's `resources` are taken
+ * from the offer once, with the task that starts it (`launch` checks only the tasks' own
+ * resources against the offer; the master refuses a task whose new executor does not fit).
+ */
+export interface ExecutorSpec {
+  executorId: string;
+  name?: string;
+  /** Run as `/bin/sh -c` in the executor's sandbox; a program written with the executor SDK. */
+  command: string | { value: string; environment?: Record<string, string> };
+  /** The executor's own resources (its tasks bring theirs). */
+  resources?: Resources | string | ResourcesWire;
 }
 
 /** Makes a new task id: `task-<uuid>`. */
@@ -52,6 +70,7 @@ export function buildTaskInfo(offer: Offer, spec: TaskSpec, makeId: () => string
     ...(spec.killPolicy !== undefined && { killPolicy: spec.killPolicy }),
     ...(spec.healthCheck !== undefined && { healthCheck: spec.healthCheck }),
     ...(spec.labels !== undefined && { labels: spec.labels }),
+    ...(spec.executor !== undefined && { executor: executorInfoOf(spec.name, spec.executor) }),
   };
   const parsed = TaskInfo.safeParse(draft);
   if (!parsed.success) {
@@ -73,7 +92,17 @@ export function buildLaunch(offer: Offer, specs: readonly TaskSpec[], makeId: ()
   return tasks;
 }
 
-function wireOf(spec: TaskSpec): ResourcesWire {
+function executorInfoOf(taskName: string, spec: ExecutorSpec): object {
+  const command = typeof spec.command === 'string' ? { value: spec.command } : spec.command;
+  return {
+    executorId: spec.executorId,
+    ...(spec.name !== undefined && { name: spec.name }),
+    command: { value: command.value, environment: command.environment ?? {} },
+    ...(spec.resources !== undefined && { resources: wireOf({ name: taskName, resources: spec.resources }) }),
+  };
+}
+
+function wireOf(spec: Pick<TaskSpec, 'name' | 'resources'>): ResourcesWire {
   try {
     const { resources } = spec;
     if (typeof resources === 'string') return Resources.parse(resources).toWire();

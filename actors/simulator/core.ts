@@ -267,6 +267,7 @@ export class SimulatorCore {
       }
       case 'REACTIVATE_AGENT':
       case 'FRAMEWORK_TO_EXECUTOR':
+      case 'CHECKPOINT_RESOURCES': // a simulated agent has no volumes to remove
         return [];
     }
   }

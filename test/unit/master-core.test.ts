@@ -99,7 +99,8 @@ describe('master core: agents', () => {
       ['t0', S.FAILED],
     ]);
     expect(published(again.effects, 'f1')).toEqual([]); // their updates are in the stream already
-    expect(toAgent(again.effects, 'a1')).toEqual([]); // nothing to kill
+    // nothing to kill; only its checkpointed resources (none), as after every registration
+    expect(toAgent(again.effects, 'a1')).toEqual([{ type: 'CHECKPOINT_RESOURCES', resources: [], epoch: EPOCH }]);
     const add = allocatorCalls(again.effects).find((c) => c.op === 'addAgent');
     expect(add?.op === 'addAgent' && add.used.size).toBe(0);
     const rec = h.call({ type: 'RECONCILE', frameworkId: 'f1', tasks: [{ taskId: 't0', agentId: 'a1' }] });
@@ -117,7 +118,10 @@ describe('master core: agents', () => {
       agent: { id: 'a1', hostname: 'a1.local', resources: Resources.parse('cpus:4;mem:4096').toWire(), attributes: {} },
       tasks: [{ frameworkId: 'f1', task: info, state: S.RUNNING }],
     });
-    expect(toAgent(back.effects, 'a1')).toEqual([{ type: 'KILL_TASK', frameworkId: 'f1', taskId: 't1', epoch: EPOCH }]);
+    expect(toAgent(back.effects, 'a1')).toEqual([
+      { type: 'KILL_TASK', frameworkId: 'f1', taskId: 't1', epoch: EPOCH },
+      { type: 'CHECKPOINT_RESOURCES', resources: [], epoch: EPOCH },
+    ]);
   });
 });
 

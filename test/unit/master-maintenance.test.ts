@@ -256,7 +256,10 @@ describe('STOP_MAINTENANCE (DOWN → UP)', () => {
       agent: h.core.state.agents.get('a1')!.info,
       tasks: [{ frameworkId: 'f1', task: t1.info, state: S.RUNNING }],
     });
-    expect(toAgent(effects, 'a1')).toEqual([{ type: 'KILL_TASK', frameworkId: 'f1', taskId: 't1', epoch: EPOCH }]);
+    expect(toAgent(effects, 'a1')).toEqual([
+      { type: 'KILL_TASK', frameworkId: 'f1', taskId: 't1', epoch: EPOCH },
+      { type: 'CHECKPOINT_RESOURCES', resources: [], epoch: EPOCH }, // sent after every registration
+    ]);
   });
 });
 

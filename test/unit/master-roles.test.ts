@@ -102,7 +102,10 @@ describe('reservations and volumes through ACCEPT', () => {
         { type: 'LAUNCH', tasks: [{ taskId: 't1', name: 't1', agentId: 'a1', resources: Resources.parse('cpus(eng,dynamic):1;mem(eng,dynamic):128').toWire(), command: { value: 'true', environment: {} } }] },
       ],
     });
-    expect(toAgent(effects, 'a1')[0]).toMatchObject({ type: 'RUN_TASK', task: { taskId: 't1' } });
+    // the agent is told what it now holds (CHECKPOINT_RESOURCES), then gets the task
+    expect(toAgent(effects, 'a1').map((m) => m.type)).toEqual(['CHECKPOINT_RESOURCES', 'RUN_TASK']);
+    expect(toAgent(effects, 'a1')[0]).toMatchObject({ type: 'CHECKPOINT_RESOURCES', resources: reserved.toWire() });
+    expect(toAgent(effects, 'a1')[1]).toMatchObject({ type: 'RUN_TASK', task: { taskId: 't1' } });
     expect(allocatorCalls(effects)[0]).toMatchObject({ op: 'applyOperation', agentId: 'a1', frameworkId: 'f1', role: 'eng' });
     // The agent now holds cpus:2 unreserved + cpus(eng,dynamic):2 (4 in all).
     const agent = h.core.state.agents.get('a1')!;
