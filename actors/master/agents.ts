@@ -18,6 +18,33 @@ import { withCheckpointed } from './reservations.js';
 import { recordStatus } from './task-history.js';
 import { inAllocator, taskKey, type AgentRecord, type TaskRecord } from './state.js';
 
+/** The kind each well-known resource must have (as Mesos validates an agent's resources). */
+const WELL_KNOWN_KINDS: Readonly<Record<string, 'scalar' | 'ranges' | 'set'>> = { cpus: 'scalar', mem: 'scalar', disk: 'scalar', gpus: 'scalar', ports: 'ranges' };
+
+/**
+ * One resource name has one kind across the cluster: the well-known names theirs, any
+ * other the kind the agents registered so far give it. Otherwise sums across agents (a
+ * framework's allocation, the cluster's total) would mix kinds. Throws INVALID.
+ */
+function checkResourceKinds(step: Step, agentId: string, total: Resources): void {
+  for (const entry of total.entries()) {
+    const want = WELL_KNOWN_KINDS[entry.name] ?? kindInCluster(step, agentId, entry.name);
+    if (want !== undefined && want !== entry.kind) {
+      throw new Rejection('INVALID', `agent resources: "${entry.name}" is ${entry.kind} here but ${want} in this cluster; give it as ${want} (e.g. ${want === 'ranges' ? `${entry.name}:[31000-32000]` : want === 'set' ? `${entry.name}:{a,b}` : `${entry.name}:4`})`);
+    }
+  }
+}
+
+/** The kind other agents give resource `name`, if any has it. */
+function kindInCluster(step: Step, agentId: string, name: string): 'scalar' | 'ranges' | 'set' | undefined {
+  for (const agent of step.state.agents.values()) {
+    if (agent.id === agentId || agent.status === 'gone') continue;
+    const entry = agent.total.entries().find((e) => e.name === name);
+    if (entry !== undefined) return entry.kind;
+  }
+  return undefined;
+}
+
 /** REGISTER_AGENT: admit a new agent or readmit a known one with the tasks it reports. */
 export function onRegisterAgent(step: Step, msg: z.infer<typeof RegisterAgent>, principal: string): ReplyMessage {
   const info = msg.agent;
@@ -30,6 +57,7 @@ export function onRegisterAgent(step: Step, msg: z.infer<typeof RegisterAgent>, 
   } catch (e) {
     throw new Rejection('INVALID', `agent resources: ${e instanceof Error ? e.message : String(e)}`);
   }
+  checkResourceKinds(step, info.id, staticTotal);
   const known = step.state.agents.get(info.id);
   const kept = withCheckpointed(staticTotal, known?.checkpointed ?? Resources.empty());
   const total = kept.total;
