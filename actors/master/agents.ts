@@ -195,7 +195,7 @@ function endReportedTask(step: Step, agent: AgentRecord, r: TaskOnAgent, key: st
 function setStatusFromAgent(step: Step, task: TaskRecord, state: TaskState): void {
   const status = step.withUuid(masterStatus(step, { taskId: task.info.taskId, agentId: task.agentId }, state, TaskReason.RECONCILIATION, 'agent reachable again'));
   recordStatus(task, status);
-  step.publishUpdate(task.frameworkId, status, task.lastUpdateSeq);
+  step.publishUpdate(task.frameworkId, status, task.lastUpdateSeq ?? 0);
 }
 
 /** HEARTBEAT: an agent the master does not know (or has marked unreachable) must register again. */

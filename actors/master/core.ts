@@ -29,7 +29,7 @@ import { deactivateAgent, drainAgent, finishDrains, killTask, markAgentGone, rea
 import type { RegistryContents } from './registry.js';
 import { prepareReservation, recoverRoles, reservationApplied, updateQuota, updateWeights } from './roles.js';
 import type { Conversion, ResourceOperation } from '../allocator/operations.js';
-import { emptyState, type MasterState } from './state.js';
+import { emptyState, taskKey, type MasterState } from './state.js';
 import { onKill, onReconcile, onStatusUpdate } from './tasks.js';
 
 /** What a step produced: the reply to send (requests only) and effects to perform. */
@@ -149,6 +149,17 @@ export class MasterCore {
     const step = this.step(now);
     onStatusUpdate(step, frameworkId, status, seq);
     return step.effects;
+  }
+
+  /**
+   * True when the master has applied an update of the task (live or ended) newer than
+   * stream sequence `afterSeq`: a master-made update decided on `afterSeq` is then stale
+   * (the newer update was answered when it was applied).
+   */
+  appliedAfter(frameworkId: string, taskId: string, afterSeq: number): boolean {
+    const key = taskKey(frameworkId, taskId);
+    const task = this.state.tasks.get(key) ?? this.state.completedTasks.get(key);
+    return task?.lastUpdateSeq !== undefined && task.lastUpdateSeq > afterSeq;
   }
 
   /** The allocator decided: offer these resources. */

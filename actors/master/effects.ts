@@ -46,7 +46,8 @@ export type MasterEffect =
   /**
    * Publish a status update the master made to the updates stream (in order with those
    * before). `afterSeq`: the task's last stream update the master had applied when it made
-   * this one; the stream must hold nothing newer for the task (else the newer one decides).
+   * this one (0: none); the update is dropped if the master applies a newer one of the task
+   * before it is published, or the stream holds one (the newer update decides).
    */
   | { kind: 'publish-update'; frameworkId: string; status: StoredStatus; afterSeq?: number }
   /**

@@ -93,6 +93,7 @@ export class MasterShell extends Actor {
       logger: this.log,
       mayAct,
       onUpdate: (update) => this.mailbox.post(() => this.applyUpdate(update)),
+      appliedAfter: (frameworkId, taskId, afterSeq) => this.core.appliedAfter(frameworkId, taskId, afterSeq),
       refusals: this.refusals,
       ...(options.updatesMaxAgeMs !== undefined && { maxAgeMs: options.updatesMaxAgeMs }),
     });

@@ -88,7 +88,7 @@ export function completeTask(step: Step, task: TaskRecord): void {
 export function setTaskState(step: Step, task: TaskRecord, state: TaskState, reason: TaskReason, message: string): void {
   const status = step.withUuid(masterStatus(step, { taskId: task.info.taskId, agentId: task.agentId }, state, reason, message));
   if (!applyStatus(step, task, status)) return;
-  step.publishUpdate(task.frameworkId, status, task.lastUpdateSeq);
+  step.publishUpdate(task.frameworkId, status, task.lastUpdateSeq ?? 0);
   if (isTerminal(state)) completeTask(step, task);
 }
 

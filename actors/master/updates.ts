@@ -41,6 +41,8 @@ export interface MasterUpdatesOptions {
   maxAgeMs?: number;
   /** Attempts per publish or consumer operation before giving up (default 20, about 30 s). */
   attempts?: number;
+  /** True when the core has applied an update of the task newer than `afterSeq` (see MasterCore.appliedAfter). */
+  appliedAfter?: (frameworkId: string, taskId: string, afterSeq: number) => boolean;
   /** Where invalid records of the stream are counted. */
   refusals?: RefusalCounts;
 }
@@ -92,9 +94,11 @@ export class MasterUpdates {
    * if the task's subject holds nothing newer. So an update of the task's agent the master
    * had not read yet (say the agent's TASK_FINISHED, published just before the master
    * declared the agent unreachable) wins: the master's update is dropped, and the core
-   * decides again when it reads the agent's (`onStatusUpdate`). Interest retention removes
-   * updates every reader has acknowledged, so a refusal is checked against the subject's
-   * last message: when nothing newer is there, the update is published unconditionally.
+   * decides again when it reads the agent's (`onStatusUpdate`). It is dropped too when the
+   * core has applied a newer update of the task by the time its turn comes. Interest
+   * retention removes updates every reader has acknowledged, so a refusal is checked
+   * against the subject's last message: when nothing newer is there, the update is
+   * published unconditionally.
    */
   publish(frameworkId: string, status: StoredStatus, afterSeq?: number): void {
     this.queued += 1;
@@ -103,6 +107,10 @@ export class MasterUpdates {
     this.publishing = this.publishing
       .then(() =>
         this.persist(what, async () => {
+          if (afterSeq !== undefined && this.options.appliedAfter?.(frameworkId, status.taskId, afterSeq) === true) {
+            this.log.info({ taskId: status.taskId, state: status.state, afterSeq }, 'master-made update dropped: the master has applied a newer update of the task since');
+            return;
+          }
           const own = this.ownSeq.get(key);
           const expected = afterSeq === undefined ? own : Math.max(afterSeq, own ?? 0);
           const record = { type: 'STATUS_UPDATE' as const, frameworkId, status };

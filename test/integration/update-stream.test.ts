@@ -193,7 +193,9 @@ describe("the master's own updates", () => {
     const running = await publishUpdate(js, subjects, record('fw', 't1', 'run-1'));
     // the agent's FINISHED reaches the stream; the master, which had read only RUNNING, declares the task unreachable
     await publishUpdate(js, subjects, record('fw', 't1', 'fin-1', TaskState.FINISHED));
-    const updates = new MasterUpdates({ nc, cluster: name, logger: silentLogger(), mayAct: () => true, onUpdate: (u) => u.ack() });
+    // the core has applied a newer update of t4 since it made its update (a deleted one, say)
+    const updates = new MasterUpdates({ nc, cluster: name, logger: silentLogger(), mayAct: () => true, onUpdate: (u) => u.ack(), appliedAfter: (_f, taskId) => taskId === 't4' });
+    updates.publish('fw', masterUpdate('t4', 'unr-4', TaskState.UNREACHABLE), 3);
     updates.publish('fw', masterUpdate('t1', 'unr-1', TaskState.UNREACHABLE), running);
     // a task the master read up to its last update: its update goes in
     const t2 = await publishUpdate(js, subjects, record('fw', 't2', 'run-2'));
@@ -213,5 +215,6 @@ describe("the master's own updates", () => {
       [TaskState.LOST, TaskSource.MASTER],
     ]);
     expect(await stored(buckets, subjects, 'fw', 't3')).toEqual([[TaskState.UNREACHABLE, TaskSource.MASTER]]);
+    expect(await stored(buckets, subjects, 'fw', 't4')).toEqual([]);
   });
 });

@@ -59,6 +59,9 @@ describe('found by nesos chaos', () => {
     const finished = h.update('a1', 'f1', 't1', S.FINISHED);
     expect(published(finished.effects, 'f1')).toEqual([]);
     expect(h.core.state.completedTasks.get('f1/t1')?.state).toBe(S.FINISHED);
+    // and the shell, about to publish the UNREACHABLE decided on RUNNING's sequence, learns it is stale
+    expect(h.core.appliedAfter('f1', 't1', running.seq)).toBe(true);
+    expect(h.core.appliedAfter('f1', 't1', finished.seq)).toBe(false);
     // a second task whose late update is not terminal: the framework hears UNREACHABLE again, after that update
     h.registerAgent('a2');
     const second = h.offer('f1', 'a2');
