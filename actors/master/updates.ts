@@ -120,7 +120,10 @@ export class MasterUpdates {
           } catch (e) {
             if (!(e instanceof UpdateSupersededError) || expected === undefined) throw e;
             const last = await lastSequenceOf(this.options.nc, this.options.cluster, frameworkId, status.taskId);
-            if (last !== undefined && last > expected) {
+            // Asked again: an update newer than `expected` that is gone from the stream was
+            // acknowledged by this master, so applied first — and then this one is stale.
+            const applied = afterSeq !== undefined && this.options.appliedAfter?.(frameworkId, status.taskId, afterSeq) === true;
+            if (applied || (last !== undefined && last > expected)) {
               this.log.info({ taskId: status.taskId, state: status.state, expected, last }, 'master-made update dropped: the task has a newer update in the stream, which decides');
               return;
             }
