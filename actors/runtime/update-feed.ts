@@ -17,6 +17,9 @@ import { UpdateRecord, type StatusUpdateRecord } from '../../protocol/updates.js
 import type { RefusalCounts } from './refusals.js';
 import { backoffDelay } from './request.js';
 
+
+/** How long a pull waits before it is renewed; a lost pull (consumer leader moved) is noticed after two idle heartbeats, i.e. about this long. */
+const PULL_EXPIRES_MS = 5000;
 /** One delivered update and the means to settle it. */
 export interface DeliveredUpdate {
   /** The record, decoded and checked against its subject. */
@@ -84,7 +87,10 @@ export class UpdateFeed {
     for (let attempt = 1; !this.stopped; attempt++) {
       try {
         const consumer = await js.consumers.get(this.stream, this.options.consumer);
-        const messages = await consumer.consume({ max_messages: this.options.batch ?? 256, callback: (m) => this.onMessage(m) });
+        // Pulls expire after 5 s (idle heartbeats every 2.5 s) instead of the client's 30 s:
+        // when the consumer's Raft leader moves (its nats-server cut off or killed), the
+        // pull it held is lost and only two missed heartbeats make the client pull again.
+        const messages = await consumer.consume({ max_messages: this.options.batch ?? 256, expires: PULL_EXPIRES_MS, callback: (m) => this.onMessage(m) });
         this.messages = messages;
         if (this.stopped) await messages.close();
         attempt = 0;
