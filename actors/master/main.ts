@@ -56,6 +56,8 @@ export interface StartMasterOptions {
   httpPort?: number;
   /** Address HTTP listens on (default 127.0.0.1). */
   httpHost?: string;
+  /** The URL other masters, agents' operators and browsers reach this master's HTTP at (default: the URL it listens on). */
+  advertiseUrl?: string;
   /** HTTP base URLs of the other masters, for the web UI to find a new leader. */
   peers?: string[];
   /** Maximum age of the updates stream, set by whichever master leads (default 7 days). */
@@ -125,7 +127,7 @@ export async function startMaster(options: StartMasterOptions): Promise<MasterHa
       refusals,
       ...(options.sorter !== undefined && { sorter: options.sorter }),
       ...(options.minAllocatable !== undefined && { minAllocatable: options.minAllocatable }),
-      ...(http !== undefined && { url: http.url }),
+      ...(http !== undefined && { url: options.advertiseUrl ?? http.url }),
       ...(options.allocationIntervalMs !== undefined && { allocationIntervalMs: options.allocationIntervalMs }),
       ...(options.updatesMaxAgeMs !== undefined && { updatesMaxAgeMs: options.updatesMaxAgeMs }),
     });
@@ -146,7 +148,7 @@ export async function startMaster(options: StartMasterOptions): Promise<MasterHa
     nc: options.nc,
     cluster: options.cluster,
     logger: log,
-    config: { ...DEFAULT_ELECTION_CONFIG, ...options.election, masterId, ...(http !== undefined && { url: http.url }) },
+    config: { ...DEFAULT_ELECTION_CONFIG, ...options.election, masterId, ...(http !== undefined && { url: options.advertiseUrl ?? http.url }) },
     onLead: lead,
     onStepDown: stepDown,
     refusals,

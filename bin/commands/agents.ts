@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import { ResourceAmounts, round3 } from '../../actors/http/summary.js';
 import type { AgentSnapshot } from '../../protocol/agent-state.js';
 import type { MasterSnapshot } from '../../protocol/operator.js';
-import { AmbiguousError, NotFoundError } from '../errors.js';
+import { findAgent } from './find.js';
 import { withOperator, withOperatorOptions, type OperatorFlags } from './operator-client.js';
 import { age, printJson, table } from './table.js';
 
@@ -61,15 +61,6 @@ export function describeAgent(a: AgentSnapshot): string {
   )}`;
 }
 
-/** The agent `wanted` names: an exact id, or the one id that starts with it. */
-function findAgent(state: MasterSnapshot, wanted: string): string {
-  if (state.agents.some((a) => a.id === wanted)) return wanted;
-  const matches = state.agents.filter((a) => a.id.startsWith(wanted)).map((a) => a.id);
-  if (matches.length === 1) return matches[0]!;
-  if (matches.length > 1) throw new AmbiguousError('agent', wanted, matches);
-  throw new NotFoundError('agent', wanted, 'List the agents with `nesos agents`.');
-}
-
 /** The `agents` command. */
 export function agentsCommand(): Command {
   return withOperatorOptions(new Command('agents'))
@@ -80,7 +71,7 @@ export function agentsCommand(): Command {
       await withOperator(flags, async (client, progress) => {
         const state = await client.state();
         if (wanted !== undefined) {
-          const own = await client.agentState(findAgent(state, wanted));
+          const own = await client.agentState(findAgent(state, wanted).id);
           progress.stop();
           if (flags.json === true) return printJson(own);
           process.stdout.write(describeAgent(own));

@@ -23,12 +23,25 @@ interface MasterFlags extends ClusterOptions {
   takeoverAfterNoResponders: number;
   httpPort: number;
   httpHost: string;
+  advertiseUrl?: string;
   http: boolean;
   peers?: string;
   offerTimeout: number;
   minAllocatableResources?: string;
   sorter: string;
   updatesMaxAge: number;
+}
+
+/** `--advertise-url` as given, if it is an http(s) URL; otherwise a UsageError naming the fix. */
+export function checkAdvertiseUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`--advertise-url "${value}" is not a URL: give one such as http://10.0.0.5:5050`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--advertise-url "${value}" must start with http:// or https://`);
+  return value.replace(/\/+$/, '');
 }
 
 /** The `master` command. */
@@ -45,6 +58,7 @@ export function masterCommand(): Command {
     .option('--takeover-after-no-responders <n>', 'standbys take over at once after this many pings of the leader find nobody (0: only when the lease runs out)', intFlag('--takeover-after-no-responders', 0, 1000), DEFAULT_ELECTION_CONFIG.noRespondersToTakeOver)
     .option('--http-port <port>', 'port of the HTTP API, metrics and web UI (0: any free port)', intFlag('--http-port', 0, 65535), 5050)
     .option('--http-host <address>', 'address the HTTP server listens on', '127.0.0.1')
+    .option('--advertise-url <url>', 'the URL others reach this master\'s HTTP at, put in the leader record (standbys redirect to it); default: the address it listens on, e.g. http://10.0.0.5:5050 when listening on 0.0.0.0')
     .option('--no-http', 'serve no HTTP at all')
     .option('--peers <urls>', "the other masters' HTTP URLs, comma-separated (the web UI looks for a new leader there)")
     .option('--offer-timeout <ms>', 'rescind offers outstanding this long and offer their resources again (0: never)', intFlag('--offer-timeout', 0), 0)
@@ -76,7 +90,7 @@ export function masterCommand(): Command {
           allocationIntervalMs: flags.allocationInterval,
           sorter: flags.sorter as 'drf' | 'random',
           ...(minAllocatable !== undefined && { minAllocatable }),
-          ...(flags.http && { httpPort: flags.httpPort, httpHost: flags.httpHost }),
+          ...(flags.http && { httpPort: flags.httpPort, httpHost: flags.httpHost, ...(flags.advertiseUrl !== undefined && { advertiseUrl: checkAdvertiseUrl(flags.advertiseUrl) }) }),
           ...(flags.peers !== undefined && { peers: parsePeers(flags.peers) }),
           updatesMaxAgeMs: flags.updatesMaxAge * 1000,
           election: {

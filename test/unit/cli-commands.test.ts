@@ -1,5 +1,6 @@
 // The pure parts of the operator commands: flag parsing, finding things in the state,
 // filtering tasks, tables and the `top` screen.
+import { checkAdvertiseUrl } from '../../bin/commands/master.js';
 import { describe, expect, it } from 'vitest';
 import { UsageError, NotFoundError, AmbiguousError } from '../../bin/errors.js';
 import { findAgent, findFramework, findTask } from '../../bin/commands/find.js';
@@ -110,5 +111,14 @@ describe('output', () => {
     expect(screen).toContain('tasks: staging 1, running 1, failed 1');
     expect(screen).toMatch(/^cpus\s+6\s+1.5\s+0\s+4.5\s+25%$/m);
     expect(screen).toMatch(/^TASK\s+STATE/m);
+  });
+});
+
+describe('nesos master --advertise-url', () => {
+  it('takes an http(s) URL (without a trailing slash) and names the flag and the fix otherwise', () => {
+    expect(checkAdvertiseUrl('http://10.0.0.5:5050/')).toBe('http://10.0.0.5:5050');
+    expect(checkAdvertiseUrl('https://nesos.example.com')).toBe('https://nesos.example.com');
+    expect(() => checkAdvertiseUrl('10.0.0.5:5050')).toThrow(/--advertise-url "10.0.0.5:5050" (is not a URL|must start with http)/);
+    expect(() => checkAdvertiseUrl('ftp://x')).toThrow(/--advertise-url "ftp:\/\/x" must start with http:\/\/ or https:\/\//);
   });
 });

@@ -116,6 +116,15 @@ describe('election core: acquiring and renewing', () => {
     expect(c.markReady(6)).toEqual([]); // once
   });
 
+  it('steps down when the shell could not start leading (a leader that serves nothing must not hold the lease)', () => {
+    const c = core();
+    leading(c, 7, 0);
+    const down = c.onLeadFailed('the registry bucket did not open');
+    expect(find(down, 'step-down')?.reason).toBe('could not start leading: the registry bucket did not open');
+    expect(c.mayAct(1)).toBe(false);
+    expect(c.onLeadFailed('again')).toEqual([]); // not leading any more
+  });
+
   it('goes back to standby once the shell has stopped the leader, and may lead again', () => {
     const c = core();
     leading(c, 7, 0);

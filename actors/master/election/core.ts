@@ -229,6 +229,16 @@ export class ElectionCore {
     return this.state === 'standby' ? this.tickStandby(now) : [];
   }
 
+  /**
+   * The shell could not start what a leader runs (say the registry bucket did not open
+   * while JetStream elected its own leaders): a leader that serves nothing must not hold
+   * the lease, so it steps down and another master (or this one, later) takes over.
+   */
+  onLeadFailed(reason: string): ElectionEffect[] {
+    if (this.state !== 'leading') return [];
+    return this.depose(`could not start leading: ${reason}`);
+  }
+
   /** The shell has stopped everything the leader ran: back to standby. */
   onSteppedDown(now: number): ElectionEffect[] {
     this.move({ type: 'STEPPED_DOWN' });

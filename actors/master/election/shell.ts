@@ -124,7 +124,10 @@ export class ElectionShell {
           void this.ping(effect.masterId);
           break;
         case 'lead':
-          void Promise.resolve(this.options.onLead(effect.epoch)).catch((e: unknown) => this.log.error({ err: e }, 'could not start leading'));
+          void Promise.resolve(this.options.onLead(effect.epoch)).catch((e: unknown) => {
+            this.log.error({ err: e }, 'could not start leading; stepping down');
+            this.perform(this.core.onLeadFailed(e instanceof Error ? e.message : String(e)));
+          });
           break;
         case 'step-down':
           void this.options.onStepDown(effect.reason).then(
