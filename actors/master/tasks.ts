@@ -87,8 +87,11 @@ export function completeTask(step: Step, task: TaskRecord): void {
  */
 export function setTaskState(step: Step, task: TaskRecord, state: TaskState, reason: TaskReason, message: string): void {
   const status = step.withUuid(masterStatus(step, { taskId: task.info.taskId, agentId: task.agentId }, state, reason, message));
+  const heard = task.status?.state;
   if (!applyStatus(step, task, status)) return;
-  step.publishUpdate(task.frameworkId, status, task.lastUpdateSeq ?? 0);
+  // A repeat of what the framework heard last (UNREACHABLE again, say, for a task that came
+  // back silently STAGING) says nothing, and the lifecycle has no such move: not published.
+  if (heard !== state || isTerminal(state)) step.publishUpdate(task.frameworkId, status, task.lastUpdateSeq ?? 0);
   if (isTerminal(state)) completeTask(step, task);
 }
 

@@ -18,7 +18,8 @@
  * called when the wait is over), so that they come first, in order.
  */
 import type { StoredStatus } from '../../protocol/updates.js';
-import { isTerminal } from '../../protocol/task-state.js';
+import { canTransition } from '../../protocol/task-lifecycle.js';
+import { TaskState, isTerminal } from '../../protocol/task-state.js';
 import type { AcknowledgeMode } from './options.js';
 
 /** An update as the consumer delivered it: its status, its stream sequence, how to settle it. */
@@ -42,7 +43,13 @@ export type ReceiveOutcome =
   /** Already acknowledged (the acknowledgement was lost): acknowledged again and dropped. */
   | 'duplicate'
   /** Older than an update of its task already handed over: acknowledged and dropped. */
-  | 'stale';
+  | 'stale'
+  /**
+   * A move the task lifecycle forbids after what was handed over last (anything after a
+   * terminal update, UNREACHABLE twice, STAGING after UNREACHABLE): acknowledged and
+   * dropped, so framework code only ever sees a legal history of each task.
+   */
+  | 'illegal';
 
 /** Options of an UpdateInbox. */
 export interface UpdateInboxOptions {
@@ -53,6 +60,8 @@ export interface UpdateInboxOptions {
   retryDelayMs?: number;
   /** How many ended tasks' last sequences are remembered, to drop late copies (default 10 000). */
   rememberEnded?: number;
+  /** Told of each update dropped as a move the lifecycle forbids (for the log). */
+  onIllegal?: (status: StoredStatus, after: TaskState) => void;
 }
 
 interface Line {
@@ -61,6 +70,8 @@ interface Line {
   waiting: InboxUpdate[];
   /** Highest sequence acknowledged (0: none). */
   acked: number;
+  /** The state of the update handed over last (undefined: none yet). */
+  last?: TaskState;
 }
 
 /** Orders a framework's updates per task and tracks what is handed over and acknowledged. */
@@ -110,10 +121,17 @@ export class UpdateInbox {
   /** Takes one delivery from the consumer. */
   receive(update: InboxUpdate): ReceiveOutcome {
     const taskId = update.status.taskId;
-    const line = this.lines.get(taskId) ?? { head: undefined, waiting: [], acked: this.ended.get(taskId) ?? 0 };
+    const ended = this.ended.get(taskId);
+    const line = this.lines.get(taskId) ?? { head: undefined, waiting: [], acked: ended ?? 0 };
     if (update.seq <= line.acked) {
       update.ack();
       return 'duplicate';
+    }
+    if (ended !== undefined && !this.lines.has(taskId)) {
+      // the task's terminal update was handed over and acknowledged: nothing comes after it
+      update.ack();
+      this.options.onIllegal?.(update.status, TaskState.FINISHED);
+      return 'illegal';
     }
     this.lines.set(taskId, line);
     if (this.hold !== undefined) {
@@ -124,6 +142,7 @@ export class UpdateInbox {
     }
     const head = line.head;
     if (head === undefined) {
+      if (!this.legal(line, update)) return 'illegal';
       this.handOver(taskId, line, update);
       return 'delivered';
     }
@@ -174,8 +193,8 @@ export class UpdateInbox {
     line.acked = head.seq;
     this.heads.delete(uuid);
     line.head = undefined;
-    const next = line.waiting.shift();
-    if (next !== undefined) {
+    for (let next = line.waiting.shift(); next !== undefined; next = line.waiting.shift()) {
+      if (!this.legal(line, next)) continue;
       this.handOver(taskId, line, next);
       return true;
     }
@@ -183,8 +202,19 @@ export class UpdateInbox {
     return true;
   }
 
+  /** True when `update` is a legal next move of its task; else acknowledges it and records it as seen (dropped). */
+  private legal(line: Line, update: InboxUpdate): boolean {
+    const last = line.last;
+    if (last === undefined || canTransition(last, update.status.state)) return true;
+    update.ack();
+    line.acked = Math.max(line.acked, update.seq);
+    this.options.onIllegal?.(update.status, last);
+    return false;
+  }
+
   private handOver(taskId: string, line: Line, update: InboxUpdate): void {
     line.head = { update, phase: 'delivering' };
+    line.last = update.status.state;
     this.heads.set(update.status.uuid, taskId);
     this.options.deliver(update.status);
   }

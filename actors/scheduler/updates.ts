@@ -53,7 +53,12 @@ export class FrameworkUpdates {
   constructor(options: FrameworkUpdatesOptions) {
     this.options = options;
     this.log = options.logger;
-    this.inbox = new UpdateInbox({ mode: options.mode, deliver: options.deliver });
+    this.inbox = new UpdateInbox({
+      mode: options.mode,
+      deliver: options.deliver,
+      onIllegal: (status, after) =>
+        this.log.warn({ taskId: status.taskId, uuid: status.uuid, state: status.state, after }, 'dropped an update the task lifecycle forbids after the one delivered last'),
+    });
     this.feed = new UpdateFeed({
       nc: options.nc,
       cluster: options.cluster,

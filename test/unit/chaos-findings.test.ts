@@ -74,4 +74,24 @@ describe('found by nesos chaos', () => {
     expect(again).toMatchObject({ status: { state: S.UNREACHABLE }, afterSeq: late.seq });
     expect(h.core.state.tasks.get('f1/t2')?.state).toBe(S.UNREACHABLE);
   });
+
+  // Seed 107812, 600 s: a task UNREACHABLE came back silently STAGING and went out of
+  // reach again; the framework was told UNREACHABLE twice (no such move in the lifecycle).
+  it('does not tell a framework UNREACHABLE twice in a row', () => {
+    const h = new MasterHarness();
+    h.registerAgent('a1');
+    h.subscribe('f1', ['PARTITION_AWARE']);
+    const { offerId } = h.offer('f1', 'a1');
+    h.launch('f1', offerId, { taskId: 't1', agentId: 'a1' });
+    h.now += 6000;
+    expect(published(h.core.onTick(h.now), 'f1').map((s) => s.state)).toEqual([S.UNREACHABLE]);
+    h.agent({
+      type: 'REGISTER_AGENT',
+      agent: { id: 'a1', hostname: 'a1.local', resources: Resources.parse('cpus:4;mem:4096').toWire(), attributes: {} },
+      tasks: [{ frameworkId: 'f1', task: h.core.state.tasks.get('f1/t1')!.info, state: S.STAGING }],
+    });
+    h.now += 6000;
+    expect(published(h.core.onTick(h.now), 'f1')).toEqual([]);
+    expect(h.core.state.tasks.get('f1/t1')?.state).toBe(S.UNREACHABLE);
+  });
 });
