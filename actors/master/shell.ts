@@ -12,7 +12,7 @@ import { Resources } from '../../protocol/resources.js';
 import { quantitiesText } from '../allocator/views.js';
 import { quotasOf, weightsOf } from './role-views.js';
 import { maintenanceView } from './maintenance.js';
-import { SchedulerCall } from '../../protocol/scheduler.js';
+import { SchedulerCall, type SchedulerEvent } from '../../protocol/scheduler.js';
 import { AllocatorActor } from '../allocator/actor.js';
 import { RandomSorter } from '../allocator/random-sorter.js';
 import { Actor, Rejection, type ActorOptions, type ReplyMessage } from '../runtime/actor.js';
@@ -275,7 +275,7 @@ export class MasterShell extends Actor {
           this.publish(this.subjects.masterToAgent(effect.agentId), effect.message);
           break;
         case 'to-framework':
-          this.publish(this.subjects.frameworkEvents(effect.frameworkId), effect.message);
+          this.toFramework(effect.frameworkId, effect.message);
           break;
         case 'heartbeat-framework':
           void this.heartbeat(effect.frameworkId, effect.message);
@@ -296,6 +296,22 @@ export class MasterShell extends Actor {
           this.updates.frameworkConsumer(effect.op, effect.frameworkId);
           break;
       }
+    }
+  }
+
+  /**
+   * Publishes an event to a framework. A publish that fails (a closed connection, a payload
+   * over the server's limit) is logged; offers it carried are withdrawn and recovered,
+   * since the framework cannot have seen them.
+   */
+  private toFramework(frameworkId: string, message: SchedulerEvent): void {
+    try {
+      this.publish(this.subjects.frameworkEvents(frameworkId), message);
+    } catch (err) {
+      this.log.warn({ err, frameworkId, type: message.type }, 'could not publish an event to a framework');
+      if (message.type !== 'OFFERS') return;
+      const ids = message.offers.map((o) => o.id);
+      this.mailbox.post(() => this.perform(this.core.onOffersUndelivered(frameworkId, ids, this.clock())));
     }
   }
 

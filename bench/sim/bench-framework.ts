@@ -51,6 +51,7 @@ export class BenchFramework {
   ) {
     sched.on('offers', (offers) => this.onOffers(offers));
     sched.on('update', (status) => this.onUpdate(status));
+    sched.on('rescind', (offerId) => void this.held.delete(offerId)); // the offer timeout, an agent gone
   }
 
   /** Subscribes a framework and suppresses its offers at once; returns it and the time SUBSCRIBE took (ms). */
