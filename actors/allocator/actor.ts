@@ -1,8 +1,11 @@
 // The allocator actor: the shell around `AllocatorCore` that lives inside the leading
 // master. Callers use the facade; every call becomes one operation on a FIFO mailbox, so the
 // core sees one change at a time. Calls that can free or add offerable resources request an
-// allocation run; requests coalesce (one run pending at a time, queued behind the calls
-// already waiting), as Mesos's `allocationCandidates`. A timer requests a run every
+// allocation run; requests coalesce (one run pending at a time), as Mesos's
+// `allocationCandidates`. A requested run is queued on the next turn of the event loop
+// (`setImmediate`), behind every call that arrived with the one that asked for it: the master
+// handles a burst of messages read from the socket together (a hundred REVIVEs, registrations,
+// ACCEPTs) before the run, so the run sees them all. A timer requests a run every
 // `allocationIntervalMs` too. Offers leave through `onOffers`, as data; with an offer timeout,
 // offers outstanding too long leave through `onExpired` after each run. A bad call is logged
 // and counted; it never stops the actor (operations, whose caller must know, reject instead).
@@ -54,6 +57,8 @@ export class AllocatorActor {
   private readonly logger: Logger | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
   private runPending = false;
+  /** The deferred queueing of a requested run, until it is queued on the mailbox. */
+  private deferred: ReturnType<typeof setImmediate> | undefined;
   private stopped = false;
   private runCount = 0;
   private failureCount = 0;
@@ -97,7 +102,7 @@ export class AllocatorActor {
   /** Starts the periodic allocation. Calls made before `start` are applied (and may allocate) too. */
   start(): void {
     if (this.timer !== undefined || this.stopped) return;
-    this.timer = setInterval(() => this.requestRun(), this.intervalMs);
+    this.timer = setInterval(() => this.requestRun(true), this.intervalMs);
   }
 
   /** Stops the timer, drops later calls, and resolves once queued work (runs included) is done. */
@@ -105,12 +110,16 @@ export class AllocatorActor {
     this.stopped = true;
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
-    await this.mailbox.idle();
+    await this.whenIdle();
   }
 
-  /** Resolves once the mailbox is empty, including any run the queued calls requested. */
-  whenIdle(): Promise<void> {
-    return this.mailbox.idle();
+  /** Resolves once the mailbox is empty, including any run the queued calls requested (queued at once). */
+  async whenIdle(): Promise<void> {
+    await this.mailbox.idle();
+    while (this.deferred !== undefined) {
+      this.queueRun();
+      await this.mailbox.idle();
+    }
   }
 
   /** Adds an agent (see `AllocatorCore.addAgent`); requests a run. */
@@ -242,10 +251,25 @@ export class AllocatorActor {
     });
   }
 
-  /** Marks one run pending, queued behind the calls already waiting; further requests join it. */
-  private requestRun(): void {
-    if (this.runPending) return;
+  /**
+   * Marks one run pending, queued on the mailbox on the next turn of the event loop (behind
+   * the calls that arrive meanwhile), or at once with `now` (the periodic run); further
+   * requests join it.
+   */
+  private requestRun(now = false): void {
+    if (this.runPending) {
+      if (now && this.deferred !== undefined) this.queueRun();
+      return;
+    }
     this.runPending = true;
+    if (now) this.queueRun();
+    else this.deferred = setImmediate(() => this.queueRun());
+  }
+
+  /** Queues the pending run on the mailbox now. */
+  private queueRun(): void {
+    if (this.deferred !== undefined) clearImmediate(this.deferred);
+    this.deferred = undefined;
     void this.mailbox.run(() => this.run());
   }
 

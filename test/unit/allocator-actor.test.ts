@@ -41,6 +41,32 @@ describe('AllocatorActor: coalescing', () => {
     expect(offered()[0]?.filter((o) => o.startsWith('f2@'))).toHaveLength(2);
   });
 
+  it('runs on the next turn of the event loop: calls that arrive meanwhile are in the run (a burst of REVIVEs)', async () => {
+    const { actor, offered } = harness();
+    for (const id of ['f1', 'f2', 'f3']) void actor.addFramework(id, { roles: ['*'], suppressed: true });
+    for (const id of ['s1', 's2', 's3', 's4', 's5', 's6']) void actor.addAgent(id, r('cpus:1;mem:128'));
+    await actor.whenIdle();
+    const before = actor.runs;
+    // the first REVIVE is applied (and asks for a run) before the others are even posted
+    await actor.revive('f1');
+    void actor.revive('f2');
+    await actor.revive('f3');
+    await actor.whenIdle();
+    // one run, after all three: the agents are shared out, not all offered to f1
+    expect(actor.runs).toBe(before + 1);
+    expect(offered()).toHaveLength(1);
+    for (const f of ['f1', 'f2', 'f3']) expect(offered()[0]?.filter((o) => o.startsWith(`${f}@`))).toHaveLength(2);
+  });
+
+  it('queues a requested run by itself, without anyone waiting for it', async () => {
+    const { actor, offered } = harness();
+    void actor.addFramework('f1', { roles: ['*'] });
+    void actor.addAgent('s1', r('cpus:1;mem:128'));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(actor.runs).toBe(1);
+    expect(offered()).toEqual([['f1@s1']]);
+  });
+
   it('runs again for a trigger that comes after the run', async () => {
     const { actor, offered } = harness();
     await actor.addFramework('f1', { roles: ['*'] });
