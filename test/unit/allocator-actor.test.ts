@@ -58,6 +58,26 @@ describe('AllocatorActor: coalescing', () => {
     for (const f of ['f1', 'f2', 'f3']) expect(offered()[0]?.filter((o) => o.startsWith(`${f}@`))).toHaveLength(2);
   });
 
+  it('visits only the agents a change concerns (allocation candidates); framework changes visit all', async () => {
+    const { actor, clock, offered } = harness();
+    void actor.addFramework('f1', { roles: ['*'] });
+    for (const id of ['s1', 's2']) void actor.addAgent(id, r('cpus:1;mem:128'));
+    await actor.whenIdle();
+    expect(offered()).toEqual([['f1@s1', 'f1@s2']]);
+    // both declined, refused for 2 s
+    void actor.recoverResources('f1', 's1', r('cpus:1;mem:128'), 2);
+    void actor.recoverResources('f1', 's2', r('cpus:1;mem:128'), 2);
+    await actor.whenIdle();
+    clock.now = 3000; // both filters have run out
+    // a change of s1 visits s1 only; s2 waits for a run over all agents
+    void actor.recoverResources('f1', 's1', Resources.empty());
+    await actor.whenIdle();
+    expect(offered().at(-1)).toEqual(['f1@s1']);
+    void actor.activateFramework('f1');
+    await actor.whenIdle();
+    expect(offered().at(-1)).toEqual(['f1@s2']);
+  });
+
   it('queues a requested run by itself, without anyone waiting for it', async () => {
     const { actor, offered } = harness();
     void actor.addFramework('f1', { roles: ['*'] });
