@@ -141,8 +141,10 @@ async function size(agents: number): Promise<void> {
     const rate = { name: 'nats-requests-per-second-32-in-flight', perSecond: baseline.requestsPerSecond };
 
     // (1) frameworks subscribe and suppress
-    // each holds at most twice its share of the agents' offers, so that offers spread over all of them
-    const connected = await connectFrameworks(nc, c.name, Math.max(1, Math.ceil((2 * agents) / FRAMEWORKS)));
+    // each holds at most its share of the agents' offers and declines the rest, so that offers
+    // spread over all of them (with twice its share, the frameworks whose REVIVE reached the
+    // first allocation run kept every agent, and the others waited for the offer timeout)
+    const connected = await connectFrameworks(nc, c.name, Math.max(1, Math.ceil(agents / FRAMEWORKS)));
     frameworks.push(...connected.frameworks);
 
     // (2) agents register
@@ -221,7 +223,9 @@ async function size(agents: number): Promise<void> {
       measure: 'launch-latency-under-load', ...config, samples: loaded.length, p50Ms: percentile(loaded, 50), p99Ms: percentile(loaded, 99),
       baseline: rtt, ratioP50: round2(percentile(loaded, 50) / rtt.p50Ms),
     });
-    emit({ measure: 'master-memory', ...config, ...memoryMiB(masterPid), simulator: memoryMiB(simPid) });
+    // the simulator prints a "registered" line each time every agent has registered with a (new) leader
+    const terms = readFileSync(sim.logFile, 'utf8').split('\n').filter((l) => l.startsWith('{"event":"registered"')).length;
+    emit({ measure: 'master-memory', ...config, ...memoryMiB(masterPid), simulator: memoryMiB(simPid), leaderTermsSeenBySimulator: terms });
   } finally {
     await Promise.all(frameworks.map((f) => f.close()));
     await nc?.close().catch(() => undefined);
