@@ -215,7 +215,8 @@ async function size(agents: number): Promise<void> {
     const perSecond = round2(launched / window);
     emit({
       measure: 'placements', ...config, windowS: round2(window), launched, runningInWindow, perSecond, runningPerSecond: round2(runningInWindow / window),
-      notRunning15sAfter: frameworks.reduce((n, f) => n + f.awaitingRunning, 0), failedCalls: frameworks.reduce((n, f) => n + f.failedCalls, 0), nomadC2M: 1500, target: 5000,
+      notRunning15sAfter: frameworks.reduce((n, f) => n + f.awaitingRunning, 0), failedCalls: frameworks.reduce((n, f) => n + f.failedCalls, 0),
+      lastFailure: frameworks.find((f) => f.lastFailure !== undefined)?.lastFailure, nomadC2M: 1500, target: 5000,
       updatesSeen: updates, masterCpu: loadCpu, otherCpu, loadAverage: os.loadavg().map(round2), masterMemory: memoryMiB(masterPid),
       baseline: rate, ratio: round2(perSecond / rate.perSecond),
     });

@@ -82,6 +82,9 @@ export class BenchFramework {
   /** Calls that failed (timed out on a busy master, say); the benchmark goes on without them. */
   failedCalls = 0;
 
+  /** Why the latest ACCEPT of the throughput mode failed. */
+  lastFailure: string | undefined;
+
   /** Sends REVIVE (up to 3 attempts); `offerLatencyMs` is set at the first offer after the first attempt. */
   async revive(): Promise<void> {
     this.reviveAt = performance.now();
@@ -180,8 +183,9 @@ export class BenchFramework {
           () => {
             this.launchedUnderLoad += specs.length;
           },
-          () => {
+          (e: unknown) => {
             this.failedCalls += 1;
+            this.lastFailure = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
             for (const s of specs) this.sent.delete(s.taskId!);
           },
         )
