@@ -1,8 +1,13 @@
 // The allocator actor: the shell around `AllocatorCore` that lives inside the leading
 // master. Callers use the facade; every call becomes one operation on a FIFO mailbox, so the
 // core sees one change at a time. Calls that can free or add offerable resources request an
-// allocation run; requests coalesce (one run pending at a time, queued behind the calls
-// already waiting), as Mesos's `allocationCandidates`. A timer requests a run every
+// allocation run; requests coalesce (one run pending at a time). As Mesos's
+// `allocationCandidates`, a run triggered by a change of one agent (added, reactivated,
+// resources recovered, an operation) visits only the agents that changed; changes of
+// frameworks or roles (added, revived, weights, quota) and the periodic run visit all. A requested run is queued on the next turn of the event loop
+// (`setImmediate`), behind every call that arrived with the one that asked for it: the master
+// handles a burst of messages read from the socket together (a hundred REVIVEs, registrations,
+// ACCEPTs) before the run, so the run sees them all. A timer requests a run every
 // `allocationIntervalMs` too. Offers leave through `onOffers`, as data; with an offer timeout,
 // offers outstanding too long leave through `onExpired` after each run. A bad call is logged
 // and counted; it never stops the actor (operations, whose caller must know, reject instead).
@@ -39,6 +44,12 @@ export interface AllocatorActorOptions {
   logger?: Logger;
 }
 
+/** A run over every active agent (the periodic run, and changes of frameworks or roles). */
+const ALL = Symbol('all agents');
+
+/** What a change asks a run to visit: the one agent whose resources changed, or all. */
+type RunScope = string | typeof ALL;
+
 /** Default period of the batch allocation (Mesos's `--allocation_interval`). */
 export const DEFAULT_ALLOCATION_INTERVAL_MS = 1000;
 
@@ -54,6 +65,10 @@ export class AllocatorActor {
   private readonly logger: Logger | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
   private runPending = false;
+  /** The agents the pending run visits: those whose resources changed, or all. */
+  private candidates: Set<string> | typeof ALL = new Set();
+  /** The deferred queueing of a requested run, until it is queued on the mailbox. */
+  private deferred: ReturnType<typeof setImmediate> | undefined;
   private stopped = false;
   private runCount = 0;
   private failureCount = 0;
@@ -97,7 +112,7 @@ export class AllocatorActor {
   /** Starts the periodic allocation. Calls made before `start` are applied (and may allocate) too. */
   start(): void {
     if (this.timer !== undefined || this.stopped) return;
-    this.timer = setInterval(() => this.requestRun(), this.intervalMs);
+    this.timer = setInterval(() => this.requestRun(ALL, true), this.intervalMs);
   }
 
   /** Stops the timer, drops later calls, and resolves once queued work (runs included) is done. */
@@ -105,17 +120,21 @@ export class AllocatorActor {
     this.stopped = true;
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
-    await this.mailbox.idle();
+    await this.whenIdle();
   }
 
-  /** Resolves once the mailbox is empty, including any run the queued calls requested. */
-  whenIdle(): Promise<void> {
-    return this.mailbox.idle();
+  /** Resolves once the mailbox is empty, including any run the queued calls requested (queued at once). */
+  async whenIdle(): Promise<void> {
+    await this.mailbox.idle();
+    while (this.deferred !== undefined) {
+      this.queueRun();
+      await this.mailbox.idle();
+    }
   }
 
   /** Adds an agent (see `AllocatorCore.addAgent`); requests a run. */
   addAgent(agentId: string, total: Resources, used?: ReadonlyMap<string, Resources>): Promise<void> {
-    return this.apply('addAgent', () => this.core.addAgent(agentId, total, used, this.clock()), true);
+    return this.apply('addAgent', () => this.core.addAgent(agentId, total, used, this.clock()), agentId);
   }
 
   /** Removes an agent. */
@@ -125,7 +144,7 @@ export class AllocatorActor {
 
   /** Reactivates an agent; requests a run. */
   activateAgent(agentId: string): Promise<void> {
-    return this.apply('activateAgent', () => this.core.activateAgent(agentId), true);
+    return this.apply('activateAgent', () => this.core.activateAgent(agentId), agentId);
   }
 
   /** Deactivates an agent. */
@@ -135,22 +154,22 @@ export class AllocatorActor {
 
   /** Adds a framework; requests a run. */
   addFramework(frameworkId: string, options: FrameworkOptions, used?: ReadonlyMap<string, Resources>): Promise<void> {
-    return this.apply('addFramework', () => this.core.addFramework(frameworkId, options, used, this.clock()), true);
+    return this.apply('addFramework', () => this.core.addFramework(frameworkId, options, used, this.clock()), ALL);
   }
 
   /** Changes a framework's roles and/or suppressed roles (MULTI_ROLE UPDATE_FRAMEWORK); requests a run. */
   updateFramework(frameworkId: string, options: { roles?: string[]; suppressed?: string[] }): Promise<void> {
-    return this.apply('updateFramework', () => this.core.updateFramework(frameworkId, options), true);
+    return this.apply('updateFramework', () => this.core.updateFramework(frameworkId, options), ALL);
   }
 
   /** Removes a framework; what it held is free again, so requests a run. */
   removeFramework(frameworkId: string): Promise<void> {
-    return this.apply('removeFramework', () => this.core.removeFramework(frameworkId), true);
+    return this.apply('removeFramework', () => this.core.removeFramework(frameworkId), ALL);
   }
 
   /** Reactivates a framework; requests a run. */
   activateFramework(frameworkId: string): Promise<void> {
-    return this.apply('activateFramework', () => this.core.activateFramework(frameworkId), true);
+    return this.apply('activateFramework', () => this.core.activateFramework(frameworkId), ALL);
   }
 
   /** Deactivates a framework. */
@@ -169,7 +188,7 @@ export class AllocatorActor {
     return this.apply(
       'recoverResources',
       () => this.core.recoverResources(frameworkId, agentId, resources, refuseSeconds, this.clock(), role),
-      true,
+      agentId,
     );
   }
 
@@ -185,22 +204,22 @@ export class AllocatorActor {
 
   /** Revives offers to a framework for `roles` (default all) and clears its filters; requests a run. */
   revive(frameworkId: string, roles?: string[]): Promise<void> {
-    return this.apply('revive', () => this.core.revive(frameworkId, roles), true);
+    return this.apply('revive', () => this.core.revive(frameworkId, roles), ALL);
   }
 
   /** Sets a role's weight; requests a run. Rejects with `InvalidWeightError`/`InvalidRoleError`. */
   setWeight(role: string, weight: number): Promise<void> {
-    return this.attempt(() => this.core.setWeight(role, weight));
+    return this.attempt(() => this.core.setWeight(role, weight), ALL);
   }
 
   /** Sets a top-level role's quota; requests a run. Rejects with `InvalidQuotaError`. */
   setQuota(role: string, quota: Quota): Promise<void> {
-    return this.attempt(() => this.core.setQuota(role, quota));
+    return this.attempt(() => this.core.setQuota(role, quota), ALL);
   }
 
   /** Removes a role's quota; requests a run. */
   removeQuota(role: string): Promise<void> {
-    return this.attempt(() => this.core.removeQuota(role));
+    return this.attempt(() => this.core.removeQuota(role), ALL);
   }
 
   /**
@@ -208,7 +227,7 @@ export class AllocatorActor {
    * requests a run. Rejects with the core's error when the operation is refused.
    */
   applyOperation(agentId: string, op: ResourceOperation, by?: { frameworkId?: string; role?: string }): Promise<void> {
-    return this.attempt(() => this.core.applyOperation(agentId, op, by));
+    return this.attempt(() => this.core.applyOperation(agentId, op, by), agentId);
   }
 
   /** Reads the core through the mailbox, after every call queued before it; rejects on unknown ids. */
@@ -216,8 +235,11 @@ export class AllocatorActor {
     return this.mailbox.run(() => view(this.core));
   }
 
-  /** Queues one mutation; the promise resolves once applied and never rejects (failures are logged). */
-  private apply(op: string, mutate: () => void, triggers: boolean): Promise<void> {
+  /**
+   * Queues one mutation; the promise resolves once applied and never rejects (failures are
+   * logged). `triggers`: the agent whose resources it changed, `ALL` agents, or none (`false`).
+   */
+  private apply(op: string, mutate: () => void, triggers: RunScope | false): Promise<void> {
     if (this.stopped) {
       this.logger?.warn({ op }, 'allocator stopped: call dropped');
       return Promise.resolve();
@@ -225,7 +247,7 @@ export class AllocatorActor {
     return this.mailbox.run(() => {
       try {
         mutate();
-        if (triggers) this.requestRun();
+        if (triggers !== false) this.requestRun(triggers);
       } catch (err) {
         this.failureCount += 1;
         this.logger?.warn({ op, err }, 'allocator call failed');
@@ -234,28 +256,47 @@ export class AllocatorActor {
   }
 
   /** Queues a call whose caller must know if it failed: the promise rejects with the core's error. */
-  private attempt(mutate: () => void): Promise<void> {
+  private attempt(mutate: () => void, scope: RunScope): Promise<void> {
     if (this.stopped) return Promise.reject(new ActorStoppedError('allocator'));
     return this.mailbox.run(() => {
       mutate();
-      this.requestRun();
+      this.requestRun(scope);
     });
   }
 
-  /** Marks one run pending, queued behind the calls already waiting; further requests join it. */
-  private requestRun(): void {
-    if (this.runPending) return;
+  /**
+   * Marks one run pending over `scope` (an agent, or all), queued on the mailbox on the next
+   * turn of the event loop (behind the calls that arrive meanwhile), or at once with `now`
+   * (the periodic run); further requests join it and widen its scope.
+   */
+  private requestRun(scope: RunScope, now = false): void {
+    if (scope === ALL) this.candidates = ALL;
+    else if (this.candidates !== ALL) this.candidates.add(scope);
+    if (this.runPending) {
+      if (now && this.deferred !== undefined) this.queueRun();
+      return;
+    }
     this.runPending = true;
+    if (now) this.queueRun();
+    else this.deferred = setImmediate(() => this.queueRun());
+  }
+
+  /** Queues the pending run on the mailbox now. */
+  private queueRun(): void {
+    if (this.deferred !== undefined) clearImmediate(this.deferred);
+    this.deferred = undefined;
     void this.mailbox.run(() => this.run());
   }
 
   private run(): void {
     this.runPending = false;
+    const candidates = this.candidates;
+    this.candidates = new Set();
     this.runCount += 1;
     let decisions: OfferDecision[];
     const started = performance.now();
     try {
-      decisions = this.core.allocate(this.clock(), this.rng);
+      decisions = this.core.allocate(this.clock(), this.rng, candidates === ALL ? undefined : candidates);
     } catch (err) {
       this.failureCount += 1;
       this.logger?.error({ err }, 'allocation run failed');

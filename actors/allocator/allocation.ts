@@ -35,13 +35,18 @@ export interface RunContext {
 
 type Stage = 1 | 2;
 
-/** Runs one allocation; returns the decisions, one per (framework, role, agent). */
-export function runAllocation(ctx: RunContext, runId: number, now: number, rng: Rng): OfferDecision[] {
+/**
+ * Runs one allocation over the active agents, or only over `candidates` (Mesos's allocation
+ * candidates: the agents whose resources changed); returns the decisions, one per
+ * (framework, role, agent).
+ */
+export function runAllocation(ctx: RunContext, runId: number, now: number, rng: Rng, candidates?: ReadonlySet<string>): OfferDecision[] {
   const { books, filters } = ctx;
   filters.expire(now);
   const decisions: OfferDecision[] = [];
+  const pool = candidates === undefined ? [...books.agents.values()] : [...candidates].flatMap((id) => books.agents.get(id) ?? []);
   // Sort first so that the shuffle depends on the seed only, not on insertion order.
-  const agents = [...books.agents.values()].filter((a) => a.active).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const agents = pool.filter((a) => a.active).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const quota = ctx.quotas.size === 0 ? undefined : new QuotaRun(books, ctx.quotas);
   const stage1 = quota?.anyUnsatisfied() ? new GuaranteeSorter(books, quota) : undefined;
 

@@ -287,11 +287,12 @@ export class AllocatorCore {
 
   /**
    * One allocation run (see allocation.ts): agents in an order shuffled by `rng`, quota
-   * guarantees first, then everyone in sorter order. Returns the offers as data.
+   * guarantees first, then everyone in sorter order. Returns the offers as data. With
+   * `candidates`, only those agents are visited (unknown ids are skipped).
    */
-  allocate(now: number, rng: Rng): OfferDecision[] {
+  allocate(now: number, rng: Rng, candidates?: ReadonlySet<string>): OfferDecision[] {
     this.runs += 1;
-    return runAllocation(this.context(), this.runs, now, rng);
+    return runAllocation(this.context(), this.runs, now, rng, candidates);
   }
 
   /** Outstanding offers older than the offer timeout, each reported once (none without a timeout). */

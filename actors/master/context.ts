@@ -32,7 +32,11 @@ export interface MasterConfig {
   agentReregisterTimeoutMs: number;
   /** After a failover, the least time frameworks from the registry have to resubscribe (their failover timeout counts if longer). */
   frameworkReregisterTimeoutMs: number;
-  /** Offers outstanding this long are rescinded and their resources offered again (0: never). */
+  /**
+   * Offers outstanding this long are rescinded and their resources offered again (0: never).
+   * Default 60 s: OFFERS events are NATS messages, delivered at most once, so an offer lost
+   * on the way would otherwise stay allocated to a live framework for ever.
+   */
   offerTimeoutMs: number;
 }
 
@@ -46,7 +50,7 @@ export const DEFAULT_MASTER_CONFIG: Omit<MasterConfig, 'masterId' | 'epoch'> = {
   maxCompletedTasks: 1000,
   agentReregisterTimeoutMs: 10_000,
   frameworkReregisterTimeoutMs: 10_000,
-  offerTimeoutMs: 0,
+  offerTimeoutMs: 60_000,
 };
 
 /** A message type without its `epoch` (the step adds the master's own), distributed over unions. */

@@ -25,6 +25,7 @@ import {
 } from './frameworks.js';
 import { annotateOffers, maintenanceView, recoverMaintenance, refuseIfDown, startMaintenance, stopMaintenance, updateSchedule } from './maintenance.js';
 import { expireOffers, makeOffers, onAccept, onDecline, type Allocation } from './offers.js';
+import { boundOfferEvents, withdrawUndelivered } from './offer-events.js';
 import { deactivateAgent, drainAgent, finishDrains, killTask, markAgentGone, reactivateAgent, teardownFramework } from './operator.js';
 import type { RegistryContents } from './registry.js';
 import { prepareReservation, recoverRoles, reservationApplied, updateQuota, updateWeights } from './roles.js';
@@ -162,11 +163,22 @@ export class MasterCore {
     return task?.lastUpdateSeq !== undefined && task.lastUpdateSeq > afterSeq;
   }
 
-  /** The allocator decided: offer these resources. */
+  /**
+   * The allocator decided: offer these resources, in OFFERS events of bounded count and
+   * size (see offer-events.ts).
+   */
   onAllocations(decisions: readonly Allocation[], now: number): MasterEffect[] {
     const step = this.step(now);
     makeOffers(step, decisions);
     annotateOffers(step);
+    boundOfferEvents(step);
+    return step.effects;
+  }
+
+  /** The shell could not publish an OFFERS event: its offers are withdrawn and their resources recovered. */
+  onOffersUndelivered(frameworkId: string, offerIds: readonly string[], now: number): MasterEffect[] {
+    const step = this.step(now);
+    withdrawUndelivered(step, frameworkId, offerIds);
     return step.effects;
   }
 

@@ -27,7 +27,8 @@ export interface Allocation {
 
 /**
  * Makes offers of the allocator's decisions and sends them, one OFFERS event per
- * framework. Decisions for agents or frameworks that went away meanwhile go back.
+ * framework (cut into bounded events by `boundOfferEvents`). Decisions for agents or
+ * frameworks that went away meanwhile go back.
  */
 export function makeOffers(step: Step, decisions: readonly Allocation[]): void {
   const byFramework = new Map<string, Offer[]>();
@@ -70,13 +71,20 @@ export function rescindOffer(step: Step, offerId: string, recover: boolean): voi
   step.toFramework(offer.frameworkId, { type: 'RESCIND', offerId });
 }
 
-/** Rescinds the offers outstanding longer than the offer timeout; their resources are offered again (no filter). */
+/**
+ * Rescinds the offers outstanding longer than the offer timeout; their resources are
+ * offered again (no filter). Offers are kept in the order they were made, so the scan
+ * stops at the first one still young.
+ */
 export function expireOffers(step: Step): void {
   const timeout = step.config.offerTimeoutMs;
   if (timeout <= 0) return;
-  for (const offer of [...step.state.offers.values()]) {
-    if (step.now - offer.createdAtMs >= timeout) rescindOffer(step, offer.id, true);
+  const expired: string[] = [];
+  for (const offer of step.state.offers.values()) {
+    if (step.now - offer.createdAtMs < timeout) break;
+    expired.push(offer.id);
   }
+  for (const id of expired) rescindOffer(step, id, true);
 }
 
 /** DECLINE: the offers' resources go back with a filter (default 5 s). Unknown offers are ignored. */

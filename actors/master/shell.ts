@@ -12,7 +12,7 @@ import { Resources } from '../../protocol/resources.js';
 import { quantitiesText } from '../allocator/views.js';
 import { quotasOf, weightsOf } from './role-views.js';
 import { maintenanceView } from './maintenance.js';
-import { SchedulerCall } from '../../protocol/scheduler.js';
+import { SchedulerCall, type SchedulerEvent } from '../../protocol/scheduler.js';
 import { AllocatorActor } from '../allocator/actor.js';
 import { RandomSorter } from '../allocator/random-sorter.js';
 import { Actor, Rejection, type ActorOptions, type ReplyMessage } from '../runtime/actor.js';
@@ -25,6 +25,9 @@ import type { AllocatorOp, MasterEffect } from './effects.js';
 import { snapshot } from './snapshot.js';
 import { MasterUpdates } from './updates.js';
 import type { DeliveredUpdate } from '../runtime/update-feed.js';
+
+/** Most allocator decisions turned into offers in one mailbox job (a run over 10,000 agents makes 10,000). */
+export const DECISIONS_PER_JOB = 1000;
 
 /** Options of the master shell. */
 export interface MasterShellOptions extends Omit<ActorOptions, 'kind' | 'id'> {
@@ -84,7 +87,13 @@ export class MasterShell extends Actor {
       logger: this.log,
       ...(options.sorter === 'random' && { sorterFactory: () => new RandomSorter(sorterRng) }),
       ...(options.minAllocatable !== undefined && { minAllocatable: options.minAllocatable }),
-      onOffers: (decisions) => this.mailbox.post(() => this.perform(this.core.onAllocations(decisions, this.clock()))),
+      // in jobs of at most DECISIONS_PER_JOB, so that the mailbox can let the event loop breathe between them
+      onOffers: (decisions) => {
+        for (let i = 0; i < decisions.length; i += DECISIONS_PER_JOB) {
+          const chunk = decisions.slice(i, i + DECISIONS_PER_JOB);
+          this.mailbox.post(() => this.perform(this.core.onAllocations(chunk, this.clock())));
+        }
+      },
     });
     const mayAct = options.mayAct ?? (() => true);
     this.updates = new MasterUpdates({
@@ -276,7 +285,7 @@ export class MasterShell extends Actor {
           this.publish(this.subjects.masterToAgent(effect.agentId), effect.message);
           break;
         case 'to-framework':
-          this.publish(this.subjects.frameworkEvents(effect.frameworkId), effect.message);
+          this.toFramework(effect.frameworkId, effect.message);
           break;
         case 'heartbeat-framework':
           void this.heartbeat(effect.frameworkId, effect.message);
@@ -297,6 +306,22 @@ export class MasterShell extends Actor {
           this.updates.frameworkConsumer(effect.op, effect.frameworkId);
           break;
       }
+    }
+  }
+
+  /**
+   * Publishes an event to a framework. A publish that fails (a closed connection, a payload
+   * over the server's limit) is logged; offers it carried are withdrawn and recovered,
+   * since the framework cannot have seen them.
+   */
+  private toFramework(frameworkId: string, message: SchedulerEvent): void {
+    try {
+      this.publish(this.subjects.frameworkEvents(frameworkId), message);
+    } catch (err) {
+      this.log.warn({ err, frameworkId, type: message.type }, 'could not publish an event to a framework');
+      if (message.type !== 'OFFERS') return;
+      const ids = message.offers.map((o) => o.id);
+      this.mailbox.post(() => this.perform(this.core.onOffersUndelivered(frameworkId, ids, this.clock())));
     }
   }
 

@@ -3,11 +3,19 @@
  * from its mailbox, so handlers never interleave even when they await. Draining starts on
  * a microtask, never inside the caller's stack: everything posted in one synchronous
  * stretch is queued before the first job runs (which is what lets triggers coalesce).
+ * A long queue is drained in slices of about `SLICE_MS`: between slices the event loop
+ * runs timers and I/O (a leader's lease renewal among them), so that a burst of thousands
+ * of jobs does not hold the process for seconds.
  */
+import { performance } from 'node:perf_hooks';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { ActorStoppedError } from './errors.js';
 
 type Job = () => unknown | Promise<unknown>;
+
+/** How long (ms) a mailbox runs jobs back to back before it lets the event loop do other work. */
+export const SLICE_MS = 20;
 
 /** A FIFO of jobs run one at a time. A job that throws is logged; the mailbox goes on. */
 export class Mailbox {
@@ -73,7 +81,12 @@ export class Mailbox {
   }
 
   private async drain(): Promise<void> {
+    let sliceStart = performance.now();
     for (let job = this.queue.shift(); job !== undefined; job = this.queue.shift()) {
+      if (performance.now() - sliceStart >= SLICE_MS) {
+        await nextTurn();
+        sliceStart = performance.now();
+      }
       try {
         await job();
       } catch (e) {

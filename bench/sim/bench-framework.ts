@@ -26,6 +26,14 @@ export interface BenchFrameworkOptions {
 
 type Mode = 'hold' | 'throughput' | 'stopped';
 
+/**
+ * ACCEPTs a framework has in flight at most in the throughput mode, as a real framework
+ * would: at 10,000 agents each framework holds a hundred offers or more, and launching into
+ * all of them at once sent 13,000 ACCEPTs (260,000 tasks) in one burst, most answered after
+ * the SDK's 2 s request timeout.
+ */
+const MAX_ACCEPTS_IN_FLIGHT = 8;
+
 /** One framework of the benchmark. */
 export class BenchFramework {
   /** ACCEPT → TASK_RUNNING (ms) of tasks launched one at a time. */
@@ -43,6 +51,8 @@ export class BenchFramework {
   private readonly waiters = new Set<() => void>();
   private reviveAt: number | undefined;
   private mode: Mode = 'hold';
+  /** ACCEPTs sent in the throughput mode and not answered yet. */
+  private accepting = 0;
   private seq = 0;
 
   private constructor(
@@ -51,6 +61,7 @@ export class BenchFramework {
   ) {
     sched.on('offers', (offers) => this.onOffers(offers));
     sched.on('update', (status) => this.onUpdate(status));
+    sched.on('rescind', (offerId) => void this.held.delete(offerId)); // the offer timeout, an agent gone
   }
 
   /** Subscribes a framework and suppresses its offers at once; returns it and the time SUBSCRIBE took (ms). */
@@ -70,6 +81,9 @@ export class BenchFramework {
 
   /** Calls that failed (timed out on a busy master, say); the benchmark goes on without them. */
   failedCalls = 0;
+
+  /** Why the latest ACCEPT of the throughput mode failed. */
+  lastFailure: string | undefined;
 
   /** Sends REVIVE (up to 3 attempts); `offerLatencyMs` is set at the first offer after the first attempt. */
   async revive(): Promise<void> {
@@ -151,6 +165,7 @@ export class BenchFramework {
 
   private pump(): void {
     for (const offer of [...this.held.values()]) {
+      if (this.accepting >= MAX_ACCEPTS_IN_FLIGHT) return;
       this.held.delete(offer.id);
       const pool = new OfferPool(offer);
       const specs: TaskSpec[] = [];
@@ -161,15 +176,23 @@ export class BenchFramework {
       }
       const at = performance.now();
       for (const s of specs) this.sent.set(s.taskId!, { at, loaded: true });
-      this.sched.launch(offer, specs, { refuseSeconds: 0 }).then(
-        () => {
-          this.launchedUnderLoad += specs.length;
-        },
-        () => {
-          this.failedCalls += 1;
-          for (const s of specs) this.sent.delete(s.taskId!);
-        },
-      );
+      this.accepting += 1;
+      this.sched
+        .launch(offer, specs, { refuseSeconds: 0 })
+        .then(
+          () => {
+            this.launchedUnderLoad += specs.length;
+          },
+          (e: unknown) => {
+            this.failedCalls += 1;
+            this.lastFailure = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+            for (const s of specs) this.sent.delete(s.taskId!);
+          },
+        )
+        .finally(() => {
+          this.accepting -= 1;
+          if (this.mode === 'throughput') this.pump();
+        });
     }
   }
 

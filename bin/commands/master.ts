@@ -61,7 +61,7 @@ export function masterCommand(): Command {
     .option('--advertise-url <url>', 'the URL others reach this master\'s HTTP at, put in the leader record (standbys redirect to it); default: the address it listens on, e.g. http://10.0.0.5:5050 when listening on 0.0.0.0')
     .option('--no-http', 'serve no HTTP at all')
     .option('--peers <urls>', "the other masters' HTTP URLs, comma-separated (the web UI looks for a new leader there)")
-    .option('--offer-timeout <ms>', 'rescind offers outstanding this long and offer their resources again (0: never)', intFlag('--offer-timeout', 0), 0)
+    .option('--offer-timeout <ms>', 'rescind offers outstanding this long and offer their resources again (0: never)', intFlag('--offer-timeout', 0), DEFAULT_MASTER_CONFIG.offerTimeoutMs)
     .option('--min-allocatable-resources <resources>', "smallest offer, alternatives separated by '|' (Mesos's default: cpus:0.01|mem:32)")
     .option('--sorter <policy>', 'fairness policy of the allocator: drf or random (weighted random)', 'drf')
     .option('--agent-reregister-timeout <ms>', 'after a failover, how long agents have to register again', intFlag('--agent-reregister-timeout', 1), DEFAULT_MASTER_CONFIG.agentReregisterTimeoutMs)

@@ -41,6 +41,52 @@ describe('AllocatorActor: coalescing', () => {
     expect(offered()[0]?.filter((o) => o.startsWith('f2@'))).toHaveLength(2);
   });
 
+  it('runs on the next turn of the event loop: calls that arrive meanwhile are in the run (a burst of REVIVEs)', async () => {
+    const { actor, offered } = harness();
+    for (const id of ['f1', 'f2', 'f3']) void actor.addFramework(id, { roles: ['*'], suppressed: true });
+    for (const id of ['s1', 's2', 's3', 's4', 's5', 's6']) void actor.addAgent(id, r('cpus:1;mem:128'));
+    await actor.whenIdle();
+    const before = actor.runs;
+    // the first REVIVE is applied (and asks for a run) before the others are even posted
+    await actor.revive('f1');
+    void actor.revive('f2');
+    await actor.revive('f3');
+    await actor.whenIdle();
+    // one run, after all three: the agents are shared out, not all offered to f1
+    expect(actor.runs).toBe(before + 1);
+    expect(offered()).toHaveLength(1);
+    for (const f of ['f1', 'f2', 'f3']) expect(offered()[0]?.filter((o) => o.startsWith(`${f}@`))).toHaveLength(2);
+  });
+
+  it('visits only the agents a change concerns (allocation candidates); framework changes visit all', async () => {
+    const { actor, clock, offered } = harness();
+    void actor.addFramework('f1', { roles: ['*'] });
+    for (const id of ['s1', 's2']) void actor.addAgent(id, r('cpus:1;mem:128'));
+    await actor.whenIdle();
+    expect(offered()).toEqual([['f1@s1', 'f1@s2']]);
+    // both declined, refused for 2 s
+    void actor.recoverResources('f1', 's1', r('cpus:1;mem:128'), 2);
+    void actor.recoverResources('f1', 's2', r('cpus:1;mem:128'), 2);
+    await actor.whenIdle();
+    clock.now = 3000; // both filters have run out
+    // a change of s1 visits s1 only; s2 waits for a run over all agents
+    void actor.recoverResources('f1', 's1', Resources.empty());
+    await actor.whenIdle();
+    expect(offered().at(-1)).toEqual(['f1@s1']);
+    void actor.activateFramework('f1');
+    await actor.whenIdle();
+    expect(offered().at(-1)).toEqual(['f1@s2']);
+  });
+
+  it('queues a requested run by itself, without anyone waiting for it', async () => {
+    const { actor, offered } = harness();
+    void actor.addFramework('f1', { roles: ['*'] });
+    void actor.addAgent('s1', r('cpus:1;mem:128'));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(actor.runs).toBe(1);
+    expect(offered()).toEqual([['f1@s1']]);
+  });
+
   it('runs again for a trigger that comes after the run', async () => {
     const { actor, offered } = harness();
     await actor.addFramework('f1', { roles: ['*'] });

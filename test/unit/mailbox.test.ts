@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ActorStoppedError } from '../../actors/runtime/errors.js';
-import { Mailbox } from '../../actors/runtime/mailbox.js';
+import { Mailbox, SLICE_MS } from '../../actors/runtime/mailbox.js';
 import { backoffDelay } from '../../actors/runtime/request.js';
 
 describe('mailbox', () => {
@@ -16,6 +16,30 @@ describe('mailbox', () => {
     box.post(job('b', 0));
     await box.run(job('c', 5));
     expect(log).toEqual(['a:start', 'a:end', 'b:start', 'b:end', 'c:start', 'c:end']);
+  });
+
+  it('lets timers and I/O run between slices of a long queue, keeping the order', async () => {
+    const box = new Mailbox('t');
+    const order: number[] = [];
+    const busy = (ms: number) => {
+      const until = performance.now() + ms;
+      while (performance.now() < until) {
+        /* a job that holds the thread */
+      }
+    };
+    for (let i = 0; i < 40; i++) {
+      box.post(() => {
+        busy(SLICE_MS / 4);
+        order.push(i);
+      });
+    }
+    let seenByTimer: number | undefined;
+    setTimeout(() => (seenByTimer = box.processed), 0);
+    await box.idle();
+    expect(order).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    // the timer ran while jobs were still queued, not after the whole queue
+    expect(seenByTimer).toBeGreaterThan(0);
+    expect(seenByTimer).toBeLessThan(40);
   });
 
   it('does not run a job inside the caller stack', () => {

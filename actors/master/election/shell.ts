@@ -158,12 +158,15 @@ export class ElectionShell {
     const value = encodeLeader({ ...effect.record, renewedAt: Date.now() });
     const timeoutMs = Math.max(100, this.options.config.leaseMs - this.options.config.safetyMarginMs);
     let outcome: WriteOutcome;
+    const started = this.clock();
     try {
       const result = effect.kind === 'create' ? await casCreate(this.kv!, LEADER_KEY, value) : await casUpdate(this.kv!, LEADER_KEY, value, effect.revision, timeoutMs);
       outcome = result;
     } catch (e) {
       outcome = { kind: 'error', error: e instanceof Error ? e.message : String(e) };
     }
+    const tookMs = this.clock() - started;
+    if (tookMs > this.options.config.renewIntervalMs) this.log.warn({ tookMs: Math.round(tookMs), kind: effect.kind, outcome: outcome.kind }, 'slow write of the leader key');
     this.perform(this.core.onWriteResult(outcome, this.clock()));
   }
 
