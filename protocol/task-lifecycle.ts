@@ -16,13 +16,15 @@ const TERMINAL_ENDINGS: TaskState[] = [S.FINISHED, S.FAILED, S.KILLED, S.LOST, S
 /**
  * Legal moves, by state. Terminal states have none. UNKNOWN is only a reconciliation
  * answer and is never entered. RUNNING → RUNNING is allowed: it carries health changes.
+ * UNREACHABLE → UNREACHABLE is allowed as a repeat: a new leader that rebuilt a task from
+ * its agent cannot know that an earlier leader already said so (found by `nesos chaos`).
  */
 export const TASK_TRANSITIONS: Readonly<Record<TaskState, readonly TaskState[]>> = {
   [S.STAGING]: [S.STARTING, S.RUNNING, S.KILLING, S.ERROR, S.DROPPED, S.UNREACHABLE, ...TERMINAL_ENDINGS],
   [S.STARTING]: [S.RUNNING, S.KILLING, S.DROPPED, S.UNREACHABLE, ...TERMINAL_ENDINGS],
   [S.RUNNING]: [S.RUNNING, S.KILLING, S.UNREACHABLE, ...TERMINAL_ENDINGS],
   [S.KILLING]: [S.UNREACHABLE, ...TERMINAL_ENDINGS],
-  [S.UNREACHABLE]: [S.STARTING, S.RUNNING, S.KILLING, ...TERMINAL_ENDINGS],
+  [S.UNREACHABLE]: [S.UNREACHABLE, S.STARTING, S.RUNNING, S.KILLING, ...TERMINAL_ENDINGS],
   [S.FINISHED]: [],
   [S.FAILED]: [],
   [S.KILLED]: [],

@@ -41,6 +41,9 @@ describe('task lifecycle', () => {
     expect(canTransition(S.STAGING, S.ERROR)).toBe(true);
     expect(canTransition(S.RUNNING, S.ERROR)).toBe(false);
     expect(canTransition(S.UNREACHABLE, S.RUNNING)).toBe(true);
+    // a repeat: a new leader cannot know an earlier one said so already
+    expect(canTransition(S.UNREACHABLE, S.UNREACHABLE)).toBe(true);
+    expect(canTransition(S.UNREACHABLE, S.STAGING)).toBe(false);
   });
 
   it('never enters UNKNOWN', () => {

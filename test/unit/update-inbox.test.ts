@@ -102,17 +102,17 @@ describe('UpdateInbox', () => {
     expect(settled).toEqual(['ack 1', 'ack 2']);
   });
 
-  it('hands over only legal moves of each task: a later update after a terminal one, or UNREACHABLE twice, is acknowledged and dropped', () => {
+  it('hands over only legal moves of each task: a later update after a terminal one, or STAGING after UNREACHABLE, is acknowledged and dropped', () => {
     const dropped: string[] = [];
     const { inbox, handed, settled, update } = harness('manual', { onIllegal: (s, after) => dropped.push(`${s.uuid} ${s.state} after ${after}`) });
     inbox.receive(update('t1', 1, S.RUNNING));
     inbox.receive(update('t1', 2, S.UNREACHABLE));
-    inbox.receive(update('t1', 3, S.UNREACHABLE)); // a master's repeat
+    inbox.receive(update('t1', 3, S.STAGING)); // not a move the lifecycle has
     inbox.receive(update('t1', 4, S.FINISHED));
     inbox.receive(update('t1', 5, S.UNREACHABLE)); // made by a master that had not seen FINISHED
     for (const uuid of ['u1', 'u2', 'u4']) inbox.acknowledge(uuid);
     expect(handed).toEqual(['u1', 'u2', 'u4']);
-    expect(dropped).toEqual([`u3 ${S.UNREACHABLE} after ${S.UNREACHABLE}`, `u5 ${S.UNREACHABLE} after ${S.FINISHED}`]);
+    expect(dropped).toEqual([`u3 ${S.STAGING} after ${S.UNREACHABLE}`, `u5 ${S.UNREACHABLE} after ${S.FINISHED}`]);
     expect(settled.slice().sort()).toEqual(['ack 1', 'ack 2', 'ack 3', 'ack 4', 'ack 5']);
     // the task has ended: an update arriving afterwards (newer than any) is dropped too
     expect(inbox.receive(update('t1', 9, S.RUNNING))).toBe('illegal');
