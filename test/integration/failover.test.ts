@@ -152,7 +152,7 @@ describe('master failover', () => {
       await sched.teardown().catch(() => undefined);
       await sched.close();
     }
-  });
+  }, 150_000); // 100 tasks on 3 agents and a failover: a bound for a loaded 2-core machine, not a speed target
 
   it('a framework that goes away and comes back with its id gets the updates it missed', async () => {
     cluster = await TestCluster.start({ masters: 1, agents: 1, masterArgs: MASTER_ARGS });
