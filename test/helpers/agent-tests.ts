@@ -2,7 +2,7 @@
  * Shorthands for the agent's integration tests: a framework on a test cluster, an offer
  * from one chosen agent, the updates of one task, and polling until something holds.
  */
-import { Scheduler, type Offer, type SchedulerOptions, type TaskStatus } from '../../actors/scheduler/index.js';
+import { Resources, Scheduler, offerResources, type Offer, type SchedulerOptions, type TaskStatus } from '../../actors/scheduler/index.js';
 import { silentLogger } from '../../actors/runtime/logger.js';
 import { request } from '../../actors/runtime/request.js';
 import { AgentStateReplies, type AgentSnapshot } from '../../protocol/agent-state.js';
@@ -31,12 +31,20 @@ export async function connectFramework(cluster: TestCluster, name: string, extra
   return sched;
 }
 
-/** The next offer from agent `agentId`, held or new; the held offers of other agents are declined for 0.1 s. */
-export function offerFrom(sched: Scheduler, agentId: string, timeoutMs = 15_000): Promise<Offer> {
+/**
+ * The next offer from agent `agentId`, held or new, that holds `needs` (Mesos text; default:
+ * any): the largest such. Every other held offer is declined for 0.1 s — other agents', and
+ * this agent's smaller pieces, which the allocator then offers again as one.
+ */
+export function offerFrom(sched: Scheduler, agentId: string, timeoutMs = 15_000, needs?: string): Promise<Offer> {
   const offers = held.get(sched) ?? new Map<string, Offer>();
+  const wanted = needs === undefined ? Resources.empty() : Resources.parse(needs);
+  const cpus = (o: Offer) => offerResources(o).scalar('cpus');
   return new Promise<Offer>((resolve, reject) => {
     const take = (): boolean => {
-      const mine = [...offers.values()].find((o) => o.agentId === agentId);
+      const mine = [...offers.values()]
+        .filter((o) => o.agentId === agentId && offerResources(o).contains(wanted))
+        .sort((x, y) => cpus(y) - cpus(x))[0];
       const others = [...offers.values()].filter((o) => o !== mine).map((o) => o.id);
       for (const id of others) offers.delete(id);
       if (others.length > 0) sched.decline(others, { refuseSeconds: 0.1 }).catch(() => undefined);
@@ -48,7 +56,7 @@ export function offerFrom(sched: Scheduler, agentId: string, timeoutMs = 15_000)
     if (take()) return;
     const timer = setTimeout(() => {
       off();
-      reject(new Error(`no offer from ${agentId} within ${timeoutMs} ms`));
+      reject(new Error(`no offer from ${agentId}${needs === undefined ? '' : ` holding ${needs}`} within ${timeoutMs} ms`));
     }, timeoutMs);
     // registered after connectFramework's listener, so `offers` already holds the new ones
     const off = sched.on('offers', () => {

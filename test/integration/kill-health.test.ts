@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Scheduler, TaskSpec } from '../../actors/scheduler/index.js';
+import { Resources, type Scheduler, type TaskSpec } from '../../actors/scheduler/index.js';
 import { TaskReason, TaskState } from '../../protocol/task-state.js';
 import { connectFramework, offerFrom, recordUpdates, statesOf, terminalOf, until } from '../helpers/agent-tests.js';
 import { TestCluster } from '../helpers/cluster.js';
@@ -26,7 +26,8 @@ afterAll(async () => {
 /** Launches `specs` on agent-1 and returns the task ids (in order) and the update log. */
 async function launch(specs: TaskSpec[]) {
   const updates = recordUpdates(sched);
-  const offer = await offerFrom(sched, 'agent-1');
+  const needs = specs.reduce((sum, t) => sum.add(typeof t.resources === 'string' ? Resources.parse(t.resources) : Resources.empty()), Resources.empty());
+  const offer = await offerFrom(sched, 'agent-1', 15_000, needs.toString());
   const tasks = await sched.launch(offer, specs, { refuseSeconds: 0.1 });
   return { ids: tasks.map((t) => t.taskId), updates };
 }
