@@ -4,6 +4,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { isAlive } from '../../bin/chaos/procs.js';
+
+/** `isAlive` and `killProcessesUnder` (SIGKILL everything working under a dir, at most 5 s) are the chaos tool's, shared. */
+export { isAlive, killProcessesUnder } from '../../bin/chaos/procs.js';
 
 /** A process a test started. */
 export interface TestProcess {
@@ -74,17 +78,6 @@ export async function stopProcess(p: TestProcess, graceMs = 3000): Promise<void>
   signalGroup(p, 'SIGKILL');
 }
 
-/** True when `pid` is running (not gone, not a zombie). */
-export function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
-
 /** Pids of live processes whose working directory is `dir` or below it. */
 export function processesUnder(dir: string): number[] {
   const pids: number[] = [];
@@ -102,21 +95,3 @@ export function processesUnder(dir: string): number[] {
   return pids;
 }
 
-/** SIGKILLs every process working under `dir` (and its group), then waits until none is left (at most 5 s). */
-export async function killProcessesUnder(dir: string): Promise<void> {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const pids = processesUnder(dir);
-    if (pids.length === 0 || Date.now() > deadline) return;
-    for (const pid of pids) {
-      for (const target of [-pid, pid]) {
-        try {
-          process.kill(target, 'SIGKILL');
-        } catch {
-          // not a group leader, or already gone
-        }
-      }
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
