@@ -17,7 +17,7 @@ import { AgentConfigError, AgentIdFileError } from './errors.js';
 import { createIsolator, DEFAULT_CGROUPS_ROOT, ISOLATION_MODES, type IsolationMode } from './isolation/index.js';
 import { resolveResources } from './resources-detect.js';
 import { RECOVER_MODES, type RecoverMode } from './recovery.js';
-import { AgentShell, type AgentState } from './shell.js';
+import { AgentShell } from './shell.js';
 
 /** Options of `startAgent`; flags of `nesos agent` map onto them. */
 export interface AgentOptions {
@@ -71,8 +71,6 @@ export interface AgentHandle {
   id: string;
   /** Shuts every executor down (killing any that linger), then stops the actor. */
   stop(): Promise<void>;
-  /** A read-only picture of the agent (tasks, executors with pids, registration). */
-  state(): AgentState;
   /** The agent's state as GET_STATE answers it (with each container's usage). */
   snapshot(): Promise<AgentSnapshot>;
 }
@@ -172,5 +170,5 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
     ...(options.defaultExecutorLingerMs !== undefined && { defaultExecutorLingerMs: options.defaultExecutorLingerMs }),
   });
   await shell.start();
-  return { id, stop: () => shell.stop(), state: () => shell.state(), snapshot: () => shell.mailbox.run(() => shell.snapshot()) };
+  return { id, stop: () => shell.stop(), snapshot: () => shell.mailbox.run(() => shell.snapshot()) };
 }

@@ -20,7 +20,7 @@ import { Actor, Rejection, type Origin, type ReplyMessage } from '../runtime/act
 import { followLeader, type LeaderFollower } from '../runtime/leader-follower.js';
 import type { NatsConnection } from '../runtime/nats.js';
 import { ensureUpdateStream, publishUpdate } from '../runtime/update-stream.js';
-import { AgentCore, type AgentEffect, type ExecutorExit, type ExecutorView, type MasterResult, type TaskView } from './core.js';
+import { AgentCore, type AgentEffect, type ExecutorExit, type MasterResult } from './core.js';
 import { taskArgv } from '../executor/task-command.js';
 import { killProcessTree, launchExecutor } from './executor-launcher.js';
 import { FilesServer } from './files-server.js';
@@ -79,27 +79,6 @@ export interface AgentShellOptions {
   executorReregistrationTimeoutMs?: number;
   /** A default executor idle this long is shut down; until then further groups reuse it (default 1 s). */
   defaultExecutorLingerMs?: number;
-}
-
-/** An executor as `state` shows it: the core's view plus its process. */
-export interface ExecutorState extends ExecutorView {
-  pid: number | undefined;
-  sandbox: string | undefined;
-}
-
-/** A read-only picture of a running agent, for logs and tests. */
-export interface AgentState {
-  id: string;
-  hostname: string;
-  resources: string;
-  attributes: Record<string, string>;
-  registered: boolean;
-  epoch: number | undefined;
-  masterId: string | undefined;
-  /** The isolator in use and what it works with. */
-  isolation: Record<string, string>;
-  tasks: TaskView[];
-  executors: ExecutorState[];
 }
 
 interface RunningExecutor {
@@ -174,23 +153,6 @@ export class AgentShell extends Actor {
     this.gcTimer = setInterval(() => void this.collectGarbage(), this.options.diskWatchIntervalMs ?? DEFAULT_DISK_WATCH_INTERVAL_MS);
     this.tick();
     this.log.info({ resources: this.options.resources.toString(), attributes: this.options.info.attributes, isolation: this.isolator.describe() }, 'agent started');
-  }
-
-  /** A read-only picture of the agent. */
-  state(): AgentState {
-    const view = this.core.view();
-    return {
-      id: this.id,
-      hostname: this.options.info.hostname,
-      resources: this.options.resources.toString(),
-      attributes: { ...this.options.info.attributes },
-      registered: view.registered,
-      epoch: view.epoch,
-      masterId: view.masterId,
-      isolation: this.isolator.describe(),
-      tasks: view.tasks,
-      executors: view.executors.map((e) => ({ ...e, pid: this.processes.get(e.executorId)?.pid, sandbox: this.processes.get(e.executorId)?.sandbox })),
-    };
   }
 
   /**
