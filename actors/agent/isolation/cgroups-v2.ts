@@ -14,7 +14,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { CFS_PERIOD_US, cfsQuotaUs, cpuWeight, memoryLimitation } from './limits.js';
+import { CFS_PERIOD_US, cfsQuotaUs, cpuWeight, memoryLimitation, newLimitations } from './limits.js';
 import { cgroupPids, killAndRemove, parseKeyValues, readCgroupFile, readCgroupNumber, removeIfEmpty, writeCgroupFile } from './cgroupfs.js';
 import { IsolatorKind, type ContainerLaunch, type ContainerLimitation, type ContainerLimits, type ContainerSpec, type ContainerUsage, type Isolator, type RecoveredContainer } from './types.js';
 
@@ -133,15 +133,7 @@ export class CgroupsV2Isolator implements Isolator {
 
   /** Containers whose cgroup saw an OOM kill since the last look (once each). */
   check(): Array<{ containerId: string; limitation: ContainerLimitation }> {
-    const out: Array<{ containerId: string; limitation: ContainerLimitation }> = [];
-    for (const [containerId, c] of this.containers) {
-      if (c.reported) continue;
-      const limitation = this.limitation(containerId);
-      if (limitation === undefined) continue;
-      c.reported = true;
-      out.push({ containerId, limitation });
-    }
-    return out;
+    return newLimitations(this.containers, (id) => this.limitation(id));
   }
 
   /** Usage from cpu.stat and memory.current / memory.peak. */

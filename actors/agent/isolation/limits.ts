@@ -64,3 +64,22 @@ export function memoryLimitation(limitBytes: number | undefined, maxUsedBytes: n
     message: `Memory limit exceeded: requested ${requested}, maximum used ${used} (${how})`,
   };
 }
+
+/**
+ * The limitations of the containers not reported yet, each once: `limitationOf` looks a
+ * container up (its cgroup's OOM record); a container found limited is marked reported.
+ */
+export function newLimitations(
+  containers: ReadonlyMap<string, { reported: boolean }>,
+  limitationOf: (containerId: string) => ContainerLimitation | undefined,
+): Array<{ containerId: string; limitation: ContainerLimitation }> {
+  const out: Array<{ containerId: string; limitation: ContainerLimitation }> = [];
+  for (const [containerId, c] of containers) {
+    if (c.reported) continue;
+    const limitation = limitationOf(containerId);
+    if (limitation === undefined) continue;
+    c.reported = true;
+    out.push({ containerId, limitation });
+  }
+  return out;
+}
