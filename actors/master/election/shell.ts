@@ -14,7 +14,7 @@ import { NoRespondersError } from '../../runtime/errors.js';
 import { casCreate, casUpdate, encodeLeader, leaderOf, openLeaderBucket, watchLeader, type LeaderWatch } from '../../runtime/kv.js';
 import type { NatsConnection, Subscription } from '../../runtime/nats.js';
 import type { RefusalCounts } from '../../runtime/refusals.js';
-import { request } from '../../runtime/request.js';
+import { backoffDelay, request } from '../../runtime/request.js';
 import { ElectionCore, type ElectionConfig, type ElectionEffect, type WriteOutcome } from './core.js';
 
 /** Options of the election shell. */
@@ -31,6 +31,8 @@ export interface ElectionShellOptions {
   clock?: () => number;
   /** Where PINGs that do not decode, and the REJECTED answers to them, are counted. */
   refusals?: RefusalCounts;
+  /** How long `start` keeps trying to open and watch the leader bucket (default 60 s: a JetStream cluster that is still forming answers with timeouts). */
+  startupTimeoutMs?: number;
 }
 
 /** Runs one master's side of the election. */
@@ -86,14 +88,34 @@ export class ElectionShell {
         msg.respond(encode({ type: 'PONG', masterId: this.options.config.masterId, leading, ...(leading && this.core.epoch > 0 && { epoch: this.core.epoch }) }));
       },
     });
-    this.kv = await openLeaderBucket(this.options.nc, this.options.cluster);
-    this.watch = await watchLeader(this.kv, (change) => {
-      const observation = change.kind === 'record' ? { kind: 'record' as const, record: change.record, revision: change.revision } : change;
-      this.perform(this.core.observe(observation, this.clock()));
-    });
+    await this.openAndWatch();
+    if (this.stopped) {
+      this.watch?.stop();
+      return;
+    }
     const tickMs = Math.max(5, Math.min(this.options.config.probeIntervalMs, this.options.config.renewIntervalMs) / 2);
     this.timer = setInterval(() => this.perform(this.core.tick(this.clock())), tickMs);
     this.perform(this.core.tick(this.clock()));
+  }
+
+  /** Opens the leader bucket and watches its key, retrying with backoff until `startupTimeoutMs` has passed. */
+  private async openAndWatch(): Promise<void> {
+    const deadline = this.clock() + (this.options.startupTimeoutMs ?? 60_000);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.kv = await openLeaderBucket(this.options.nc, this.options.cluster);
+        this.watch = await watchLeader(this.kv, (change) => {
+          const observation = change.kind === 'record' ? { kind: 'record' as const, record: change.record, revision: change.revision } : change;
+          this.perform(this.core.observe(observation, this.clock()));
+        });
+        return;
+      } catch (e) {
+        if (this.stopped || this.clock() >= deadline) throw e;
+        const retryInMs = backoffDelay(attempt, 250, 4000, Math.random);
+        this.log.warn({ err: e, attempt, retryInMs }, 'cannot open or watch the leader bucket yet (is JetStream still forming?); retrying');
+        await new Promise((r) => setTimeout(r, retryInMs));
+      }
+    }
   }
 
   /** Stops: leaves leadership (the shell's owner stops the leader's work), unsubscribes, stops the watch. */
