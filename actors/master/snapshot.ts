@@ -36,18 +36,26 @@ function taskView(task: TaskRecord, withHistory: boolean): ClusterState['tasks']
 /** Builds the JSON view of the registry. */
 export function snapshot(state: MasterState, extras: SnapshotExtras): ClusterState {
   const withHistory = state.tasks.size + state.completedTasks.size <= (extras.historyMaxTasks ?? HISTORY_IN_LISTINGS_MAX_TASKS);
-  const usedOn = new Map<string, Resources>();
-  const allocatedTo = new Map<string, Resources>();
-  const add = (map: Map<string, Resources>, key: string, r: Resources) => map.set(key, (map.get(key) ?? Resources.empty()).add(r));
+  // Summed once per agent and framework (`Resources.sum`), not by chained `add`: at 40,000
+  // agents and 80,000 tasks the chain's intermediate bags were a tenth of the request.
+  const usedBy = new Map<string, Resources[]>();
+  const allocatedBy = new Map<string, Resources[]>();
+  const push = (map: Map<string, Resources[]>, key: string, r: Resources) => {
+    const list = map.get(key);
+    if (list === undefined) map.set(key, [r]);
+    else list.push(r);
+  };
   for (const task of state.tasks.values()) {
     if (isTerminal(task.state)) continue;
-    add(usedOn, task.agentId, task.resources);
-    add(allocatedTo, task.frameworkId, task.resources);
+    push(usedBy, task.agentId, task.resources);
+    push(allocatedBy, task.frameworkId, task.resources);
   }
   for (const offer of state.offers.values()) {
-    add(usedOn, offer.agentId, offer.resources);
-    add(allocatedTo, offer.frameworkId, offer.resources);
+    push(usedBy, offer.agentId, offer.resources);
+    push(allocatedBy, offer.frameworkId, offer.resources);
   }
+  const usedOn = new Map([...usedBy].map(([k, list]) => [k, Resources.sum(list)]));
+  const allocatedTo = new Map([...allocatedBy].map(([k, list]) => [k, Resources.sum(list)]));
   return {
     masterId: extras.masterId,
     epoch: extras.epoch,

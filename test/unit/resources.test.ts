@@ -441,6 +441,19 @@ describe('Resources properties', () => {
     );
   });
 
+  it('Resources.sum of a list equals adding them one by one (and of none is empty)', () => {
+    fc.assert(
+      fc.property(fc.array(resources, { maxLength: 6 }), (list) => {
+        const chained = list.reduce((acc, r) => acc.add(r), Resources.empty());
+        expectSame(Resources.sum(list), chained);
+        // toString is cached: asking twice gives the same text.
+        expect(Resources.sum(list).toString()).toBe(chained.toString());
+      }),
+      RUNS,
+    );
+    expect(Resources.sum([]).isEmpty()).toBe(true);
+  });
+
   it('a.add(b).subtract(b) equals a when their ranges and sets are disjoint', () => {
     fc.assert(
       fc.property(resources, resources, (a, c) => {
