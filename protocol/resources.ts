@@ -31,12 +31,14 @@ import {
   type Range,
   type ResourceWire,
   type StoredEntry,
+  type StoredValue,
   type VolumeInfo,
 } from './resources-parse.js';
 import {
   accumulate,
   byKey,
   compare,
+  key,
   countRanges,
   extrasOf,
   isEmptyValue,
@@ -156,9 +158,11 @@ export class Resources {
     return this.text;
   }
 
-  /** The sum of many bags in one pass (cheaper than chained `add`); throws ResourceArithmeticError when kinds clash. */
+  /** The sum of many bags in one pass (much cheaper than chained `add`); throws ResourceArithmeticError when kinds clash. */
   static sum(bags: Iterable<Resources>): Resources {
-    const bag = new Map<string, StoredEntry>();
+    // Per key: the first entry seen (name, role, ext) and the running total of its kind. Ranges
+    // and set items are collected and merged once at the end, scalars added as integers.
+    const totals = new Map<string, { first: StoredEntry; milli: number; ranges: Range[]; items: Set<string> }>();
     let only: Resources | undefined;
     let count = 0;
     for (const r of bags) {
@@ -166,12 +170,33 @@ export class Resources {
       count += 1;
       only = r;
       for (const entry of r.list) {
-        const problem = accumulate(bag, entry);
-        if (problem !== undefined) throw new ResourceArithmeticError(`cannot add ${keyText(entry)}: ${problem}`);
+        const k = entry.role === UNRESERVED && entry.ext === '' ? entry.name : key(entry);
+        let total = totals.get(k);
+        if (total === undefined) {
+          total = { first: entry, milli: 0, ranges: [], items: new Set() };
+          totals.set(k, total);
+        } else if (total.first.value.kind !== entry.value.kind) {
+          throw new ResourceArithmeticError(`cannot add ${keyText(entry)}: ${kindClash(total.first, entry)}`);
+        }
+        const v = entry.value;
+        if (v.kind === 'scalar') {
+          total.milli += v.milli;
+          if (total.milli > MAX_SCALAR_MILLI) throw new ResourceArithmeticError(`cannot add ${keyText(entry)}: scalar is too large`);
+        } else if (v.kind === 'ranges') {
+          for (const range of v.ranges) total.ranges.push(range);
+        } else {
+          for (const item of v.items) total.items.add(item);
+        }
       }
     }
     if (count === 1 && only !== undefined) return only;
-    return Resources.of(bag);
+    const list: StoredEntry[] = [];
+    for (const { first, milli, ranges, items } of totals.values()) {
+      const kind = first.value.kind;
+      const value: StoredValue = kind === 'scalar' ? { kind, milli } : kind === 'ranges' ? { kind, ranges: mergeRanges(ranges) } : { kind, items: [...items].sort(compare) };
+      list.push(withValue(first, value));
+    }
+    return new Resources(list.sort(byKey));
   }
 
   /** The sum; ranges and sets are united. Throws ResourceArithmeticError when kinds clash. */

@@ -1,7 +1,7 @@
 /** The public face of the HTTP area: the server, the source interface it serves, and helpers a master wires in. */
 export { startOperatorHttp, defaultUiDir } from './server.js';
 export type { FileReadRequest, MasterMetrics, MasterRole, OperatorHttpOptions, OperatorHttpServer, OperatorSource } from './types.js';
-export { SnapshotEventFeed, diffStates, type SnapshotEventFeedOptions } from './snapshot-feed.js';
+export { SnapshotEventFeed, diffStates, nextPollDelay, type SnapshotEventFeedOptions } from './snapshot-feed.js';
 export { natsFileReader } from './nats-files.js';
 export { summarize, ResourceAmounts, type ClusterSummary, type Quantities } from './summary.js';
 export { METRIC_NAMES } from './metrics.js';

@@ -2,6 +2,8 @@
  * A cluster for benchmarks: its own nats-server (free port, JetStream store in a temp
  * dir), its own cluster name, masters and agents as real processes from dist/, all stopped
  * by `stop()`. Logs go to the temp dir, which is removed unless NESOS_KEEP_BENCH_DIRS=1.
+ * With NESOS_BENCH_PROFILE_DIR=<dir>, masters and agents write CPU profiles there when they
+ * stop (`node --cpu-prof`; open them in Chrome's DevTools).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -11,6 +13,12 @@ import { NATS_CONF, NESOS_BIN } from '../../bin/paths.js';
 import { freePort } from '../../bin/ports.js';
 import { waitForPort } from '../../bin/readiness.js';
 import { Supervisor, stopChild, type Child } from '../../bin/supervisor.js';
+
+/** Node flags for the cluster's processes: CPU profiles when NESOS_BENCH_PROFILE_DIR is set. */
+function nodeFlags(): string[] {
+  const dir = process.env.NESOS_BENCH_PROFILE_DIR;
+  return dir === undefined || dir === '' ? [] : ['--cpu-prof', '--cpu-prof-dir', dir];
+}
 
 /** A running benchmark cluster. */
 export class BenchCluster {
@@ -39,14 +47,14 @@ export class BenchCluster {
 
   /** Starts a master process with `id`. */
   startMaster(id: string, extra: string[] = []): Child {
-    const child = this.supervisor.start(id, process.execPath, [NESOS_BIN, 'master', '--id', id, '--http-port', '0', ...this.common, ...extra], join(this.dir, `${id}.log`));
+    const child = this.supervisor.start(id, process.execPath, [...nodeFlags(), NESOS_BIN, 'master', '--id', id, '--http-port', '0', ...this.common, ...extra], join(this.dir, `${id}.log`));
     this.masters.set(id, child);
     return child;
   }
 
   /** Starts an agent process with its own work dir. */
   startAgent(id: string, resources: string, extra: string[] = []): Child {
-    const child = this.supervisor.start(id, process.execPath, [NESOS_BIN, 'agent', '--id', id, '--work-dir', join(this.dir, id), '--resources', resources, ...this.common, ...extra], join(this.dir, `${id}.log`));
+    const child = this.supervisor.start(id, process.execPath, [...nodeFlags(), NESOS_BIN, 'agent', '--id', id, '--work-dir', join(this.dir, id), '--resources', resources, ...this.common, ...extra], join(this.dir, `${id}.log`));
     this.agents.push(child);
     return child;
   }

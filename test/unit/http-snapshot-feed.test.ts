@@ -1,6 +1,6 @@
 // Operator events derived from successive snapshots, and the figures derived from one.
 import { describe, expect, it } from 'vitest';
-import { SnapshotEventFeed, diffStates } from '../../actors/http/snapshot-feed.js';
+import { SnapshotEventFeed, diffStates, nextPollDelay } from '../../actors/http/snapshot-feed.js';
 import { ResourceAmounts, summarize } from '../../actors/http/summary.js';
 import type { ClusterState } from '../../protocol/operator-api.js';
 import type { OperatorChangeEvent } from '../../protocol/operator-events.js';
@@ -94,6 +94,32 @@ describe('SnapshotEventFeed', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(src.snapshots).toBe(after);
     expect(feed.size).toBe(0);
+  });
+
+  it('waits longer after a slow poll, so that polling takes at most its share of the time', async () => {
+    // nextPollDelay(interval, poll, share) = max(interval, poll × (1 − share) / share):
+    // 250 ms interval, 10 ms polls at 0.1 → 90 ms, so the interval (250) holds;
+    expect(nextPollDelay(250, 10, 0.1)).toBe(250);
+    // a 300 ms poll (a snapshot of 40,000 agents) at 0.1 → 300 × 0.9 / 0.1 = 2,700 ms.
+    expect(nextPollDelay(250, 300, 0.1)).toBe(2700);
+    // share 0.5: as long again as the poll took.
+    expect(nextPollDelay(250, 400, 0.5)).toBe(400);
+
+    // A feed whose snapshots take 100 ms on its clock: the next poll waits 900 ms, not 10.
+    let now = 0;
+    const src = base();
+    const feed = new SnapshotEventFeed({
+      snapshot: () => {
+        now += 100;
+        return src.snapshot();
+      },
+      intervalMs: 10,
+      clock: () => now,
+    });
+    const off = feed.subscribe(() => undefined);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(feed.delayMs).toBe(900);
+    off();
   });
 
   it('keeps going when a snapshot fails', async () => {
