@@ -17,7 +17,7 @@
 // about one sorter update per allocation, not a sort per agent.
 import type { Resources } from '../../protocol/resources.js';
 import { shuffle, type Rng } from '../runtime/rng.js';
-import type { Books } from './books.js';
+import { byAgentId, type Books } from './books.js';
 import { GuaranteeSorter } from './guarantee-sorter.js';
 import type { OfferFilters } from './filters.js';
 import { meetsAnyMinimum, shrinkScalars } from './quantities.js';
@@ -44,9 +44,9 @@ export function runAllocation(ctx: RunContext, runId: number, now: number, rng: 
   const { books, filters } = ctx;
   filters.expire(now);
   const decisions: OfferDecision[] = [];
-  const pool = candidates === undefined ? [...books.agents.values()] : [...candidates].flatMap((id) => books.agents.get(id) ?? []);
-  // Sort first so that the shuffle depends on the seed only, not on insertion order.
-  const agents = pool.filter((a) => a.active).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  // In id order first, so that the shuffle depends on the seed only, not on insertion order.
+  const pool = candidates === undefined ? books.agentsInIdOrder() : [...candidates].flatMap((id) => books.agents.get(id) ?? []).sort(byAgentId);
+  const agents = pool.filter((a) => a.active);
   const quota = ctx.quotas.size === 0 ? undefined : new QuotaRun(books, ctx.quotas);
   const stage1 = quota?.anyUnsatisfied() ? new GuaranteeSorter(books, quota) : undefined;
 

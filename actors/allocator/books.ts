@@ -10,10 +10,17 @@ import { isWithin } from './roles.js';
 import type { SorterFactory } from './sorter.js';
 import { PENDING_ROLE, type AgentState, type FrameworkState, type Holding, type RoleState } from './state.js';
 
+/** Orders agents by id (code-unit order). */
+export function byAgentId(a: AgentState, b: AgentState): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
 /** Everything the allocator knows, kept consistent by its methods. */
 export class Books {
   /** Agents by id. */
   readonly agents = new Map<string, AgentState>();
+  /** Every agent in id order, kept until an agent comes or goes (sorting 40,000 ids on every run was most of a run). */
+  private agentOrder: AgentState[] | undefined;
   /** Frameworks by id. */
   readonly frameworks = new Map<string, FrameworkState>();
   /** Roles that have frameworks, by name. */
@@ -75,8 +82,15 @@ export class Books {
   addAgent(agentId: string, total: Resources): AgentState {
     const agent: AgentState = { id: agentId, total, available: total, active: true, holdings: new Map() };
     this.agents.set(agentId, agent);
+    this.agentOrder = undefined;
     this.addTotal(agentId, total);
     return agent;
+  }
+
+  /** Every agent, in id order (code-unit order of the ids). */
+  agentsInIdOrder(): readonly AgentState[] {
+    this.agentOrder ??= [...this.agents.values()].sort(byAgentId);
+    return this.agentOrder;
   }
 
   /** Removes an agent: every holding on it is released and its total leaves the cluster. */
@@ -84,6 +98,7 @@ export class Books {
     for (const list of [...agent.holdings.values()]) for (const h of [...list]) this.release(h, h.held);
     this.removeTotal(agent.id, agent.total);
     this.agents.delete(agent.id);
+    this.agentOrder = undefined;
   }
 
   /** Replaces an agent's total by `next` (an operation converted some of it), same quantities. */
