@@ -78,6 +78,8 @@ export function convergenceProblems(o: {
   connectedFrameworks: readonly string[];
   /** An offer older than this is stuck, ms. */
   offerStuckMs: number;
+  /** Only these frameworks' offers are checked for age (default every framework's; an attached cluster's other frameworks may hold offers as long as they like). */
+  ageCheckedFrameworks?: readonly string[];
 }): string[] {
   const problems: string[] = [];
   const silent = o.masters.filter((m) => m.leading === undefined).map((m) => m.name);
@@ -93,7 +95,7 @@ export function convergenceProblems(o: {
     const agent = o.state.agents.find((a) => a.id === offer.agentId);
     if (agent?.status !== 'active') problems.push(`offer ${offer.id} is on agent ${offer.agentId}, which is ${agent?.status ?? 'unknown'}`);
     else if (!o.connectedFrameworks.includes(offer.frameworkId)) problems.push(`offer ${offer.id} is held for framework ${offer.frameworkId}, which is not connected`);
-    else if (o.now - offer.createdAt > o.offerStuckMs) problems.push(`offer ${offer.id} has been outstanding for ${o.now - offer.createdAt} ms`);
+    else if (o.now - offer.createdAt > o.offerStuckMs && (o.ageCheckedFrameworks?.includes(offer.frameworkId) ?? true)) problems.push(`offer ${offer.id} has been outstanding for ${o.now - offer.createdAt} ms`);
   }
   return problems;
 }

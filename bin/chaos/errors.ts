@@ -1,4 +1,5 @@
 /** Errors of `nesos chaos`: each says what failed and what to do about it. */
+import { UsageError } from '../errors.js';
 
 /** The workload framework could not subscribe within its deadline (or was refused for good). */
 export class FrameworkStartError extends Error {
@@ -21,5 +22,16 @@ export class FaultInjectionError extends Error {
   constructor(kind: string, target: string, options?: { cause?: unknown }) {
     super(`cannot inject ${kind} into ${target}: ${options?.cause instanceof Error ? options.cause.message : String(options?.cause)}`, options);
     this.name = 'FaultInjectionError';
+  }
+}
+
+/** A fault kind asked for with `--faults` cannot be applied (to an attached cluster, or without `--nats-cluster`); a usage error (exit 2). */
+export class FaultNotApplicableError extends UsageError {
+  /** The kind refused. */
+  readonly kind: string;
+  constructor(kind: string, reason: string, fix: string, options?: { cause?: unknown }) {
+    super(`--faults ${kind} cannot be applied: ${reason}. ${fix}`, options);
+    this.name = 'FaultNotApplicableError';
+    this.kind = kind;
   }
 }

@@ -36,6 +36,8 @@ export interface FrameworkConfig {
   launchesPerSecond: number;
   /** The process ends after this long whatever happens, ms (a bound on its loop). */
   maxRunMs: number;
+  /** How long the master keeps the framework's tasks once it is gone, s (default 600). */
+  failoverTimeoutSeconds?: number;
 }
 
 const TICK_MS = 250;
@@ -157,7 +159,7 @@ async function connect(config: FrameworkConfig, log: Logger): Promise<Scheduler>
       return await Scheduler.connect({
         servers: config.servers,
         cluster: config.cluster,
-        framework: { name: 'chaos', principal: 'chaos', id: config.frameworkId, capabilities: ['PARTITION_AWARE'], failoverTimeoutSeconds: 600 },
+        framework: { name: 'chaos', principal: 'chaos', id: config.frameworkId, capabilities: ['PARTITION_AWARE'], failoverTimeoutSeconds: config.failoverTimeoutSeconds ?? 600 },
         acknowledge: 'auto',
         updateRedeliveryMs: 3000,
         logger: log,

@@ -54,7 +54,7 @@ export interface ProbeTargets {
 }
 
 /** Probes every 500 ms until the cluster converged or `boundMs` passed since `lastFaultEndedAt`. */
-export async function awaitConvergence(nc: NatsConnection, cluster: string, targets: ProbeTargets, lastFaultEndedAt: number, boundMs: number, offerStuckMs = 10_000): Promise<Convergence> {
+export async function awaitConvergence(nc: NatsConnection, cluster: string, targets: ProbeTargets, lastFaultEndedAt: number, boundMs: number, offerStuckMs = 10_000, ageCheckedFrameworks?: readonly string[]): Promise<Convergence> {
   let problems: string[] = ['not probed'];
   const deadline = lastFaultEndedAt + boundMs;
   for (let i = 0; i < 10_000; i++) {
@@ -68,6 +68,7 @@ export async function awaitConvergence(nc: NatsConnection, cluster: string, targ
       liveAgents: targets.liveAgents(),
       connectedFrameworks: snapshot?.frameworks.filter((f) => f.connected).map((f) => f.id) ?? [],
       offerStuckMs,
+      ...(ageCheckedFrameworks !== undefined && { ageCheckedFrameworks }),
     });
     if (problems.length === 0) return { lastFaultEndedAt, boundMs, convergedAt: now, problems };
     if (now > deadline) break;

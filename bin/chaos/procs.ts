@@ -26,7 +26,8 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-function nesosEnv(pid: number): Record<string, string> {
+/** The NESOS_* environment variables of `pid` (throws when it cannot be read). */
+export function nesosEnv(pid: number): Record<string, string> {
   const env: Record<string, string> = {};
   for (const kv of readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')) {
     if (!kv.startsWith('NESOS_')) continue;

@@ -4,7 +4,21 @@
  */
 import { isTerminal } from '../../protocol/task-state.js';
 import { distinctStream, taskViews, vanished } from './task-views.js';
-import type { ChaosHistory, FaultKind, Violation } from './types.js';
+import type { ChaosHistory, FaultKind, InjectedFault, Violation } from './types.js';
+
+/** What an attached run worked on: the cluster, its processes found on this machine, the kinds used and left out. */
+export interface AttachInfo {
+  nats: string;
+  cluster: string;
+  /** The cluster's masters and agents found on this machine. */
+  local: Array<{ role: string; id?: string; pid: number }>;
+  /** The fault kinds used. */
+  kinds: FaultKind[];
+  /** The kinds left out, and why. */
+  dropped: Array<{ kind: FaultKind; reason: string }>;
+  /** Pids that were still paused at the end and were resumed then (empty when every restore happened on time). */
+  resumedAtEnd: number[];
+}
 
 /** How the run was made: enough to reproduce it. */
 export interface RunMeta {
@@ -17,15 +31,21 @@ export interface RunMeta {
   dir: string;
   /** The command that reproduces the run. */
   command: string;
+  /** Set when the run attached to a running cluster. */
+  attach?: AttachInfo;
 }
 
 /** The report of a run. */
 export interface ChaosReport {
   ok: boolean;
+  /** `own`: the run started its cluster; `attach`: it ran against a running one (`attach` says which). */
+  mode: 'own' | 'attach';
+  attach?: AttachInfo;
   seed: number;
   durationMs: number;
   natsCluster: boolean;
-  faults: { injected: number; skipped: number; byKind: Partial<Record<FaultKind, number>>; skippedByKind: Partial<Record<FaultKind, number>> };
+  /** Counts, and `list`: every fault as injected or skipped (target, pid, signal, restore). */
+  faults: { injected: number; skipped: number; byKind: Partial<Record<FaultKind, number>>; skippedByKind: Partial<Record<FaultKind, number>>; list: InjectedFault[] };
   tasks: {
     launched: number;
     terminal: number;
@@ -60,10 +80,12 @@ export function buildReport(meta: RunMeta, history: ChaosHistory, violations: Vi
   const c = history.convergence;
   return {
     ok: violations.length === 0,
+    mode: meta.attach === undefined ? 'own' : 'attach',
+    ...(meta.attach !== undefined && { attach: meta.attach }),
     seed: meta.seed,
     durationMs: meta.durationMs,
     natsCluster: meta.natsCluster,
-    faults: { injected: injected.length, skipped: skipped.length, byKind: count(injected.map((f) => f.kind)), skippedByKind: count(skipped.map((f) => f.kind)) },
+    faults: { injected: injected.length, skipped: skipped.length, byKind: count(injected.map((f) => f.kind)), skippedByKind: count(skipped.map((f) => f.kind)), list: history.faults },
     tasks: {
       launched: views.length,
       terminal: views.filter((v) => v.terminal !== undefined).length,
@@ -95,10 +117,33 @@ function pairs(record: Partial<Record<string, number>>): string {
   return entries.length === 0 ? 'none' : entries.map(([k, n]) => `${k} ${n}`).join(', ');
 }
 
+function attachLines(a: AttachInfo, faults: readonly InjectedFault[]): string[] {
+  const first = faults[0]?.at ?? 0;
+  const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+  const done = faults.map((f) => {
+    const when = `+${s(f.at - first)}`.padEnd(8);
+    if (f.outcome === 'skipped') return `    ${when} ${f.kind}: skipped (${f.reason ?? 'no target'})`;
+    const restored = f.restored === undefined ? (f.signal === 'SIGKILL' ? '' : ', NOT restored') : `, ${f.restored} after ${s((f.restoredAt ?? f.at) - f.at)}`;
+    return `    ${when} ${f.kind}: ${f.signal ?? '?'} to ${f.target ?? '?'} (pid ${f.pid ?? '?'})${restored}`;
+  });
+  return [
+    `  local:       ${a.local.map((p) => `${p.role} ${p.id ?? '(no id)'} pid ${p.pid}`).join(', ') || 'none'}`,
+    `  fault kinds: ${a.kinds.join(', ')}`,
+    ...a.dropped.map((d) => `  left out:    ${d.kind}: ${d.reason}`),
+    `  actions:`,
+    ...(done.length > 0 ? done : ['    none']),
+    ...(a.resumedAtEnd.length > 0 ? [`  resumed at the end (SIGCONT): pids ${a.resumedAtEnd.join(', ')}`] : []),
+  ];
+}
+
 /** The report for people: a few lines, the violations in full, the seed. */
 export function formatReport(r: ChaosReport): string {
+  const a = r.attach;
   const lines = [
-    `nesos chaos: seed ${r.seed}, ${r.durationMs / 1000} s of faults, ${r.natsCluster ? '3 nats-servers' : '1 nats-server'}`,
+    a === undefined
+      ? `nesos chaos: seed ${r.seed}, ${r.durationMs / 1000} s of faults, ${r.natsCluster ? '3 nats-servers' : '1 nats-server'}`
+      : `nesos chaos --attach: cluster "${a.cluster}" at ${a.nats}, seed ${r.seed}, ${r.durationMs / 1000} s of faults`,
+    ...(a === undefined ? [] : attachLines(a, r.faults.list)),
     `  faults:      ${r.faults.injected} injected (${pairs(r.faults.byKind)})${r.faults.skipped > 0 ? `; ${r.faults.skipped} skipped (${pairs(r.faults.skippedByKind)})` : ''}`,
     `  tasks:       ${r.tasks.launched} launched, ${r.tasks.terminal} reached a terminal state (${pairs(r.tasks.byTerminalState)}); ${r.tasks.vanished} unknown to the master; ${r.tasks.terminalOnlyByReconciliation} ended only by reconciliation`,
     `  by kind:     ${pairs(r.tasks.byKind)}`,

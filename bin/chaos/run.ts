@@ -6,17 +6,16 @@
  * cluster is stopped in a `finally`, and `abort()` (Ctrl-C) stops it at once.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { connectNats, type NatsConnection } from '../../actors/runtime/nats.js';
-import { PACKAGE_ROOT } from '../paths.js';
 import { waitForPort, waitForState } from '../readiness.js';
 import { ChaosCluster } from './cluster.js';
-import { ClusterStartError, FrameworkStartError } from './errors.js';
-import type { FrameworkConfig } from './framework-main.js';
+import { ClusterTargets } from './cluster-targets.js';
+import { ClusterStartError } from './errors.js';
 import { Injector } from './injector.js';
 import { checkInvariants } from './invariants.js';
 import { readJournal } from './journal.js';
@@ -25,10 +24,8 @@ import { awaitConvergence } from './probe.js';
 import { isUnder, sandboxRuns } from './procs.js';
 import { buildReport, type ChaosReport } from './report.js';
 import { faultKinds, planFaults } from './schedule.js';
-import { FAULT_KINDS, type ChaosHistory } from './types.js';
-
-/** The compiled workload framework. */
-export const FRAMEWORK_SCRIPT = join(PACKAGE_ROOT, 'dist', 'bin', 'chaos', 'framework-main.js');
+import { FAULT_KINDS, type ChaosHistory, type FaultKind } from './types.js';
+import { drainWorkload, startWorkload, waitSubscribed, writeRunFiles } from './workload-process.js';
 
 /** What a run is asked to do. */
 export interface ChaosOptions {
@@ -51,6 +48,8 @@ export interface ChaosOptions {
   logLevel: string;
   /** The command that reproduces the run (for the report). */
   command: string;
+  /** The fault kinds (`--faults`; default every kind, `kill-nats` only with `natsCluster`). */
+  kinds?: FaultKind[];
 }
 
 /** A run in progress; `abort()` stops it and its processes. */
@@ -81,16 +80,14 @@ export class ChaosRun {
     let history: ChaosHistory;
     try {
       nc = await this.startCluster(cluster, dir);
-      const journal = join(dir, 'framework', 'journal.jsonl');
-      const drainFile = join(dir, 'framework', 'drain');
-      this.startFramework(cluster, dir, frameworkId, journal, drainFile);
-      await this.waitFor(() => readJournal(journal).some((e) => e.t === 'subscribed'), 60_000, () => new FrameworkStartError(1));
+      const files = startWorkload(cluster, { dir, servers: cluster.servers, cluster: name, frameworkId, seed: this.o.seed, logLevel: this.o.logLevel, durationMs: this.o.durationMs });
+      await waitSubscribed(files, 60_000, this.abortController.signal);
 
       const inDir = (cwd: string): boolean => isUnder(cwd, dir);
       const monitor = new Monitor(nc, name, frameworkId, inDir);
-      const injector = new Injector(cluster, nc, frameworkId, this.log, inDir);
+      const injector = new Injector(new ClusterTargets(cluster, nc, frameworkId, inDir), this.log);
       monitor.start();
-      const schedule = planFaults({ seed: this.o.seed, durationMs: this.o.durationMs, kinds: faultKinds(this.o.natsCluster, FAULT_KINDS) });
+      const schedule = planFaults({ seed: this.o.seed, durationMs: this.o.durationMs, kinds: this.o.kinds ?? faultKinds(this.o.natsCluster, FAULT_KINDS) });
       const phaseStart = Date.now();
       this.log.info({ faults: schedule.length, durationMs: this.o.durationMs }, 'fault phase');
       await injector.run(schedule, phaseStart, this.abortController.signal);
@@ -107,23 +104,17 @@ export class ChaosRun {
       await sleep(Math.max(0, phaseStart + this.o.durationMs - Date.now()), undefined, { signal: this.abortController.signal }).catch(() => undefined);
 
       this.log.info('draining the workload');
-      await this.drain(cluster, journal, drainFile);
+      await drainWorkload(cluster, files, this.o.drainTimeoutMs, this.abortController.signal);
       await monitor.stop();
       const runs = sandboxRuns(cluster.byRole('agent').map((_, i) => cluster.agentDir(i + 1)), frameworkId);
-      history = { faults: injector.injected, journal: readJournal(journal), masterSamples: monitor.masterSamples, processSamples: monitor.processSamples, sandboxRuns: runs, convergence };
+      history = { faults: injector.injected, journal: readJournal(files.journal), masterSamples: monitor.masterSamples, processSamples: monitor.processSamples, sandboxRuns: runs, convergence };
     } finally {
       await nc?.close().catch(() => undefined);
       await cluster.stop();
     }
     const violations = checkInvariants(history);
     const report = buildReport({ seed: this.o.seed, durationMs: this.o.durationMs, natsCluster: this.o.natsCluster, masters: this.o.masters, agents: this.o.agents, dir, command: this.o.command }, history, violations);
-    writeFileSync(join(dir, 'history.json'), JSON.stringify(history));
-    writeFileSync(join(dir, 'report.json'), JSON.stringify(report, null, 2));
-    if (report.ok && !this.o.keep && this.o.dataDir === undefined) {
-      rmSync(dir, { recursive: true, force: true });
-      report.dir = '(removed: every invariant held; --keep keeps it)';
-    }
-    return report;
+    return writeRunFiles(dir, history, report, this.o);
   }
 
   private async startCluster(cluster: ChaosCluster, dir: string): Promise<NatsConnection> {
@@ -144,50 +135,6 @@ export class ChaosRun {
     }
     return nc;
   }
-
-  private startFramework(cluster: ChaosCluster, dir: string, frameworkId: string, journal: string, drainFile: string): void {
-    mkdirSync(join(dir, 'framework'), { recursive: true });
-    const config: FrameworkConfig = {
-      servers: cluster.servers,
-      cluster: cluster.o.cluster,
-      frameworkId,
-      journal,
-      drainFile,
-      seed: this.o.seed,
-      logLevel: this.o.logLevel,
-      maxInFlight: 12,
-      launchesPerSecond: 3,
-      maxRunMs: this.o.durationMs + 600_000,
-    };
-    const path = join(dir, 'framework', 'config.json');
-    writeFileSync(path, JSON.stringify(config, null, 2));
-    cluster.addFramework(path, FRAMEWORK_SCRIPT);
-  }
-
-  /** Asks the framework to drain and waits (bounded) until it did; starts it again if it is down. */
-  private async drain(cluster: ChaosCluster, journal: string, drainFile: string): Promise<void> {
-    const deadline = Date.now() + this.o.drainTimeoutMs;
-    writeFileSync(drainFile, String(deadline));
-    const drained = (): boolean => readJournal(journal).some((e) => e.t === 'drained');
-    for (let i = 0; i < 1000 && !drained() && Date.now() < deadline + 10_000 && !this.abortController.signal.aborted; i++) {
-      const fw = cluster.get('framework');
-      if (fw !== undefined && !cluster.alive(fw) && !drained()) fw.start();
-      await sleep(250);
-    }
-    const fw = cluster.get('framework');
-    if (fw?.child !== undefined) await Promise.race([fw.child.exited, sleep(5000)]);
-  }
-
-  private async waitFor(done: () => boolean, timeoutMs: number, error: () => Error): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!done()) {
-      if (Date.now() > deadline || this.abortController.signal.aborted) throw error();
-      await sleep(100);
-    }
-  }
 }
 
-/** True when the compiled framework exists (the CLI checks before starting a run). */
-export function frameworkBuilt(): boolean {
-  return existsSync(FRAMEWORK_SCRIPT);
-}
+export { FRAMEWORK_SCRIPT, frameworkBuilt } from './workload-process.js';

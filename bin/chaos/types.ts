@@ -42,11 +42,15 @@ export interface InjectedFault {
   /** The process's name (`master-2`, `agent-1`, `framework`, `nats-3`, `executor <task>`), absent when skipped. */
   target?: string;
   pid?: number;
+  /** The signal sent, when injected. */
+  signal?: 'SIGKILL' | 'SIGSTOP';
   outcome: 'injected' | 'skipped';
   /** Why it was skipped. */
   reason?: string;
   /** Wall-clock ms of the restart or SIGCONT, when there was one. */
   restoredAt?: number;
+  /** How it was restored (`SIGCONT`, `restarted`, …), when it was. */
+  restored?: string;
 }
 
 /** The workload's kinds of task. */

@@ -1,0 +1,122 @@
+/**
+ * Finding an attached cluster's processes on this machine (Linux /proc): a `nesos master`
+ * or `nesos agent` belongs to the cluster when its `--cluster` (or NESOS_CLUSTER, else
+ * `local`) is the cluster's name and one of its `--nats` servers (or NESOS_NATS, else
+ * nats://127.0.0.1:4222) is one of the cluster's (host and port; localhost, 127.0.0.1,
+ * ::1 and 0.0.0.0 are one host). Parsing is pure; the scan reads /proc.
+ */
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { isAlive, nesosEnv } from './procs.js';
+
+/** The roles of the cluster's own processes that `--attach` can find. */
+export type NesosRole = 'master' | 'agent';
+
+/** A master or agent process, as its command line says. */
+export interface NesosCommand {
+  role: NesosRole;
+  /** `--id`; for an agent without one, the id kept in its work dir (when readable). */
+  id?: string;
+  cluster: string;
+  /** Its NATS servers, normalised (`natsEndpoint`). */
+  endpoints: string[];
+  /** An agent's work dir, absolute. */
+  workDir?: string;
+}
+
+/** A master or agent of the attached cluster found on this machine. */
+export interface LocalProcess extends NesosCommand {
+  pid: number;
+}
+
+const DEFAULT_NATS = 'nats://127.0.0.1:4222';
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1', '[::1]', '0.0.0.0']);
+
+/** `host:port` of a NATS URL (port 4222 when absent; every loopback name is `loopback`); undefined when it does not parse. */
+export function natsEndpoint(url: string): string | undefined {
+  const m = /^(?:nats|tls):\/\/(?:[^@/]*@)?(\[[^\]]+\]|[^:/]+)(?::(\d+))?\/?$/.exec(url.trim());
+  if (m === null) return undefined;
+  const host = (m[1] ?? '').toLowerCase();
+  return `${LOOPBACK.has(host) ? 'loopback' : host}:${m[2] ?? '4222'}`;
+}
+
+/** The endpoints of a comma-separated list of NATS URLs. */
+export function natsEndpoints(urls: string): string[] {
+  return urls.split(',').flatMap((u) => natsEndpoint(u) ?? []);
+}
+
+/** The value of `--flag v` or `--flag=v` in `args` (the last one given). */
+function flagValue(args: readonly string[], flag: string): string | undefined {
+  let value: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    if (a === flag && i + 1 < args.length) value = args[i + 1];
+    else if (a.startsWith(`${flag}=`)) value = a.slice(flag.length + 1);
+  }
+  return value;
+}
+
+/** True for the argument that is the nesos CLI script (`…/nesos.js`, `…/.bin/nesos`), not `npx nesos`'s word. */
+function isNesosScript(arg: string): boolean {
+  return arg === 'nesos.js' || arg.endsWith('/nesos.js') || arg.endsWith('/nesos');
+}
+
+/**
+ * What a command line runs (pure): a master or agent of which cluster, on which NATS
+ * servers, under which id; undefined for anything else. `env` is its NESOS_* variables,
+ * `cwd` its working directory (an agent's relative work dir is resolved against it).
+ */
+export function parseNesosCommand(argv: readonly string[], env: Readonly<Record<string, string>>, cwd: string): NesosCommand | undefined {
+  const at = argv.findIndex(isNesosScript);
+  if (at < 0) return undefined;
+  const role = argv[at + 1];
+  if (role !== 'master' && role !== 'agent') return undefined;
+  const args = argv.slice(at + 2);
+  const id = flagValue(args, '--id');
+  const out: NesosCommand = {
+    role,
+    cluster: flagValue(args, '--cluster') ?? env.NESOS_CLUSTER ?? 'local',
+    endpoints: natsEndpoints(flagValue(args, '--nats') ?? env.NESOS_NATS ?? DEFAULT_NATS),
+    ...(id !== undefined && { id }),
+  };
+  if (role === 'agent') out.workDir = resolve(cwd, flagValue(args, '--work-dir') ?? '.nesos/agent');
+  return out;
+}
+
+/** True when `c` is a process of cluster `cluster` on (one of) the NATS servers `endpoints`. */
+export function belongsTo(c: NesosCommand, cluster: string, endpoints: readonly string[]): boolean {
+  return c.cluster === cluster && c.endpoints.some((e) => endpoints.includes(e));
+}
+
+function readAgentId(workDir: string): string | undefined {
+  try {
+    const id = readFileSync(`${workDir}/agent-id`, 'utf8').trim();
+    return id === '' ? undefined : id;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The masters and agents of cluster `cluster` on `endpoints` running on this machine (and readable by this user), by role then id. */
+export function findLocalProcesses(cluster: string, endpoints: readonly string[]): LocalProcess[] {
+  const out: LocalProcess[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const pid = Number(name);
+    if (pid === process.pid) continue;
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((a) => a !== '');
+      if (!argv.some(isNesosScript)) continue;
+      const c = parseNesosCommand(argv, nesosEnv(pid), readlinkSync(`/proc/${pid}/cwd`));
+      if (c === undefined || !belongsTo(c, cluster, endpoints) || !isAlive(pid)) continue;
+      if (c.role === 'agent' && c.id === undefined && c.workDir !== undefined) {
+        const id = readAgentId(c.workDir);
+        if (id !== undefined) c.id = id;
+      }
+      out.push({ pid, ...c });
+    } catch {
+      // gone meanwhile, or another user's
+    }
+  }
+  return out.sort((a, b) => a.role.localeCompare(b.role) || (a.id ?? '').localeCompare(b.id ?? '') || a.pid - b.pid);
+}
