@@ -35,9 +35,10 @@ function schedule(h: MasterHarness, agentIds: string[], start = h.now + HOUR, du
   return op(h, { type: 'UPDATE_MAINTENANCE_SCHEDULE', windows: [{ agentIds, start, durationMs }] });
 }
 
+/** Each scheduled agent's mode (the inverse offer answers are tested in master-inverse-offers.test.ts). */
 function status(h: MasterHarness) {
   const { reply } = op(h, { type: 'GET_MAINTENANCE_STATUS' });
-  return reply.type === 'MAINTENANCE_STATUS' ? reply.agents : [];
+  return reply.type === 'MAINTENANCE_STATUS' ? reply.agents.map(({ agentId, mode }) => ({ agentId, mode })) : [];
 }
 
 function registryOps(effects: readonly MasterEffect[]): RegistryOp[] {
