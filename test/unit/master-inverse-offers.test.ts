@@ -10,7 +10,7 @@ import type { MasterEffect } from '../../actors/master/effects.js';
 import { SchedulerCall, SchedulerEvent } from '../../protocol/scheduler.js';
 import type { InverseOffer } from '../../protocol/schema.js';
 import { TaskState as S } from '../../protocol/task-state.js';
-import type { OperatorApiCall } from '../../protocol/operator-api.js';
+import { MaintenanceStatusReply, type OperatorApiCall } from '../../protocol/operator-api.js';
 import { EPOCH, MasterHarness, events } from '../harness/master-harness.js';
 
 const HOUR = 3_600_000;
@@ -52,7 +52,8 @@ function rescinded(effects: readonly MasterEffect[], frameworkId: string): strin
 /** The maintenance status of one agent as GET_MAINTENANCE_STATUS answers it. */
 function statusOf(h: MasterHarness, agentId: string) {
   const { reply } = op(h, { type: 'GET_MAINTENANCE_STATUS' });
-  return reply.type === 'MAINTENANCE_STATUS' ? reply.agents.find((a) => a.agentId === agentId) : undefined;
+  // Parsed with the reply's schema: what the core answers is what the protocol allows.
+  return reply.type === 'MAINTENANCE_STATUS' ? MaintenanceStatusReply.parse(reply).agents.find((a) => a.agentId === agentId) : undefined;
 }
 
 /** Time passes to `at`: the active agents heartbeat and the frameworks answer their heartbeats (so that only maintenance changes), then the core ticks. */
