@@ -31,7 +31,7 @@ import { silentLogger } from '../../actors/runtime/logger.js';
 import { publishUpdate } from '../../actors/runtime/update-stream.js';
 import { Buckets } from '../../protocol/buckets.js';
 import { decode, encode } from '../../protocol/codec.js';
-import { Reply } from '../../protocol/replies.js';
+import { Reply, type RejectionCode } from '../../protocol/replies.js';
 import { Resources } from '../../protocol/resources.js';
 import { SchedulerCall, type SchedulerEvent } from '../../protocol/scheduler.js';
 import type { Offer, TaskStatus } from '../../protocol/schema.js';
@@ -436,7 +436,7 @@ class FakeMaster {
     private readonly nc: NatsConnection,
     cluster: string,
     principal: string,
-    private readonly reject: (c: Call) => { code: 'INVALID' | 'NOT_LEADER'; reason: string } | undefined = () => undefined,
+    private readonly reject: (c: Call) => { code: RejectionCode; reason: string } | undefined = () => undefined,
   ) {
     this.subjects = new Subjects(cluster);
     nc.subscribe(this.subjects.schedulerCall(principal), {
@@ -811,7 +811,7 @@ describe('Scheduler over NATS', () => {
   });
 
   it('throws CallRejectedError, not retryable, when an inverse offer answer is refused', async () => {
-    const { connectFw } = cluster((c) => (c.type === 'ACCEPT_INVERSE_OFFERS' ? { code: 'UNKNOWN_INVERSE_OFFER', reason: 'inverse offer io1 is unknown' } : undefined));
+    const { connectFw } = cluster((c) => (c.type === 'ACCEPT_INVERSE_OFFERS' ? { code: 'UNKNOWN_INVERSE_OFFER' as RejectionCode, reason: 'inverse offer io1 is unknown' } : undefined));
     const s = await connectFw();
     await expect(s.acceptInverseOffers(['io1'])).rejects.toMatchObject({ name: 'CallRejectedError', code: 'UNKNOWN_INVERSE_OFFER', retryable: false });
   });
