@@ -103,10 +103,25 @@ export const MaintenanceMode = z.enum(['UP', 'DRAINING', 'DOWN']);
 /** An agent's maintenance mode. */
 export type MaintenanceMode = z.infer<typeof MaintenanceMode>;
 
-/** Maintenance: the schedule and each scheduled agent's mode. */
+/** A framework's answer to the inverse offers of one agent: UNKNOWN until it answers (Mesos's InverseOfferStatus). */
+export const InverseOfferStatus = z.object({
+  frameworkId: Id,
+  status: z.enum(['UNKNOWN', 'ACCEPT', 'DECLINE']),
+  /** When the master recorded it (ms since the epoch): the answer's arrival, or the first inverse offer for UNKNOWN. */
+  updatedAt: z.number(),
+});
+/** A framework's answer to the inverse offers of one agent. */
+export type InverseOfferStatus = z.infer<typeof InverseOfferStatus>;
+
+/** A scheduled agent's mode and, while DRAINING, the frameworks' answers to its inverse offers (absent when none was asked). */
+export const MaintenanceAgentStatus = z.object({ agentId: Id, mode: MaintenanceMode, statuses: z.array(InverseOfferStatus).optional() });
+/** A scheduled agent's maintenance status. */
+export type MaintenanceAgentStatus = z.infer<typeof MaintenanceAgentStatus>;
+
+/** Maintenance: the schedule, each scheduled agent's mode and the frameworks' answers to its inverse offers. */
 export const MaintenanceView = z.object({
   windows: z.array(MaintenanceWindow),
-  agents: z.array(z.object({ agentId: Id, mode: MaintenanceMode })),
+  agents: z.array(MaintenanceAgentStatus),
 });
 /** Maintenance: the schedule and each scheduled agent's mode. */
 export type MaintenanceView = z.infer<typeof MaintenanceView>;
@@ -167,7 +182,7 @@ export const UnreserveResources = message('UNRESERVE_RESOURCES', { agentId: Id, 
 export const GetMaintenanceSchedule = message('GET_MAINTENANCE_SCHEDULE', {});
 /** UPDATE_MAINTENANCE_SCHEDULE: replace the maintenance windows. Answered OK. */
 export const UpdateMaintenanceSchedule = message('UPDATE_MAINTENANCE_SCHEDULE', { windows: z.array(MaintenanceWindow).max(10_000) });
-/** GET_MAINTENANCE_STATUS: each scheduled agent's mode. Answered MAINTENANCE_STATUS. */
+/** GET_MAINTENANCE_STATUS: each scheduled agent's mode and the frameworks' answers to its inverse offers. Answered MAINTENANCE_STATUS. */
 export const GetMaintenanceStatus = message('GET_MAINTENANCE_STATUS', {});
 /** START_MAINTENANCE: take scheduled agents DOWN. Answered OK. */
 export const StartMaintenance = message('START_MAINTENANCE', { agentIds: z.array(Id).min(1).max(100_000) });
@@ -257,10 +272,10 @@ export const WeightsReply = message('WEIGHTS', { epoch: Epoch, weights: z.array(
 export const QuotaReply = message('QUOTA', { epoch: Epoch, quotas: z.array(QuotaView) });
 /** MAINTENANCE_SCHEDULE: reply to GET_MAINTENANCE_SCHEDULE. */
 export const MaintenanceScheduleReply = message('MAINTENANCE_SCHEDULE', { epoch: Epoch, windows: z.array(MaintenanceWindow) });
-/** MAINTENANCE_STATUS: reply to GET_MAINTENANCE_STATUS. */
+/** MAINTENANCE_STATUS: reply to GET_MAINTENANCE_STATUS: each scheduled agent's mode and, while DRAINING, the frameworks' inverse offer answers. */
 export const MaintenanceStatusReply = message('MAINTENANCE_STATUS', {
   epoch: Epoch,
-  agents: z.array(z.object({ agentId: Id, mode: MaintenanceMode })),
+  agents: z.array(MaintenanceAgentStatus),
 });
 
 /** One answer of EXPLAIN_OFFERS: for one role, whether the next run may offer something, and why not. */

@@ -60,7 +60,7 @@ export const OfferAddedEvent = message('OFFER_ADDED', { offer: OfferView });
 /** OFFER_REMOVED (Nesos): an offer was accepted, declined or rescinded. */
 export const OfferRemovedEvent = message('OFFER_REMOVED', { offerId: Id });
 
-/** MAINTENANCE_UPDATED (Nesos): the maintenance schedule or an agent's maintenance mode changed; `maintenance` is as it is now. */
+/** MAINTENANCE_UPDATED (Nesos): the maintenance schedule, an agent's maintenance mode or a framework's answer to its inverse offers changed; `maintenance` is as it is now. */
 export const MaintenanceUpdatedEvent = message('MAINTENANCE_UPDATED', { maintenance: MaintenanceView });
 
 /** LEADER_CHANGED (Nesos): the leading master changed; absent `leader` means none is known. */

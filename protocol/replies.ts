@@ -27,6 +27,10 @@ export const RejectionCode = z.enum([
   'AGENT_DOWN',
   /** The agent's maintenance mode does not allow the call (START needs DRAINING, STOP needs DOWN, a DOWN agent stays scheduled). */
   'WRONG_MODE',
+  /** The inverse offer is unknown: never made, already answered, or rescinded. */
+  'UNKNOWN_INVERSE_OFFER',
+  /** The inverse offer (or other object named) belongs to another framework. */
+  'WRONG_FRAMEWORK',
 ]);
 /** Why a request was refused. */
 export type RejectionCode = z.infer<typeof RejectionCode>;

@@ -12,7 +12,7 @@
  */
 import { z } from 'zod';
 import { defineUnion, message } from './union.js';
-import { Data, Epoch, FrameworkInfo, Id, Offer, ResourcesWire, TaskInfo, TaskStatus, Text } from './schema.js';
+import { Data, Epoch, FrameworkInfo, Id, InverseOffer, Offer, ResourcesWire, TaskInfo, TaskStatus, Text } from './schema.js';
 
 /** Offer filters: how long the declined or unused resources are not offered again. */
 export const Filters = z.object({ refuseSeconds: z.number().nonnegative().max(365 * 24 * 3600) });
@@ -101,6 +101,30 @@ export const ReconcileCall = message('RECONCILE', {
 /** MESSAGE: opaque bytes to one of the framework's executors. */
 export const MessageCall = message('MESSAGE', { frameworkId: Id, agentId: Id, executorId: Id, data: Data });
 
+/**
+ * ACCEPT_INVERSE_OFFERS: the framework agrees to release the inverse offers' agents by the
+ * start of their maintenance. The master records ACCEPT as the framework's answer for each
+ * agent and asks again only after `filters.refuseSeconds` (default 5 s), if the framework still
+ * holds resources there. Every id must be an outstanding inverse offer of this framework, else
+ * the whole call is REJECTED (UNKNOWN_INVERSE_OFFER, WRONG_FRAMEWORK) and nothing is recorded.
+ */
+export const AcceptInverseOffersCall = message('ACCEPT_INVERSE_OFFERS', {
+  frameworkId: Id,
+  inverseOfferIds: z.array(Id).min(1).max(1024),
+  filters: Filters.optional(),
+});
+
+/**
+ * DECLINE_INVERSE_OFFERS: the framework cannot release the agents in time. The master records
+ * DECLINE and sends a new inverse offer after `filters.refuseSeconds` (default 5 s) while the
+ * window still applies and the framework still holds resources there. Checked as ACCEPT_INVERSE_OFFERS.
+ */
+export const DeclineInverseOffersCall = message('DECLINE_INVERSE_OFFERS', {
+  frameworkId: Id,
+  inverseOfferIds: z.array(Id).min(1).max(1024),
+  filters: Filters.optional(),
+});
+
 /** Every call a framework can make. */
 export const SchedulerCall = defineUnion('SchedulerCall', [
   SubscribeCall,
@@ -112,6 +136,8 @@ export const SchedulerCall = defineUnion('SchedulerCall', [
   KillCall,
   ReconcileCall,
   MessageCall,
+  AcceptInverseOffersCall,
+  DeclineInverseOffersCall,
 ]);
 /** Every call a framework can make. */
 export type SchedulerCall = z.infer<typeof SchedulerCall.schema>;
@@ -157,6 +183,19 @@ export const ErrorEvent = message('ERROR', { epoch: Epoch, message: Text });
 /** HEARTBEAT: the master is alive; a framework that misses several should resubscribe. */
 export const HeartbeatEvent = message('HEARTBEAT', { epoch: Epoch });
 
+/**
+ * INVERSE_OFFERS: agents where the framework has tasks or offers are scheduled for
+ * maintenance; each inverse offer asks it to release one agent by the window's start.
+ */
+export const InverseOffersEvent = message('INVERSE_OFFERS', { epoch: Epoch, inverseOffers: z.array(InverseOffer).max(100_000) });
+
+/**
+ * RESCIND_INVERSE_OFFER: the inverse offer is withdrawn (the agent's window changed or was
+ * removed, the agent went DOWN or away, or it was outstanding for the offer timeout); answering
+ * it is REJECTED UNKNOWN_INVERSE_OFFER. A new one follows if the agent is still scheduled.
+ */
+export const RescindInverseOfferEvent = message('RESCIND_INVERSE_OFFER', { epoch: Epoch, inverseOfferId: Id });
+
 /** Every event the master sends to a framework. */
 export const SchedulerEvent = defineUnion('SchedulerEvent', [
   SubscribedEvent,
@@ -167,6 +206,8 @@ export const SchedulerEvent = defineUnion('SchedulerEvent', [
   FailureEvent,
   ErrorEvent,
   HeartbeatEvent,
+  InverseOffersEvent,
+  RescindInverseOfferEvent,
 ]);
 /** Every event the master sends to a framework. */
 export type SchedulerEvent = z.infer<typeof SchedulerEvent.schema>;

@@ -197,6 +197,22 @@ export const Offer = z.object({
 /** An offer of one agent's resources to one framework. */
 export type Offer = z.infer<typeof Offer>;
 
+/**
+ * An inverse offer (Mesos's InverseOffer): the master asks a framework to release an agent
+ * that is scheduled for maintenance — all of its resources — by `unavailability.start`, for
+ * `unavailability.durationMs`. The framework answers ACCEPT_INVERSE_OFFERS or
+ * DECLINE_INVERSE_OFFERS; the operator sees the answer in the maintenance status.
+ */
+export const InverseOffer = z.object({
+  id: Id,
+  frameworkId: Id,
+  agentId: Id,
+  hostname: z.string().max(256),
+  unavailability: Unavailability,
+});
+/** An inverse offer: a request to release an agent scheduled for maintenance. */
+export type InverseOffer = z.infer<typeof InverseOffer>;
+
 /** An agent's description, sent at registration (Mesos's SlaveInfo). */
 export const AgentInfo = z.object({
   id: Id,

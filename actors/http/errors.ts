@@ -68,11 +68,13 @@ export function statusOfRejection(code: RejectionCode): number {
     case 'TOO_LARGE':
       return 413;
     case 'WRONG_PRINCIPAL':
+    case 'WRONG_FRAMEWORK':
       return 403;
     case 'UNKNOWN_AGENT':
     case 'UNKNOWN_TASK':
     case 'UNKNOWN_EXECUTOR':
     case 'NOT_FOUND':
+    case 'UNKNOWN_INVERSE_OFFER':
       return 404;
     case 'NOT_SUBSCRIBED':
     case 'STALE_EPOCH':

@@ -23,6 +23,7 @@ import {
   recoverFramework,
   removeFramework,
 } from './frameworks.js';
+import { answerInverseOffers, forgetInverseOffers, syncInverseOffers } from './inverse-offers.js';
 import { annotateOffers, maintenanceView, recoverMaintenance, refuseIfDown, startMaintenance, stopMaintenance, updateSchedule } from './maintenance.js';
 import { expireOffers, makeOffers, onAccept, onDecline, type Allocation } from './offers.js';
 import { boundOfferEvents, withdrawUndelivered } from './offer-events.js';
@@ -110,6 +111,7 @@ export class MasterCore {
     const step = this.step(now);
     if (call.type === 'SUBSCRIBE') {
       onSubscribe(step, call, principal);
+      forgetInverseOffers(step, call.framework.id);
       return { reply: OK(this.config.epoch), effects: step.effects };
     }
     const framework = callerFramework(step, call.frameworkId, principal);
@@ -137,6 +139,10 @@ export class MasterCore {
         break;
       case 'MESSAGE':
         onMessage(step, framework, call);
+        break;
+      case 'ACCEPT_INVERSE_OFFERS':
+      case 'DECLINE_INVERSE_OFFERS':
+        answerInverseOffers(step, framework, call.inverseOfferIds, call.type === 'ACCEPT_INVERSE_OFFERS' ? 'ACCEPT' : 'DECLINE', call.filters);
         break;
     }
     return { reply: OK(this.config.epoch), effects: step.effects };
@@ -189,13 +195,14 @@ export class MasterCore {
     return step.effects;
   }
 
-  /** Time passed: silent agents become unreachable, heartbeats are due, failover timeouts end, drains finish. */
+  /** Time passed: silent agents become unreachable, heartbeats are due, failover timeouts end, drains finish, inverse offers follow. */
   onTick(now: number): MasterEffect[] {
     const step = this.step(now);
     checkAgentHealth(step);
     checkFrameworks(step);
     finishDrains(step);
     expireOffers(step);
+    syncInverseOffers(step);
     return step.effects;
   }
 
@@ -257,12 +264,15 @@ export class MasterCore {
         return { reply: { type: 'MAINTENANCE_STATUS', epoch: this.config.epoch, agents: maintenanceView(this.state.maintenance).agents }, effects: [] };
       case 'UPDATE_MAINTENANCE_SCHEDULE':
         updateSchedule(step, call.windows);
+        syncInverseOffers(step);
         break;
       case 'START_MAINTENANCE':
         startMaintenance(step, call.agentIds);
+        syncInverseOffers(step);
         break;
       case 'STOP_MAINTENANCE':
         stopMaintenance(step, call.agentIds);
+        syncInverseOffers(step);
         break;
       default:
         return { reply: { type: 'REJECTED', code: 'UNKNOWN_TYPE', reason: `${call.type} is not supported by this master yet`, epoch: this.config.epoch }, effects: [] };

@@ -11,8 +11,9 @@
  * Refusals are typed: a malformed schedule is INVALID; a call the agent's mode does not
  * allow is WRONG_MODE (START needs DRAINING, STOP needs DOWN, a DOWN agent must stay in the
  * schedule). The schedule and the DOWN agents are one registry value, so they survive failover.
+ * Inverse offers to the frameworks on DRAINING agents, and their answers, are in inverse-offers.ts.
  */
-import type { MaintenanceMode, MaintenanceView, MaintenanceWindow } from '../../protocol/operator-api.js';
+import type { InverseOfferStatus, MaintenanceAgentStatus, MaintenanceMode, MaintenanceView, MaintenanceWindow } from '../../protocol/operator-api.js';
 import type { Offer, Unavailability } from '../../protocol/schema.js';
 import { TaskReason, TaskState, isTerminal } from '../../protocol/task-state.js';
 import { Rejection } from '../runtime/actor.js';
@@ -36,12 +37,24 @@ export function modeOf(m: MaintenanceState, agentId: string): MaintenanceMode {
   return windowOf(m, agentId) === undefined ? 'UP' : 'DRAINING';
 }
 
-/** The schedule and the mode of every scheduled agent, in schedule order. */
+/**
+ * The schedule and the status of every scheduled agent, in schedule order: its mode and, while
+ * DRAINING, the frameworks' latest answers to its inverse offers (see inverse-offers.ts) about
+ * its current window.
+ */
 export function maintenanceView(m: MaintenanceState): MaintenanceView {
   return {
     windows: m.windows.map((w) => ({ ...w, agentIds: [...w.agentIds] })),
-    agents: m.windows.flatMap((w) => w.agentIds.map((agentId) => ({ agentId, mode: m.down.has(agentId) ? ('DOWN' as const) : ('DRAINING' as const) }))),
+    agents: m.windows.flatMap((w) => w.agentIds.map((agentId) => agentStatus(m, agentId))),
   };
+}
+
+function agentStatus(m: MaintenanceState, agentId: string): MaintenanceAgentStatus {
+  if (m.down.has(agentId)) return { agentId, mode: 'DOWN' };
+  const answers = m.responses.get(agentId);
+  const current = answers !== undefined && sameUnavailability(answers.unavailability, unavailabilityOf(m, agentId)) ? [...answers.byFramework] : [];
+  const statuses: InverseOfferStatus[] = current.map(([frameworkId, r]) => ({ frameworkId, status: r.status, updatedAt: r.updatedAtMs }));
+  return { agentId, mode: 'DRAINING', ...(statuses.length > 0 && { statuses }) };
 }
 
 /** The unavailability an offer of the agent carries: its window while DRAINING. */

@@ -4,7 +4,7 @@
  */
 import type { MaintenanceWindow } from '../../protocol/operator-api.js';
 import type { Resources } from '../../protocol/resources.js';
-import type { AgentInfo, Attributes, FrameworkInfo, TaskInfo, TaskStatus } from '../../protocol/schema.js';
+import type { AgentInfo, Attributes, FrameworkInfo, TaskInfo, TaskStatus, Unavailability } from '../../protocol/schema.js';
 import type { TaskState } from '../../protocol/task-state.js';
 import type { MasterExecutorRecord } from './executors.js';
 
@@ -113,12 +113,44 @@ export interface RoleSettings {
   limit?: string;
 }
 
-/** The maintenance schedule (Mesos's maintenance primitives) and which scheduled agents are DOWN. */
+/** An outstanding inverse offer: the master asked a framework to release a DRAINING agent (see inverse-offers.ts). */
+export interface InverseOfferRecord {
+  id: string;
+  frameworkId: string;
+  agentId: string;
+  /** The agent's window when the inverse offer was made. */
+  unavailability: Unavailability;
+  createdAtMs: number;
+}
+
+/** A framework's latest answer to the inverse offers of one agent. */
+export interface InverseOfferResponse {
+  /** UNKNOWN from the first inverse offer until the framework answers. */
+  status: 'UNKNOWN' | 'ACCEPT' | 'DECLINE';
+  /** When it was recorded (ms). */
+  updatedAtMs: number;
+  /** No new inverse offer of the agent goes to the framework before this (the answer's refuse_seconds). */
+  refuseUntilMs: number;
+}
+
+/** The frameworks' latest answers to the inverse offers of one agent, for the window they were asked about. */
+export interface AgentInverseOfferResponses {
+  /** The agent's window they answered; answers about another window are forgotten. */
+  unavailability: Unavailability;
+  /** By framework id. */
+  byFramework: Map<string, InverseOfferResponse>;
+}
+
+/** The maintenance schedule (Mesos's maintenance primitives), which scheduled agents are DOWN, and inverse offers. */
 export interface MaintenanceState {
   /** The windows, as the operator gave them (an agent is in at most one). */
   windows: MaintenanceWindow[];
   /** Agents taken DOWN by START_MAINTENANCE (each is in a window). */
   down: Set<string>;
+  /** Outstanding inverse offers by id, oldest first. Not in the registry: a new leader asks again. */
+  inverseOffers: Map<string, InverseOfferRecord>;
+  /** The frameworks' latest answers, by agent id. Not in the registry (as in Mesos, a failover clears them). */
+  responses: Map<string, AgentInverseOfferResponses>;
 }
 
 /** The master's registry. */
@@ -137,7 +169,7 @@ export interface MasterState {
 
 /** Creates an empty registry. */
 export function emptyState(): MasterState {
-  return { maintenance: { windows: [], down: new Set() }, roles: new Map(), agents: new Map(), frameworks: new Map(), tasks: new Map(), offers: new Map(), completedTasks: new Map() };
+  return { maintenance: { windows: [], down: new Set(), inverseOffers: new Map(), responses: new Map() }, roles: new Map(), agents: new Map(), frameworks: new Map(), tasks: new Map(), offers: new Map(), completedTasks: new Map() };
 }
 
 /** A task's key in the registry: task ids are unique within a framework, as in Mesos. */

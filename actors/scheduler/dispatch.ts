@@ -13,7 +13,7 @@
  */
 import type { Logger } from 'pino';
 import type { SchedulerEvent } from '../../protocol/scheduler.js';
-import type { Offer, TaskStatus } from '../../protocol/schema.js';
+import type { InverseOffer, Offer, TaskStatus } from '../../protocol/schema.js';
 import { EventStream, Listeners, SerialQueue, type Listener } from './events.js';
 import type { AcknowledgeMode } from './options.js';
 
@@ -44,6 +44,14 @@ export interface SchedulerEventMap {
   offers: Offer[];
   /** An offer is no longer valid: its id. */
   rescind: string;
+  /**
+   * Agents where the framework holds resources are scheduled for maintenance: release each by
+   * its `unavailability.start`, and answer with `acceptInverseOffers` / `declineInverseOffers`.
+   * Not held for late listeners: one nobody answers is rescinded after the offer timeout and made again.
+   */
+  inverseOffers: InverseOffer[];
+  /** An inverse offer is withdrawn (its agent's window changed, it went DOWN or away, or it timed out): its id. */
+  rescindInverseOffer: string;
   /** A task's status changed. */
   update: TaskStatus;
   /** Bytes from an executor. */
@@ -187,6 +195,12 @@ export class Dispatcher {
         return;
       case 'ERROR':
         await this.emit('error', ev.message);
+        return;
+      case 'INVERSE_OFFERS':
+        await this.emit('inverseOffers', ev.inverseOffers);
+        return;
+      case 'RESCIND_INVERSE_OFFER':
+        await this.emit('rescindInverseOffer', ev.inverseOfferId);
         return;
       case 'HEARTBEAT':
         return;

@@ -44,5 +44,5 @@ export { CallRejectedError, RequestTimeoutError, NoRespondersError, BadReplyErro
 /** Protocol types and helpers a framework needs. */
 export { Resources } from '../../protocol/resources.js';
 export { TaskState, isTerminal } from '../../protocol/task-state.js';
-export type { Offer, TaskInfo, TaskStatus, CommandInfo, FrameworkInfo, ExecutorInfo } from '../../protocol/schema.js';
+export type { Offer, InverseOffer, Unavailability, TaskInfo, TaskStatus, CommandInfo, FrameworkInfo, ExecutorInfo } from '../../protocol/schema.js';
 export type { Filters, OfferOperation, SchedulerEvent } from '../../protocol/scheduler.js';

@@ -232,6 +232,21 @@ export class Scheduler extends Actor {
     await this.send({ type: 'DECLINE', frameworkId: this.frameworkId, offerIds, ...(filters && { filters }) });
   }
 
+  /**
+   * Agrees to release the inverse offers' agents by the start of their maintenance. The master
+   * records ACCEPT and asks again after `filters.refuseSeconds` (default 5 s) if the framework
+   * still holds resources there. Throws CallRejectedError (UNKNOWN_INVERSE_OFFER when one was
+   * rescinded or answered already, WRONG_FRAMEWORK); then nothing of the call is recorded.
+   */
+  async acceptInverseOffers(inverseOfferIds: string[], filters?: Filters): Promise<void> {
+    await this.send({ type: 'ACCEPT_INVERSE_OFFERS', frameworkId: this.frameworkId, inverseOfferIds, ...(filters && { filters }) });
+  }
+
+  /** Says the framework cannot release the inverse offers' agents in time; asked again after `filters.refuseSeconds` (default 5 s). Throws as `acceptInverseOffers`. */
+  async declineInverseOffers(inverseOfferIds: string[], filters?: Filters): Promise<void> {
+    await this.send({ type: 'DECLINE_INVERSE_OFFERS', frameworkId: this.frameworkId, inverseOfferIds, ...(filters && { filters }) });
+  }
+
   /** Kills a task; its terminal state arrives as an update. */
   async kill(taskId: string, options: { agentId?: string; gracePeriodMs?: number } = {}): Promise<void> {
     const { agentId, gracePeriodMs } = options;

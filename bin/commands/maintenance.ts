@@ -42,7 +42,7 @@ interface ScheduleFlags extends OperatorFlags {
 export function maintenanceCommand(): Command {
   // Positional: options after a subcommand's name are the subcommand's (else `maintenance start a --nats u` would give --nats to `maintenance`).
   const cmd = withOperatorOptions(new Command('maintenance')).enablePositionalOptions()
-    .description('show the maintenance schedule and each scheduled agent\'s mode; subcommands change them')
+    .description('show the maintenance schedule, each scheduled agent\'s mode and the frameworks\' answers to its inverse offers; subcommands change them')
     .action(async (flags: OperatorFlags) => {
       await withOperator(flags, async (client, progress) => {
         const schedule = await client.call({ type: 'GET_MAINTENANCE_SCHEDULE' });
@@ -59,6 +59,8 @@ export function maintenanceCommand(): Command {
             ),
           );
         if (status.agents.length > 0) process.stdout.write('\n' + table(['AGENT', 'MODE'], status.agents.map((a) => [a.agentId, a.mode])));
+        const answers = status.agents.flatMap((a) => (a.statuses ?? []).map((s) => [a.agentId, s.frameworkId, s.status, new Date(s.updatedAt).toISOString()]));
+        if (answers.length > 0) process.stdout.write('\nInverse offers (frameworks asked to release DRAINING agents; UNKNOWN: not answered yet):\n' + table(['AGENT', 'FRAMEWORK', 'ANSWER', 'SINCE'], answers));
       });
     });
   cmd.addCommand(

@@ -155,7 +155,10 @@ describe.skipIf(!hasChromium)('web UI', () => {
   it('renders every page without errors: agents, frameworks, roles, maintenance and their details', async () => {
     const src = cluster();
     src.state.weights = [{ role: '*', weight: 2 }];
-    src.state.maintenance = { windows: [{ agentIds: ['agent-2'], start: Date.UTC(2030, 0, 1), durationMs: 3_600_000 }], agents: [{ agentId: 'agent-2', mode: 'DRAINING' }] };
+    src.state.maintenance = {
+      windows: [{ agentIds: ['agent-2'], start: Date.UTC(2030, 0, 1), durationMs: 3_600_000 }],
+      agents: [{ agentId: 'agent-2', mode: 'DRAINING', statuses: [{ frameworkId: 'fw-1', status: 'DECLINE', updatedAt: Date.UTC(2029, 11, 31) }] }],
+    };
     const server = await serve(src);
     const page = await browser.page();
     const errors: string[] = [];
@@ -177,6 +180,13 @@ describe.skipIf(!hasChromium)('web UI', () => {
       }, hash);
       await page.locator('main', { hasText: text }).waitFor({ timeout: 5000 });
     }
+    // the maintenance page shows the frameworks' answers to inverse offers
+    await page.evaluate(() => {
+      (globalThis as unknown as { location: { hash: string } }).location.hash = '#/maintenance';
+    });
+    const answer = page.locator('[data-testid=maintenance-agent][data-key=agent-2] [data-testid=inverse-offer-status][data-framework=fw-1][data-status=DECLINE]');
+    await answer.waitFor({ timeout: 5000 });
+    expect(await answer.textContent()).toBe('fw-1: declined');
     // clicking a row opens the detail
     await page.evaluate(() => {
       (globalThis as unknown as { location: { hash: string } }).location.hash = '#/agents';

@@ -4,9 +4,12 @@
 // messages of every union the master serves. Nothing throws but `Rejection`, and after each
 // step the registry is consistent: a task is on exactly one agent, offers belong to active
 // agents and connected frameworks, an agent's tasks and offers fit its total, the list of
-// completed tasks stays bounded. Fixed seed (test/fuzz/config.ts).
+// completed tasks stays bounded; after each tick or maintenance call every outstanding inverse
+// offer is of an active DRAINING agent, about its current window, to a connected framework,
+// one per agent and framework. Fixed seed (test/fuzz/config.ts).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { unavailabilityOf } from '../../actors/master/maintenance.js';
 import { inAllocator, taskKey, type MasterState } from '../../actors/master/state.js';
 import { Rejection } from '../../actors/runtime/actor.js';
 import { AgentToMaster } from '../../protocol/agent.js';
@@ -48,6 +51,8 @@ type Op =
   | { op: 'unreachable'; agent: string }
   | { op: 'tick'; ms: number }
   | { op: 'framework-heartbeat'; framework: string; answered: boolean }
+  | { op: 'maintenance'; call: 'schedule' | 'start' | 'stop' | 'clear'; agents: string[]; startIn: number }
+  | { op: 'answer-inverse'; pick: number; accept: boolean; own: boolean; framework: string; refuseSeconds: number | undefined }
   | { op: 'random'; union: 'scheduler' | 'agent' | 'operator'; message: Record<string, unknown>; principal: string };
 
 const agent = fc.constantFrom(...AGENTS);
@@ -86,6 +91,19 @@ const structuredOp: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant('unreachable' as const), agent }),
   { arbitrary: fc.record({ op: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 3000 }) }), weight: 2 },
   fc.record({ op: fc.constant('framework-heartbeat' as const), framework, answered: fc.boolean() }),
+  {
+    arbitrary: fc.record({
+      op: fc.constant('maintenance' as const),
+      call: fc.constantFrom('schedule' as const, 'schedule' as const, 'start' as const, 'stop' as const, 'clear' as const),
+      agents: fc.uniqueArray(agent, { minLength: 1, maxLength: 2 }),
+      startIn: fc.integer({ min: -5000, max: 60_000 }),
+    }),
+    weight: 2,
+  },
+  {
+    arbitrary: fc.record({ op: fc.constant('answer-inverse' as const), pick: fc.nat(), accept: fc.boolean(), own: fc.boolean(), framework, refuseSeconds: fc.option(fc.integer({ min: 0, max: 10 }), { nil: undefined }) }),
+    weight: 2,
+  },
 );
 
 /**
@@ -212,6 +230,32 @@ function apply(h: MasterHarness, op: Op): void {
       case 'framework-heartbeat':
         core.onFrameworkHeartbeat(op.framework, op.answered, h.now);
         break;
+      case 'maintenance':
+        if (op.call === 'schedule') {
+          // Adds a window for agents not scheduled yet (an agent may be in one window only).
+          const m = core.state.maintenance;
+          const fresh = op.agents.filter((a) => !m.windows.some((w) => w.agentIds.includes(a)));
+          const windows = [...m.windows, ...(fresh.length > 0 ? [{ agentIds: fresh, start: Math.max(0, h.now + op.startIn), durationMs: 3_600_000 }] : [])];
+          core.onOperatorCall({ type: 'UPDATE_MAINTENANCE_SCHEDULE', windows }, h.now);
+        } else if (op.call === 'clear') core.onOperatorCall({ type: 'UPDATE_MAINTENANCE_SCHEDULE', windows: [] }, h.now);
+        else core.onOperatorCall({ type: op.call === 'start' ? 'START_MAINTENANCE' : 'STOP_MAINTENANCE', agentIds: op.agents }, h.now);
+        break;
+      case 'answer-inverse': {
+        // An outstanding inverse offer answered by its framework, or by another one (refused WRONG_FRAMEWORK or NOT_SUBSCRIBED).
+        const outstanding = [...core.state.maintenance.inverseOffers.values()];
+        const io = outstanding[op.pick % Math.max(1, outstanding.length)];
+        const frameworkId = io !== undefined && op.own ? io.frameworkId : op.framework;
+        h.call(
+          {
+            type: op.accept ? 'ACCEPT_INVERSE_OFFERS' : 'DECLINE_INVERSE_OFFERS',
+            frameworkId,
+            inverseOfferIds: [io?.id ?? 'inverse-offer-none'],
+            ...(op.refuseSeconds !== undefined && { filters: { refuseSeconds: op.refuseSeconds } }),
+          },
+          principalOf(core.state, frameworkId),
+        );
+        break;
+      }
       case 'random': {
         const pools: IdPools = { agent: AGENTS, framework: FRAMEWORKS, task: TASKS, offer: offers };
         const union = UNIONS[op.union];
@@ -267,15 +311,35 @@ function checkInvariants(state: MasterState, maxCompleted: number, resources: bo
   expect(state.completedTasks.size).toBeLessThanOrEqual(maxCompleted);
 }
 
+/**
+ * Inverse offers: at most one outstanding per agent and framework, always; once the core has
+ * synced them (`synced`: after a tick or a maintenance call), each is of an active DRAINING
+ * agent, about its current window, to a connected framework.
+ */
+function checkInverseOffers(state: MasterState, synced: boolean): void {
+  const pairs = [...state.maintenance.inverseOffers.values()].map((io) => `${io.agentId}/${io.frameworkId}`);
+  expect(new Set(pairs).size, 'one outstanding inverse offer per agent and framework').toBe(pairs.length);
+  if (!synced) return;
+  for (const io of state.maintenance.inverseOffers.values()) {
+    expect(state.agents.get(io.agentId)?.status, `inverse offer ${io.id} is of an active agent`).toBe('active');
+    expect(unavailabilityOf(state.maintenance, io.agentId), `inverse offer ${io.id} is about the agent's current window`).toEqual(io.unavailability);
+    expect(state.frameworks.get(io.frameworkId)?.connected, `inverse offer ${io.id} is to a connected framework`).toBe(true);
+  }
+}
+
 /** How far the runs got: so that a generator that never reaches a state cannot pass unnoticed. */
 interface Reach {
   offers: number;
   tasks: number;
   running: number;
   completed: number;
+  inverseOffers: number;
+  answers: number;
 }
 
 function observe(state: MasterState, reach: Reach): void {
+  reach.inverseOffers += state.maintenance.inverseOffers.size > 0 ? 1 : 0;
+  reach.answers += [...state.maintenance.responses.values()].some((r) => [...r.byFramework.values()].some((a) => a.status !== 'UNKNOWN')) ? 1 : 0;
   reach.offers += state.offers.size > 0 ? 1 : 0;
   reach.tasks += state.tasks.size > 0 ? 1 : 0;
   reach.running += [...state.tasks.values()].some((t) => t.state === 'TASK_RUNNING') ? 1 : 0;
@@ -284,20 +348,21 @@ function observe(state: MasterState, reach: Reach): void {
 
 describe('master core fuzz', () => {
   it('keeps its invariants under random sequences of well-formed inputs', () => {
-    const reach: Reach = { offers: 0, tasks: 0, running: 0, completed: 0 };
+    const reach: Reach = { offers: 0, tasks: 0, running: 0, completed: 0, inverseOffers: 0, answers: 0 };
     fc.assert(
       fc.property(sequence(structuredOp), (ops) => {
         const h = new MasterHarness();
         for (const op of ops) {
           apply(h, op);
           checkInvariants(h.core.state, h.core.config.maxCompletedTasks, true);
+          checkInverseOffers(h.core.state, op.op === 'tick' || op.op === 'maintenance');
           observe(h.core.state, reach);
         }
       }),
       runs(150),
     );
-    // Steps (of all runs) that had offers, live tasks, a running task, completed tasks.
-    expect(Math.min(reach.offers, reach.tasks, reach.running, reach.completed), JSON.stringify(reach)).toBeGreaterThan(20);
+    // Steps (of all runs) that had offers, live tasks, a running task, completed tasks, outstanding inverse offers, an answer recorded.
+    expect(Math.min(reach.offers, reach.tasks, reach.running, reach.completed, reach.inverseOffers, reach.answers), JSON.stringify(reach)).toBeGreaterThan(20);
   });
 
   it('keeps its structure under random messages of every union it serves, from any principal', () => {
@@ -309,6 +374,7 @@ describe('master core fuzz', () => {
           // Random REGISTER_AGENTs report tasks the agent may not have room for: the master
           // takes an agent's word for what runs on it, so only the structure is checked here.
           checkInvariants(h.core.state, h.core.config.maxCompletedTasks, false);
+          checkInverseOffers(h.core.state, op.op === 'tick' || op.op === 'maintenance');
         }
       }),
       runs(100),

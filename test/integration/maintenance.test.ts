@@ -1,14 +1,16 @@
 // Maintenance on a real cluster (two masters, two agents, processes from dist/), driven with
 // the `nesos maintenance` CLI: a scheduled agent is DRAINING and its offers carry the window;
-// START_MAINTENANCE takes it DOWN (its task ends, it gets no offers, its registrations are
+// the framework running a task there gets an inverse offer naming the agent and the window, and
+// its ACCEPT, then (asked again after its refuse_seconds) its DECLINE, show in the operator's
+// maintenance status, /state and the CLI; START_MAINTENANCE rescinds the inverse offer and takes it DOWN (its task ends, it gets no offers, its registrations are
 // refused); the schedule and the DOWN mode survive a failover of the leader;
 // STOP_MAINTENANCE lets the agent register again and its resources are offered again.
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Scheduler, isTerminal, type Offer } from '../../actors/scheduler/index.js';
+import { CallRejectedError, Scheduler, isTerminal, type InverseOffer, type Offer } from '../../actors/scheduler/index.js';
 import { silentLogger } from '../../actors/runtime/logger.js';
 import { request } from '../../actors/runtime/request.js';
-import { OperatorApiReply, type ClusterState, type MaintenanceWindow, type OperatorApiCall } from '../../protocol/operator-api.js';
+import { OperatorApiReply, type ClusterState, type MaintenanceAgentStatus, type MaintenanceWindow, type OperatorApiCall } from '../../protocol/operator-api.js';
 import type { TaskStatus } from '../../protocol/schema.js';
 import { Subjects } from '../../protocol/subjects.js';
 import { TestCluster } from '../helpers/cluster.js';
@@ -22,6 +24,9 @@ let sched: Scheduler;
 /** Every offer the framework received, in order. */
 const seen: Offer[] = [];
 let window: MaintenanceWindow | undefined;
+/** Every inverse offer the framework received, in order, and the ids of those rescinded. */
+const inverseOffers: InverseOffer[] = [];
+const rescindedInverse: string[] = [];
 
 beforeAll(async () => {
   cluster = await TestCluster.start({
@@ -37,6 +42,8 @@ beforeAll(async () => {
     logger: silentLogger(),
   });
   listenForOffers();
+  sched.on('inverseOffers', (list) => void inverseOffers.push(...list));
+  sched.on('rescindInverseOffer', (id) => void rescindedInverse.push(id));
 });
 
 afterAll(async () => {
@@ -48,10 +55,27 @@ async function operator(call: OperatorApiCall): Promise<OperatorApiReply> {
   return request(nc, new Subjects(cluster.name).operatorCall('ops'), call, OperatorApiReply, { timeoutMs: 5000, attempts: 5 });
 }
 
-async function modes(): Promise<Array<{ agentId: string; mode: string }>> {
+async function maintenanceStatus(): Promise<MaintenanceAgentStatus[]> {
   const reply = await operator({ type: 'GET_MAINTENANCE_STATUS' });
   if (reply.type !== 'MAINTENANCE_STATUS') throw new Error(`GET_MAINTENANCE_STATUS answered ${JSON.stringify(reply)}`);
   return reply.agents;
+}
+
+/** Each scheduled agent's mode (without the inverse offer answers). */
+async function modes(): Promise<Array<{ agentId: string; mode: string }>> {
+  return (await maintenanceStatus()).map(({ agentId, mode }) => ({ agentId, mode }));
+}
+
+/** The frameworks' answers to agent-1's inverse offers, as GET_MAINTENANCE_STATUS gives them. */
+async function answersOnAgent1(): Promise<Array<{ frameworkId: string; status: string }>> {
+  const agent = (await maintenanceStatus()).find((a) => a.agentId === 'agent-1');
+  return (agent?.statuses ?? []).map(({ frameworkId, status }) => ({ frameworkId, status }));
+}
+
+/** Resolves with the first inverse offer received from index `from` on (fails after WAIT_MS). */
+async function inverseOfferFrom(from: number): Promise<InverseOffer> {
+  await expect.poll(() => inverseOffers.length, { timeout: WAIT_MS, interval: 50, message: `no inverse offer after #${from}\n${cluster.logs()}` }).toBeGreaterThan(from);
+  return inverseOffers[from]!;
 }
 
 async function fullState(): Promise<ClusterState> {
@@ -149,7 +173,7 @@ describe('maintenance on a real cluster', () => {
     window = schedule.type === 'MAINTENANCE_SCHEDULE' ? schedule.windows[0] : undefined;
     expect(window).toMatchObject({ agentIds: ['agent-1'], durationMs: 2 * 3_600_000 });
     // The CLI shows it too.
-    expect(JSON.parse(await maintenance('--json'))).toEqual({ windows: [window], agents: [{ agentId: 'agent-1', mode: 'DRAINING' }] });
+    expect(JSON.parse(await maintenance('--json'))).toMatchObject({ windows: [window], agents: [{ agentId: 'agent-1', mode: 'DRAINING' }] });
 
     const drainingOffer = await nextOffer((o) => o.agentId === 'agent-1');
     expect(drainingOffer.unavailability).toEqual({ start: window!.start, durationMs: window!.durationMs });
@@ -160,7 +184,46 @@ describe('maintenance on a real cluster', () => {
     // A DRAINING agent keeps running its tasks; /state carries the schedule.
     const state = await fullState();
     expect(state.tasks.find((t) => t.taskId === taskId)?.state).toBe('TASK_RUNNING');
-    expect(state.maintenance).toEqual({ windows: [window], agents: [{ agentId: 'agent-1', mode: 'DRAINING' }] });
+    expect(state.maintenance).toMatchObject({ windows: [window], agents: [{ agentId: 'agent-1', mode: 'DRAINING' }] });
+  });
+
+  let inverseIndex = 0;
+
+  it('the framework running the task gets an inverse offer naming agent-1 and its window; until it answers the status says UNKNOWN', async () => {
+    const io = await inverseOfferFrom(0);
+    expect(io).toMatchObject({ frameworkId: sched.frameworkId, agentId: 'agent-1', unavailability: { start: window!.start, durationMs: window!.durationMs } });
+    // agent-2 is not scheduled: every inverse offer so far is of agent-1.
+    expect(inverseOffers.map((o) => o.agentId)).toEqual(inverseOffers.map(() => 'agent-1'));
+    expect(await answersOnAgent1()).toEqual([{ frameworkId: sched.frameworkId, status: 'UNKNOWN' }]);
+    inverseIndex = inverseOffers.length;
+  });
+
+  it('ACCEPT_INVERSE_OFFERS shows as ACCEPT in the maintenance status, /state and the CLI; an unknown inverse offer is REJECTED', async () => {
+    const io = inverseOffers[inverseIndex - 1]!;
+    // A 1 s filter: the framework still runs the task on agent-1, so it is asked again a second later.
+    await sched.acceptInverseOffers([io.id], { refuseSeconds: 1 });
+    expect(await answersOnAgent1()).toEqual([{ frameworkId: sched.frameworkId, status: 'ACCEPT' }]);
+    const state = await fullState();
+    expect(state.maintenance?.agents).toMatchObject([{ agentId: 'agent-1', mode: 'DRAINING', statuses: [{ frameworkId: sched.frameworkId, status: 'ACCEPT' }] }]);
+    const text = await maintenance();
+    expect(text).toMatch(new RegExp(`agent-1\\s+${sched.frameworkId}\\s+ACCEPT`));
+    // Answering it twice: it is closed.
+    const refused = await sched.declineInverseOffers([io.id]).then(() => undefined, (e: unknown) => e);
+    expect(refused).toBeInstanceOf(CallRejectedError);
+    expect(refused).toMatchObject({ code: 'UNKNOWN_INVERSE_OFFER' });
+    expect(await answersOnAgent1()).toEqual([{ frameworkId: sched.frameworkId, status: 'ACCEPT' }]);
+  });
+
+  it('after the filter the framework is asked again; its DECLINE shows in the status and the CLI', async () => {
+    const again = await inverseOfferFrom(inverseIndex);
+    expect(again).toMatchObject({ agentId: 'agent-1', unavailability: { start: window!.start, durationMs: window!.durationMs } });
+    expect(again.id).not.toBe(inverseOffers[inverseIndex - 1]!.id);
+    inverseIndex = inverseOffers.length;
+    await sched.declineInverseOffers([again.id], { refuseSeconds: 1 });
+    expect(await answersOnAgent1()).toEqual([{ frameworkId: sched.frameworkId, status: 'DECLINE' }]);
+    expect(JSON.parse(await maintenance('--json')).agents).toMatchObject([{ agentId: 'agent-1', statuses: [{ frameworkId: sched.frameworkId, status: 'DECLINE' }] }]);
+    // Declined with a 1 s filter while the window applies: asked once more.
+    expect(await inverseOfferFrom(inverseIndex)).toMatchObject({ agentId: 'agent-1' });
   });
 
   it('START refuses an agent that is not scheduled with WRONG_MODE', async () => {
@@ -170,9 +233,11 @@ describe('maintenance on a real cluster', () => {
     expect(output).toMatch(/not in the maintenance schedule/);
   });
 
-  it('START_MAINTENANCE takes agent-1 DOWN: its task ends, it gets no offers, its registrations are refused', async () => {
+  it('START_MAINTENANCE takes agent-1 DOWN: its inverse offer is rescinded, its task ends, it gets no offers, its registrations are refused', async () => {
+    const outstanding = inverseOffers.at(-1)!;
     await maintenance('start', 'agent-1');
-    expect(await modes()).toEqual([{ agentId: 'agent-1', mode: 'DOWN' }]);
+    expect(await maintenanceStatus()).toEqual([{ agentId: 'agent-1', mode: 'DOWN' }]);
+    await expect.poll(() => rescindedInverse, { timeout: WAIT_MS, interval: 50 }).toContain(outstanding.id);
     const statuses = await updates;
     // The master says GONE_BY_OPERATOR and tells the agent to kill the task; the agent's own
     // TASK_KILLED can reach the stream first, and then the master's (stale) update is dropped.

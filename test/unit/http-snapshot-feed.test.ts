@@ -20,7 +20,7 @@ describe('diffStates', () => {
     expect(diffStates(s, structuredClone(s))).toEqual([]);
   });
 
-  it('emits MAINTENANCE_UPDATED when the schedule or a mode changed, not when the master reports none', () => {
+  it('emits MAINTENANCE_UPDATED when the schedule, a mode or an inverse offer answer changed, not when the master reports none', () => {
     const s = base().state;
     const scheduled: ClusterState = { ...s, maintenance: { windows: [{ agentIds: ['a1'], start: 0, durationMs: 1000 }], agents: [{ agentId: 'a1', mode: 'DRAINING' }] } };
     expect(diffStates(s, scheduled)).toEqual([{ type: 'MAINTENANCE_UPDATED', maintenance: scheduled.maintenance }]);
@@ -28,6 +28,9 @@ describe('diffStates', () => {
     const down: ClusterState = { ...scheduled, maintenance: { ...scheduled.maintenance!, agents: [{ agentId: 'a1', mode: 'DOWN' }] } };
     expect(diffStates(scheduled, down).map((e) => e.type)).toEqual(['MAINTENANCE_UPDATED']);
     expect(diffStates(scheduled, s)).toEqual([]); // absent: not reported, not "none"
+    // A framework's answer to an inverse offer is a change too.
+    const answered: ClusterState = { ...scheduled, maintenance: { ...scheduled.maintenance!, agents: [{ agentId: 'a1', mode: 'DRAINING', statuses: [{ frameworkId: 'f1', status: 'ACCEPT', updatedAt: 5 }] }] } };
+    expect(diffStates(scheduled, answered)).toEqual([{ type: 'MAINTENANCE_UPDATED', maintenance: answered.maintenance }]);
   });
 
   it('emits agents, then frameworks, then tasks, then offers, then removals', () => {

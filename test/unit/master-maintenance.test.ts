@@ -10,7 +10,7 @@ import { MAX_SCHEDULED_AGENTS } from '../../actors/master/maintenance.js';
 import { RegistryEntry, contentsOf, registryWrite, type RegistryOp } from '../../actors/master/registry.js';
 import { Resources } from '../../protocol/resources.js';
 import { TaskState as S } from '../../protocol/task-state.js';
-import type { OperatorApiCall } from '../../protocol/operator-api.js';
+import { MaintenanceStatusReply, type OperatorApiCall } from '../../protocol/operator-api.js';
 import { EPOCH, MasterHarness, allocatorCalls, events, published, toAgent } from '../harness/master-harness.js';
 
 const HOUR = 3_600_000;
@@ -35,9 +35,10 @@ function schedule(h: MasterHarness, agentIds: string[], start = h.now + HOUR, du
   return op(h, { type: 'UPDATE_MAINTENANCE_SCHEDULE', windows: [{ agentIds, start, durationMs }] });
 }
 
+/** Each scheduled agent's mode (the inverse offer answers are tested in master-inverse-offers.test.ts). */
 function status(h: MasterHarness) {
   const { reply } = op(h, { type: 'GET_MAINTENANCE_STATUS' });
-  return reply.type === 'MAINTENANCE_STATUS' ? reply.agents : [];
+  return reply.type === 'MAINTENANCE_STATUS' ? MaintenanceStatusReply.parse(reply).agents.map(({ agentId, mode }) => ({ agentId, mode })) : [];
 }
 
 function registryOps(effects: readonly MasterEffect[]): RegistryOp[] {

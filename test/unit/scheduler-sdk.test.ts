@@ -31,7 +31,7 @@ import { silentLogger } from '../../actors/runtime/logger.js';
 import { publishUpdate } from '../../actors/runtime/update-stream.js';
 import { Buckets } from '../../protocol/buckets.js';
 import { decode, encode } from '../../protocol/codec.js';
-import { Reply } from '../../protocol/replies.js';
+import { Reply, type RejectionCode } from '../../protocol/replies.js';
 import { Resources } from '../../protocol/resources.js';
 import { SchedulerCall, type SchedulerEvent } from '../../protocol/scheduler.js';
 import type { Offer, TaskStatus } from '../../protocol/schema.js';
@@ -261,6 +261,25 @@ describe('Dispatcher', () => {
     expect(seen).toEqual(['rescind o1', 'update t1']);
   });
 
+  it('delivers inverse offers and their rescinds to their listeners and to events(), and does not hold them', async () => {
+    const { d } = harness();
+    d.start();
+    const inverse = { id: 'io1', frameworkId: 'fw', agentId: 'a1', hostname: 'h1', unavailability: { start: 10, durationMs: 20 } };
+    d.event({ type: 'INVERSE_OFFERS', epoch: 1, inverseOffers: [inverse] }); // nobody listens yet: not held
+    await settle();
+    const seen: unknown[] = [];
+    const iterator = d.events();
+    d.on('inverseOffers', (list) => void seen.push(list.map((o) => [o.id, o.agentId, o.unavailability])));
+    d.on('rescindInverseOffer', (id) => void seen.push(`rescind ${id}`));
+    d.event({ type: 'INVERSE_OFFERS', epoch: 1, inverseOffers: [{ ...inverse, id: 'io2' }] });
+    d.event({ type: 'RESCIND_INVERSE_OFFER', epoch: 1, inverseOfferId: 'io2' });
+    await settle();
+    expect(seen).toEqual([[['io2', 'a1', { start: 10, durationMs: 20 }]], 'rescind io2']);
+    expect((await iterator.next()).value).toMatchObject({ type: 'INVERSE_OFFERS', inverseOffers: [{ id: 'io2' }] });
+    expect((await iterator.next()).value).toEqual({ type: 'RESCIND_INVERSE_OFFER', epoch: 1, inverseOfferId: 'io2' });
+    d.close();
+  });
+
   it('holds offers nobody listens to, minus rescinded ones, for the first offers listener', async () => {
     const { d } = harness();
     d.start();
@@ -417,7 +436,7 @@ class FakeMaster {
     private readonly nc: NatsConnection,
     cluster: string,
     principal: string,
-    private readonly reject: (c: Call) => { code: 'INVALID' | 'NOT_LEADER'; reason: string } | undefined = () => undefined,
+    private readonly reject: (c: Call) => { code: RejectionCode; reason: string } | undefined = () => undefined,
   ) {
     this.subjects = new Subjects(cluster);
     nc.subscribe(this.subjects.schedulerCall(principal), {
@@ -766,6 +785,8 @@ describe('Scheduler over NATS', () => {
     await s.revive(['*']);
     await s.message('a1', 'e1', new Uint8Array([1, 2, 3]));
     await s.reconcile([{ taskId: 't1', agentId: 'a1' }]);
+    await s.acceptInverseOffers(['io1'], { refuseSeconds: 60 });
+    await s.declineInverseOffers(['io2', 'io3']);
     const calls = master.calls.slice(1).map((c) => (c.type === 'MESSAGE' ? { ...c, data: [...c.data] } : c));
     expect(calls).toEqual([
       { type: 'DECLINE', frameworkId: fw, offerIds: ['o1', 'o2'] },
@@ -774,6 +795,8 @@ describe('Scheduler over NATS', () => {
       { type: 'REVIVE', frameworkId: fw, roles: ['*'] },
       { type: 'MESSAGE', frameworkId: fw, agentId: 'a1', executorId: 'e1', data: [1, 2, 3] },
       { type: 'RECONCILE', frameworkId: fw, tasks: [{ taskId: 't1', agentId: 'a1' }] },
+      { type: 'ACCEPT_INVERSE_OFFERS', frameworkId: fw, inverseOfferIds: ['io1'], filters: { refuseSeconds: 60 } },
+      { type: 'DECLINE_INVERSE_OFFERS', frameworkId: fw, inverseOfferIds: ['io2', 'io3'] },
     ]);
   });
 
@@ -785,6 +808,12 @@ describe('Scheduler over NATS', () => {
     await expect(s.kill('t1')).rejects.toMatchObject({ name: 'CallRejectedError', code: 'INVALID', retryable: false });
     await expect(s.decline(['o1'])).rejects.toBeInstanceOf(CallRejectedError);
     await expect(s.decline(['o1'])).rejects.toMatchObject({ retryable: true });
+  });
+
+  it('throws CallRejectedError, not retryable, when an inverse offer answer is refused', async () => {
+    const { connectFw } = cluster((c) => (c.type === 'ACCEPT_INVERSE_OFFERS' ? { code: 'UNKNOWN_INVERSE_OFFER' as RejectionCode, reason: 'inverse offer io1 is unknown' } : undefined));
+    const s = await connectFw();
+    await expect(s.acceptInverseOffers(['io1'])).rejects.toMatchObject({ name: 'CallRejectedError', code: 'UNKNOWN_INVERSE_OFFER', retryable: false });
   });
 
   it('waits for an offer that fits and declines the others', async () => {

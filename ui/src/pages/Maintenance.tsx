@@ -1,4 +1,4 @@
-/** Maintenance: the schedule's windows and each agent's mode, plus agents draining or deactivated. */
+/** Maintenance: the schedule's windows, each agent's mode and the frameworks' answers to its inverse offers, plus agents draining or deactivated. */
 import { NotReported, StateBadge, Title } from '../components/Bits.js';
 import { store } from '../store.js';
 import { href } from '../router.js';
@@ -36,14 +36,32 @@ export function Maintenance() {
             </tbody>
           </table>
           <h2>Agents</h2>
-          <table class="grid">
+          <table class="grid" data-testid="maintenance-agents">
+            <thead>
+              <tr>
+                <th>agent</th>
+                <th>mode</th>
+                <th>inverse offers: frameworks' answers</th>
+              </tr>
+            </thead>
             <tbody>
               {m.agents.map((a) => (
-                <tr key={a.agentId}>
+                <tr key={a.agentId} data-testid="maintenance-agent" data-key={a.agentId}>
                   <td>
                     <a href={href(['agents', a.agentId])}>{a.agentId}</a>
                   </td>
                   <td>{a.mode}</td>
+                  <td>
+                    {(a.statuses ?? []).length === 0 ? (
+                      <span class="note">{a.mode === 'DRAINING' ? 'no framework asked' : ''}</span>
+                    ) : (
+                      (a.statuses ?? []).map((s) => (
+                        <div key={s.frameworkId} data-testid="inverse-offer-status" data-framework={s.frameworkId} data-status={s.status} title={`since ${new Date(s.updatedAt).toISOString()}`}>
+                          <a href={href(['frameworks', s.frameworkId])}>{s.frameworkId}</a>: {s.status === 'UNKNOWN' ? 'no answer yet' : s.status === 'ACCEPT' ? 'accepted' : 'declined'}
+                        </div>
+                      ))
+                    )}
+                  </td>
                 </tr>
               ))}
             </tbody>
