@@ -129,7 +129,8 @@ export class SimulatorShell extends Actor {
     for (const effect of effects) {
       switch (effect.kind) {
         case 'register':
-          this.requests.add(async () => {
+          // ahead of heartbeats: a swarm whose heartbeats queue up still registers at once
+          this.requests.addFirst(async () => {
             const reply = await this.request(this.subjects.agentToMaster(effect.agentId), effect.message, MasterReplyToAgent, { timeoutMs: this.options.registerTimeoutMs }).catch(() => undefined);
             this.mailbox.post(() => {
               this.perform(this.core.onRegisterReply(effect.agentId, reply, Date.now()));
@@ -139,6 +140,7 @@ export class SimulatorShell extends Actor {
           break;
         case 'heartbeat':
           this.requests.add(async () => {
+            if (!this.core.heartbeatCurrent(effect.agentId, effect.gen)) return; // it registers again meanwhile
             const reply = await this.request(this.subjects.agentToMaster(effect.agentId), { type: 'HEARTBEAT', agentId: effect.agentId }, MasterReplyToAgent, { timeoutMs: this.options.requestTimeoutMs }).catch(() => undefined);
             if (reply?.type === 'REJECTED') this.mailbox.post(() => this.perform(this.core.onHeartbeatReply(effect.agentId, reply, Date.now())));
           });
