@@ -8,7 +8,7 @@
  * only when the lease runs out: `--takeover-after-no-responders 0`), and, for (b), the time
  * the same agents took to register the first time. One JSON line per case on stdout.
  *
- *     node dist/bench/failover.js [--quick] [--lease-ms 2000]
+ *     node dist/bench/failover.js [--quick] [--lease-ms 2000] [--only real|simulated] [--agents 10000] [--fault SIGKILL|SIGSTOP]
  */
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
@@ -29,6 +29,10 @@ const { values: args } = parseArgs({
     'lease-ms': { type: 'string', default: '2000' },
     /** Run only the real-agents or only the simulated-agents cases. */
     only: { type: 'string' },
+    /** Simulated cases with this many agents only (e.g. 10000). */
+    agents: { type: 'string' },
+    /** Only this fault (SIGKILL or SIGSTOP). */
+    fault: { type: 'string' },
   },
 });
 const LEASE_MS = Number(args['lease-ms']);
@@ -131,8 +135,11 @@ async function simulated(agents: number, tasksPerAgent: number, how: 'SIGKILL' |
         const stored = () => registry.status().then((st) => st.values, () => 0); // a busy server may time out: ask again
         while ((await stored()) < agents) await new Promise((r) => setTimeout(r, 200));
         const { t0, oldEpoch } = await fault(c, nc, how);
+        const trace = process.env.NESOS_BENCH_TRACE === '1' ? setInterval(() => process.stderr.write(`trace t=${Math.round(performance.now() - t0)} registeredWithNewest=${JSON.stringify(swarm.stats())}\n`), 100) : undefined;
         const leader = await timeToNewLeader(nc, c.name, oldEpoch, t0);
+        if (trace !== undefined) process.stderr.write(`trace t=${Math.round(leader.ms)} new leader answers, epoch ${leader.epoch}\n`);
         await swarm.allRegisteredWith(leader.epoch);
+        clearInterval(trace);
         return { newLeaderMs: leader.ms, allReregisteredMs: performance.now() - t0, firstRegistrationMs };
       } finally {
         await swarm.stop();
@@ -147,7 +154,7 @@ async function simulated(agents: number, tasksPerAgent: number, how: 'SIGKILL' |
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
 
-for (const how of args.only === 'simulated' ? [] : (['SIGKILL', 'SIGSTOP'] as const)) {
+for (const how of args.only === 'simulated' ? [] : (['SIGKILL', 'SIGSTOP'] as const).filter((f) => args.fault === undefined || f === args.fault)) {
   const ours = await realAgents(how, false);
   const plain = await realAgents(how, true);
   emit({
@@ -164,9 +171,10 @@ for (const how of args.only === 'simulated' ? [] : (['SIGKILL', 'SIGSTOP'] as co
   });
 }
 
-const sizes = args.only === 'real' ? [] : args.quick ? [[1000, 10]] : [[1000, 10], [10_000, 10]];
+const faults = (['SIGKILL', 'SIGSTOP'] as const).filter((f) => args.fault === undefined || f === args.fault);
+const sizes = (args.only === 'real' ? [] : args.quick ? [[1000, 10]] : [[1000, 10], [10_000, 10]]).filter(([n]) => args.agents === undefined || n === Number(args.agents));
 for (const [agents, perAgent] of sizes) {
-  for (const how of ['SIGKILL', 'SIGSTOP'] as const) {
+  for (const how of faults) {
     const r = await simulated(agents!, perAgent!, how);
     emit({
       bench: 'failover',

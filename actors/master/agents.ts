@@ -69,8 +69,12 @@ export function onRegisterAgent(step: Step, msg: z.infer<typeof RegisterAgent>, 
     for (const offerId of [...known.offers]) rescindOffer(step, offerId, false);
     if (inAllocator(known)) step.allocator({ op: 'removeAgent', agentId: info.id });
   }
-  if (known === undefined || known.status !== 'active' || kept.dropped || JSON.stringify(known.info) !== JSON.stringify(info)) {
-    step.registry({ op: 'put-agent', agent: agentEntry(info, known?.registeredAtMs ?? step.now, checkpointed, known?.deactivated === true) });
+  // An agent the registry holds as it is (active, or recovering after a failover: its record
+  // is the one just loaded) costs no write; a new, returning-from-unreachable or changed one does.
+  const recorded = (known?.status === 'active' || known?.status === 'recovering') && !kept.dropped && JSON.stringify(known.info) === JSON.stringify(info);
+  if (!recorded) {
+    const drain = { ...(known?.draining === true && { draining: true }), ...(known?.goneWhenDrained === true && { goneWhenDrained: true }) };
+    step.registry({ op: 'put-agent', agent: agentEntry(info, known?.registeredAtMs ?? step.now, checkpointed, known?.deactivated === true, drain) });
   }
   const agent: AgentRecord = {
     id: info.id,

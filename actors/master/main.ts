@@ -11,6 +11,7 @@ import { DEFAULT_MASTER_CONFIG, type MasterConfig } from './context.js';
 import { DEFAULT_ELECTION_CONFIG, type ElectionConfig } from './election/core.js';
 import { ElectionShell } from './election/shell.js';
 import { MasterShell } from './shell.js';
+import { RegistryMirror } from './registry-mirror.js';
 import { masterOperatorSource, startOperatorHttp, type MasterMetrics, type OperatorHttpServer } from '../http/index.js';
 import type { OperatorApiReply } from '../../protocol/operator-api.js';
 import { NotLeaderError } from './errors.js';
@@ -62,6 +63,10 @@ export interface StartMasterOptions {
   peers?: string[];
   /** Maximum age of the updates stream, set by whichever master leads (default 7 days). */
   updatesMaxAgeMs?: number;
+  /** Keep a copy of the registry while standing by, and start a term from it (default true). */
+  warmStandby?: boolean;
+  /** How long a new leader waits for its registry copy to catch up before it reads the bucket instead (default 5000 ms). */
+  registryCatchUpMs?: number;
 }
 
 /** A running master process. */
@@ -113,8 +118,17 @@ export async function startMaster(options: StartMasterOptions): Promise<MasterHa
     }),
   });
 
+  // A warm standby: the registry copy is kept while this master does not lead.
+  const warmStandby = options.warmStandby ?? true;
+  let mirror: RegistryMirror | undefined = warmStandby ? RegistryMirror.start(options.nc, options.cluster, log) : undefined;
+  let processStopping = false;
+
   const lead = async (epoch: number): Promise<void> => {
     const config: MasterConfig = { ...DEFAULT_MASTER_CONFIG, ...options.config, masterId, epoch };
+    // Caught up to the bucket's last revision now that the term is won; otherwise the shell reads the bucket.
+    const registryContents = await mirror?.catchUp(options.registryCatchUpMs ?? 5000);
+    mirror?.stop();
+    mirror = undefined;
     leader = new MasterShell({
       nc: options.nc,
       cluster: options.cluster,
@@ -130,6 +144,7 @@ export async function startMaster(options: StartMasterOptions): Promise<MasterHa
       ...(http !== undefined && { url: options.advertiseUrl ?? http.url }),
       ...(options.allocationIntervalMs !== undefined && { allocationIntervalMs: options.allocationIntervalMs }),
       ...(options.updatesMaxAgeMs !== undefined && { updatesMaxAgeMs: options.updatesMaxAgeMs }),
+      ...(registryContents !== undefined && { registryContents }),
     });
     await leader.start();
     election.markReady();
@@ -141,6 +156,7 @@ export async function startMaster(options: StartMasterOptions): Promise<MasterHa
     leader = undefined;
     http?.endStreams();
     if (stopping !== undefined) await stopping.stop();
+    if (warmStandby && !processStopping && mirror === undefined) mirror = RegistryMirror.start(options.nc, options.cluster, log);
     log.warn({ reason }, 'no longer leading');
   };
 
@@ -163,6 +179,9 @@ export async function startMaster(options: StartMasterOptions): Promise<MasterHa
     election,
     http,
     stop: async () => {
+      processStopping = true;
+      mirror?.stop();
+      mirror = undefined;
       await election.stop();
       await stepDown('the master is stopping');
       await http?.close();

@@ -20,6 +20,7 @@ import { createRng } from '../runtime/rng.js';
 import type { MasterConfig } from './context.js';
 import { MasterCore } from './core.js';
 import { RegistryStore } from './registry-store.js';
+import type { RegistryContents } from './registry.js';
 import type { MasterMetrics } from '../http/types.js';
 import type { AllocatorOp, MasterEffect } from './effects.js';
 import { snapshot } from './snapshot.js';
@@ -52,6 +53,8 @@ export interface MasterShellOptions extends Omit<ActorOptions, 'kind' | 'id'> {
   url?: string;
   /** Maximum age of the updates stream (default 7 days). */
   updatesMaxAgeMs?: number;
+  /** The registry as a warm standby's copy holds it, caught up to the bucket's last revision (default: read the bucket at start). */
+  registryContents?: RegistryContents;
 }
 
 /** The running master. */
@@ -69,6 +72,7 @@ export class MasterShell extends Actor {
   private readonly mayAct: () => boolean;
   private readonly url: string | undefined;
   private readonly updates: MasterUpdates;
+  private preloaded: RegistryContents | undefined;
 
   constructor(options: MasterShellOptions) {
     super({ ...options, kind: 'master', id: options.config.masterId, epoch: options.config.epoch, ...(options.mayAct !== undefined && { gate: options.mayAct }) });
@@ -78,6 +82,7 @@ export class MasterShell extends Actor {
     this.startedAt = options.clock();
     this.tickIntervalMs = options.tickIntervalMs ?? 100;
     this.url = options.url;
+    this.preloaded = options.registryContents;
     this.core = new MasterCore(options.config, options.newId);
     const sorterRng = createRng(options.seed ^ 0x5eed);
     this.allocator = new AllocatorActor({
@@ -113,10 +118,16 @@ export class MasterShell extends Actor {
    * ticker. Agents and frameworks from the registry are recovered, not yet active.
    */
   async start(): Promise<void> {
+    const began = this.clock();
     this.registry = await RegistryStore.open(this.nc, this.cluster, this.log, this.mayAct);
-    const contents = await this.registry.load();
+    const opened = this.clock();
+    const warm = this.preloaded !== undefined;
+    const contents = this.preloaded ?? (await this.registry.load());
+    this.preloaded = undefined;
+    const loaded = this.clock();
     this.perform(this.core.recover(contents, this.clock()));
-    this.log.info({ agents: contents.agents.length, frameworks: contents.frameworks.length }, 'registry loaded');
+    const recovered = this.clock();
+    this.log.info({ agents: contents.agents.length, frameworks: contents.frameworks.length, warm, openMs: opened - began, loadMs: loaded - opened, recoverMs: recovered - loaded }, 'registry loaded');
     this.serve(this.subjects.agentToMasterWildcard(), AgentToMaster, (msg, origin) => {
       const { reply, effects } = this.core.onAgentMessage(msg, origin.principal, this.clock());
       this.perform(effects);
@@ -131,7 +142,7 @@ export class MasterShell extends Actor {
     this.allocator.start();
     await this.updates.start(); // after the registry and the agents' subjects: updates apply to a term under way
     this.ticker = setInterval(() => this.mailbox.post(() => this.perform(this.core.onTick(this.clock()))), this.tickIntervalMs);
-    this.log.info({ epoch: this.core.config.epoch, cluster: this.cluster }, 'master started');
+    this.log.info({ epoch: this.core.config.epoch, cluster: this.cluster, startMs: this.clock() - began }, 'master started');
   }
 
   /** The cluster state now (the master's registry, shares from the allocator, the leader). */

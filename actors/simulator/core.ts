@@ -36,8 +36,10 @@ export interface SimulatorConfig {
   taskResources: AgentInfo['resources'];
   /** A launched task finishes this long after it started (ms); Infinity: never. */
   taskDurationMs: number;
-  /** Longest random pause before an agent registers (at start, and with a new leader), ms. */
+  /** Longest random pause before an agent's first registration, ms. */
   jitterMs: number;
+  /** Longest random pause before an agent registers again with a new leader, ms (a real agent's `reregisterJitterMs`). */
+  reregisterJitterMs: number;
   /** Pause before registering again after a failed attempt: this plus up to twice this, at random (ms). */
   registrationRetryMs: number;
   /** Longest pause between attempts to publish a status update (ms). */
@@ -55,8 +57,8 @@ export interface RegisterMessage {
 export type SimulatorEffect =
   /** Send REGISTER_AGENT as `agentId` (a request); feed the reply, or undefined on failure, to `onRegisterReply`. */
   | { kind: 'register'; agentId: string; message: RegisterMessage }
-  /** Send HEARTBEAT as `agentId` (a request); feed the reply, or undefined, to `onHeartbeatReply`. */
-  | { kind: 'heartbeat'; agentId: string }
+  /** Send HEARTBEAT as `agentId` (a request) unless `heartbeatCurrent(agentId, gen)` no longer holds when it is sent; feed the reply, or undefined, to `onHeartbeatReply`. */
+  | { kind: 'heartbeat'; agentId: string; gen: number }
   /** Publish the update to the updates stream; feed the PubAck to `onPublished`, a failure to `onPublishFailed`. */
   | { kind: 'publish-update'; agentId: string; frameworkId: string; status: StoredStatus }
   /** Log a line. */
@@ -163,13 +165,20 @@ export class SimulatorCore {
     return [{ kind: 'log', level: 'info', msg: 'simulated agents starting', data: { agents: this.agents.length, tasksPerAgent: this.config.tasksPerAgent } }];
   }
 
-  /** The leader key names a newer term: agents not registered with it register again (after a random pause). */
+  /**
+   * The leader key names a newer term: agents not registered with it register again (after
+   * a random pause of up to `reregisterJitterMs`) and, as a real agent does, stop
+   * heartbeating until they have.
+   */
   onTerm(epoch: number, now: number): SimulatorEffect[] {
     if (epoch <= this.newestTerm) return [];
     this.newestTerm = epoch;
     for (const a of this.agents) {
       if (epoch > a.epoch) a.epoch = epoch;
-      if (a.registeredEpoch < epoch) this.scheduleRegister(a, now + Math.floor(this.random() * this.config.jitterMs));
+      if (a.registeredEpoch < epoch) {
+        a.heartbeatGen += 1;
+        this.scheduleRegister(a, now + Math.floor(this.random() * this.config.reregisterJitterMs));
+      }
     }
     return [{ kind: 'log', level: 'info', msg: 'a new leader: registering again', data: { epoch } }];
   }
@@ -186,7 +195,7 @@ export class SimulatorCore {
           break;
         case 'heartbeat':
           if (due.gen !== a.heartbeatGen || a.registeredEpoch === 0) break;
-          effects.push({ kind: 'heartbeat', agentId: a.info.id });
+          effects.push({ kind: 'heartbeat', agentId: a.info.id, gen: due.gen });
           this.timers.push(now + a.heartbeatMs, due);
           break;
         case 'finish': {
@@ -224,6 +233,12 @@ export class SimulatorCore {
     a.registerWanted = false;
     this.scheduleRegister(a, now + retry + Math.floor(this.random() * 2 * retry));
     return [];
+  }
+
+  /** True while heartbeat `gen` of agent `agentId` is still due (not replaced by a registration since). */
+  heartbeatCurrent(agentId: string, gen: number): boolean {
+    const a = this.byId.get(agentId);
+    return a !== undefined && a.heartbeatGen === gen && a.registeredEpoch > 0;
   }
 
   /** The answer to HEARTBEAT (undefined: none). UNKNOWN_AGENT: register again. */

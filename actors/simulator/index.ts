@@ -54,6 +54,8 @@ export interface SimulatorOptions {
   seed?: number;
   /** Longest random pause before an agent registers (ms; default min(5000, agents / 10)). */
   jitterMs?: number;
+  /** Longest random pause before an agent registers again with a new leader (ms; default 250, as a real agent's `reregisterJitterMs`). */
+  reregisterJitterMs?: number;
   /** Requests to the master in flight at most (default 512). */
   maxRequestsInFlight?: number;
   /** Status update publishes in flight at most (default 512). */
@@ -103,6 +105,7 @@ export function simulatorConfig(o: Omit<SimulatorOptions, 'nc' | 'cluster' | 'lo
     taskResources: parse('--task-resources', o.taskResources ?? DEFAULT_SIM_TASK_RESOURCES),
     taskDurationMs,
     jitterMs: whole('--jitter', o.jitterMs ?? Math.min(5000, Math.floor(agents / 10)), 0, 600_000),
+    reregisterJitterMs: whole('--reregister-jitter', o.reregisterJitterMs ?? 250, 0, 600_000),
     registrationRetryMs: 100,
     updatePublishRetryMs: 2000,
   };

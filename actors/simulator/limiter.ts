@@ -1,10 +1,13 @@
 /**
- * A concurrency limiter: at most `max` jobs under way, the rest wait in arrival order. The
- * queue is a list with a moving head (no `shift`), so 50,000 waiting jobs cost O(1) each.
+ * A concurrency limiter: at most `max` jobs under way, the rest wait in arrival order,
+ * urgent ones (`addFirst`) before the others. The queues are lists with a moving head (no
+ * `shift`), so 50,000 waiting jobs cost O(1) each.
  */
 
-/** Runs async jobs, at most `max` at a time, in the order they were added. */
+/** Runs async jobs, at most `max` at a time: urgent ones first, each kind in the order added. */
 export class Limiter {
+  private urgent: Array<() => Promise<void>> = [];
+  private urgentHead = 0;
   private waiting: Array<() => Promise<void>> = [];
   private head = 0;
   private active = 0;
@@ -15,7 +18,7 @@ export class Limiter {
 
   /** Jobs waiting to start. */
   get queued(): number {
-    return this.waiting.length - this.head;
+    return this.waiting.length - this.head + this.urgent.length - this.urgentHead;
   }
 
   /** Jobs under way. */
@@ -29,10 +32,18 @@ export class Limiter {
     this.pump();
   }
 
+  /** Adds a job that starts before every job added with `add` still waiting. */
+  addFirst(job: () => Promise<void>): void {
+    this.urgent.push(job);
+    this.pump();
+  }
+
   /** Drops every job that has not started. */
   clear(): void {
     this.waiting = [];
     this.head = 0;
+    this.urgent = [];
+    this.urgentHead = 0;
     this.settle();
   }
 
@@ -43,12 +54,22 @@ export class Limiter {
   }
 
   private pump(): void {
-    while (this.active < this.max && this.head < this.waiting.length) {
-      const job = this.waiting[this.head]!;
-      this.head += 1;
-      if (this.head > 1024 && this.head * 2 > this.waiting.length) {
-        this.waiting = this.waiting.slice(this.head);
-        this.head = 0;
+    while (this.active < this.max && this.queued > 0) {
+      let job: () => Promise<void>;
+      if (this.urgentHead < this.urgent.length) {
+        job = this.urgent[this.urgentHead]!;
+        this.urgentHead += 1;
+        if (this.urgentHead > 1024 && this.urgentHead * 2 > this.urgent.length) {
+          this.urgent = this.urgent.slice(this.urgentHead);
+          this.urgentHead = 0;
+        }
+      } else {
+        job = this.waiting[this.head]!;
+        this.head += 1;
+        if (this.head > 1024 && this.head * 2 > this.waiting.length) {
+          this.waiting = this.waiting.slice(this.head);
+          this.head = 0;
+        }
       }
       this.active += 1;
       void job()

@@ -38,6 +38,13 @@ export interface SimulatorShellOptions {
   tickMs: number;
 }
 
+/** A promise resolved (with undefined) by `resolve`. */
+function abandonment(): { promise: Promise<undefined>; resolve: (v: undefined) => void } {
+  let resolve: (v: undefined) => void = () => undefined;
+  const promise = new Promise<undefined>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
 /** Waiters for "every agent registered with a term of at least `epoch`". */
 interface Waiter {
   epoch: number;
@@ -54,6 +61,8 @@ export class SimulatorShell extends Actor {
   private follower: LeaderFollower | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
   private waiters: Waiter[] = [];
+  /** Resolves when a newer term is announced: requests sent before it stop holding a slot. */
+  private termChanged = abandonment();
 
   constructor(options: SimulatorShellOptions) {
     super({ nc: options.nc, cluster: options.cluster, kind: 'simulator', id: options.config.idPrefix, logger: options.logger });
@@ -76,7 +85,14 @@ export class SimulatorShell extends Actor {
       nc: this.nc,
       cluster: this.options.cluster,
       logger: this.log,
-      onTerm: (term) => this.mailbox.post(() => this.perform(this.core.onTerm(term.epoch, Date.now()))),
+      onTerm: (term) => {
+        // Requests to the old leader (a dead one never answers) give up at once rather than at
+        // their timeout: each real agent has its own, and registers again meanwhile.
+        const old = this.termChanged;
+        this.termChanged = abandonment();
+        old.resolve(undefined);
+        this.mailbox.post(() => this.perform(this.core.onTerm(term.epoch, Date.now())));
+      },
     });
     await this.mailbox.run(() => this.perform(this.core.start(Date.now())));
     this.timer = setInterval(() => this.mailbox.post(() => this.perform(this.core.tick(Date.now()))), this.options.tickMs);
@@ -129,8 +145,9 @@ export class SimulatorShell extends Actor {
     for (const effect of effects) {
       switch (effect.kind) {
         case 'register':
-          this.requests.add(async () => {
-            const reply = await this.request(this.subjects.agentToMaster(effect.agentId), effect.message, MasterReplyToAgent, { timeoutMs: this.options.registerTimeoutMs }).catch(() => undefined);
+          // ahead of heartbeats: a swarm whose heartbeats queue up still registers at once
+          this.requests.addFirst(async () => {
+            const reply = await this.ask(effect.agentId, effect.message, this.options.registerTimeoutMs);
             this.mailbox.post(() => {
               this.perform(this.core.onRegisterReply(effect.agentId, reply, Date.now()));
               this.settleWaiters();
@@ -139,7 +156,8 @@ export class SimulatorShell extends Actor {
           break;
         case 'heartbeat':
           this.requests.add(async () => {
-            const reply = await this.request(this.subjects.agentToMaster(effect.agentId), { type: 'HEARTBEAT', agentId: effect.agentId }, MasterReplyToAgent, { timeoutMs: this.options.requestTimeoutMs }).catch(() => undefined);
+            if (!this.core.heartbeatCurrent(effect.agentId, effect.gen)) return; // it registers again meanwhile
+            const reply = await this.ask(effect.agentId, { type: 'HEARTBEAT', agentId: effect.agentId }, this.options.requestTimeoutMs);
             if (reply?.type === 'REJECTED') this.mailbox.post(() => this.perform(this.core.onHeartbeatReply(effect.agentId, reply, Date.now())));
           });
           break;
@@ -151,6 +169,12 @@ export class SimulatorShell extends Actor {
           break;
       }
     }
+  }
+
+  /** A request as agent `agentId`; undefined when it fails, times out, or a newer term is announced first. */
+  private ask(agentId: string, message: object, timeoutMs: number): Promise<MasterReplyToAgent | undefined> {
+    const abandoned = this.termChanged.promise;
+    return Promise.race([this.request(this.subjects.agentToMaster(agentId), message, MasterReplyToAgent, { timeoutMs }).catch(() => undefined), abandoned]);
   }
 
   private publish1(agentId: string, frameworkId: string, status: StoredStatus): void {

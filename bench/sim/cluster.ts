@@ -45,9 +45,10 @@ export class BenchCluster {
     return ['--nats', this.natsUrl, '--cluster', this.name, '--log-level', process.env.NESOS_BENCH_LOG_LEVEL ?? 'warn'];
   }
 
-  /** Starts a master process with `id`. */
+  /** Starts a master process with `id` (with Node flags from NESOS_BENCH_MASTER_NODE_ARGS, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`). */
   startMaster(id: string, extra: string[] = []): Child {
-    const child = this.supervisor.start(id, process.execPath, [...nodeFlags(), NESOS_BIN, 'master', '--id', id, '--http-port', '0', ...this.common, ...extra], join(this.dir, `${id}.log`));
+    const nodeArgs = (process.env.NESOS_BENCH_MASTER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+    const child = this.supervisor.start(id, process.execPath, [...nodeFlags(), ...nodeArgs, NESOS_BIN, 'master', '--id', id, '--http-port', '0', ...this.common, ...extra], join(this.dir, `${id}.log`));
     this.masters.set(id, child);
     return child;
   }

@@ -30,6 +30,7 @@ interface MasterFlags extends ClusterOptions {
   minAllocatableResources?: string;
   sorter: string;
   updatesMaxAge: number;
+  warmStandby: boolean;
 }
 
 /** `--advertise-url` as given, if it is an http(s) URL; otherwise a UsageError naming the fix. */
@@ -66,6 +67,7 @@ export function masterCommand(): Command {
     .option('--sorter <policy>', 'fairness policy of the allocator: drf or random (weighted random)', 'drf')
     .option('--agent-reregister-timeout <ms>', 'after a failover, how long agents have to register again', intFlag('--agent-reregister-timeout', 1), DEFAULT_MASTER_CONFIG.agentReregisterTimeoutMs)
     .option('--framework-reregister-timeout <ms>', 'after a failover, the least time frameworks have to subscribe again', intFlag('--framework-reregister-timeout', 1), DEFAULT_MASTER_CONFIG.frameworkReregisterTimeoutMs)
+    .option('--no-warm-standby', 'keep no copy of the registry while standing by: a new leader reads the whole registry bucket when it takes over')
     .option('--updates-max-age <s>', 'longest time a status update stays in the updates stream, acknowledged or not (set by the leader)', intFlag('--updates-max-age', 60), DEFAULT_UPDATE_STREAM_SETTINGS.maxAgeMs / 1000)
     .action(async (flags: MasterFlags) => {
       const o = checkClusterOptions(flags);
@@ -93,6 +95,7 @@ export function masterCommand(): Command {
           ...(flags.http && { httpPort: flags.httpPort, httpHost: flags.httpHost, ...(flags.advertiseUrl !== undefined && { advertiseUrl: checkAdvertiseUrl(flags.advertiseUrl) }) }),
           ...(flags.peers !== undefined && { peers: parsePeers(flags.peers) }),
           updatesMaxAgeMs: flags.updatesMaxAge * 1000,
+          warmStandby: flags.warmStandby,
           election: {
             leaseMs: flags.leaseMs,
             renewIntervalMs: flags.renewIntervalMs,

@@ -1,12 +1,19 @@
 // Master failover on a real cluster: three masters (one leads), agents and a framework.
 // Killing the leader loses no task and no terminal update, launches nothing twice; a
 // framework that goes away and comes back (same id) gets the updates it missed; a leader
-// that was paused (SIGSTOP) and resumed acts on nothing it received meanwhile.
+// that was paused (SIGSTOP) and resumed acts on nothing it received meanwhile; a standby that
+// takes over starts from its copy of the registry, which holds the old leader's last write.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OfferPool, Scheduler, TaskState, isTerminal, type Offer, type TaskStatus } from '../../actors/scheduler/index.js';
 import { silentLogger } from '../../actors/runtime/logger.js';
+import { agentKey } from '../../actors/master/registry.js';
+import { openRegistryBucket } from '../../actors/runtime/kv.js';
+import { request } from '../../actors/runtime/request.js';
+import { MasterReplyToAgent } from '../../protocol/agent.js';
+import { Resources } from '../../protocol/resources.js';
+import { Subjects } from '../../protocol/subjects.js';
 import { TestCluster } from '../helpers/cluster.js';
 import { signalGroup } from '../helpers/processes.js';
 
@@ -188,6 +195,34 @@ describe('master failover', () => {
       await second.teardown().catch(() => undefined);
       await second.close();
     }
+  });
+
+  it('a warm standby that takes over knows an agent admitted just before the SIGKILL (from its registry copy)', async () => {
+    cluster = await TestCluster.start({ masters: 3, agents: 0, masterArgs: MASTER_ARGS });
+    const first = await cluster.leader();
+    const nc = await cluster.connect();
+    const registry = await openRegistryBucket(nc, cluster.name);
+    // An agent that registers once and then says nothing (no heartbeats, no registering
+    // again): the new leader can only know it from the registry.
+    const agentId = 'agent-just-before';
+    const reply = await request(
+      nc,
+      new Subjects(cluster.name).agentToMaster(agentId),
+      { type: 'REGISTER_AGENT', agent: { id: agentId, hostname: 'h', resources: Resources.parse('cpus:1;mem:64').toWire(), attributes: {} }, tasks: [] },
+      MasterReplyToAgent,
+      { timeoutMs: 5000 },
+    );
+    expect(reply.type).toBe('AGENT_REGISTERED');
+    for (let i = 0; (await registry.get(agentKey(agentId)).catch(() => null)) === null; i++) {
+      if (i > 200) throw new Error('the registry never held the agent');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    signalGroup(first, 'SIGKILL');
+    const state = await cluster.waitFor((s) => s.masterId !== first.name, 15_000);
+    expect(state.agents.find((a) => a.id === agentId)?.status).toBe('recovering');
+    const next = cluster.masters.find((m) => m.name === state.masterId)!;
+    await until(() => /"msg":"registry loaded"/.test(next.output()), 'the new leader to log its registry');
+    expect(next.output()).toMatch(/"agents":1,"frameworks":0,"warm":true,.*"msg":"registry loaded"/);
   });
 
   it('a leader paused with SIGSTOP and resumed is deposed: it kills nothing it was asked to meanwhile', async () => {

@@ -370,3 +370,28 @@ describe('master core: status updates, kill, reconcile', () => {
     expect(updates(h.call({ type: 'RECONCILE', frameworkId: 'f1', tasks: [{ taskId: 'zz' }] }).effects, 'f1')[0]?.state).toBe(S.LOST);
   });
 });
+
+describe('master core: registering again after a failover', () => {
+  const a1 = { id: 'a1', hostname: 'a1.local', resources: Resources.parse('cpus:4;mem:4096').toWire(), attributes: {} };
+  const registryOps = (effects: readonly { kind: string; op?: unknown }[]) => effects.flatMap((e) => (e.kind === 'registry' ? [e.op] : []));
+
+  it('writes nothing to the registry for an agent it holds unchanged; a changed, unreachable or new one is written', () => {
+    const h = new MasterHarness();
+    h.core.recover({ agents: [{ info: a1, admittedAt: 5 }, { info: { ...a1, id: 'a2', hostname: 'a2.local' }, admittedAt: 6, unreachableSince: 7 }], frameworks: [] }, h.now);
+    expect(registryOps(h.registerAgent('a1').effects)).toEqual([]);
+    expect(h.core.state.agents.get('a1')).toMatchObject({ status: 'active', registeredAtMs: 5 });
+    // back from unreachable: the mark is cleared in the registry
+    expect(registryOps(h.registerAgent('a2').effects)).toEqual([{ op: 'put-agent', agent: expect.not.objectContaining({ unreachableSince: expect.anything() }) }]);
+    // other resources than recorded: written
+    expect(registryOps(h.registerAgent('a1', 'cpus:8;mem:4096').effects)).toEqual([{ op: 'put-agent', agent: expect.objectContaining({ admittedAt: 5 }) }]);
+    expect(registryOps(h.registerAgent('a3').effects)).toEqual([{ op: 'put-agent', agent: expect.objectContaining({ admittedAt: h.now }) }]);
+  });
+
+  it('keeps a drain in the registry when a draining agent registers again with other info', () => {
+    const h = new MasterHarness();
+    h.core.recover({ agents: [{ info: a1, admittedAt: 5, deactivated: true, draining: true, goneWhenDrained: true }], frameworks: [] }, h.now);
+    expect(registryOps(h.registerAgent('a1', 'cpus:8;mem:4096').effects)).toEqual([
+      { op: 'put-agent', agent: expect.objectContaining({ deactivated: true, draining: true, goneWhenDrained: true }) },
+    ]);
+  });
+});

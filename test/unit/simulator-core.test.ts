@@ -11,7 +11,7 @@ const FW: FrameworkInfo = { id: 'fw-1', name: 'fw', principal: 'fw', roles: ['*'
 
 function config(over: Partial<SimulatorConfig> = {}): SimulatorConfig {
   return {
-    ...simulatorConfig({ agents: 3, tasksPerAgent: 0, taskDurationMs: 1000, jitterMs: 100, resources: 'cpus:8;mem:1024' }),
+    ...simulatorConfig({ agents: 3, tasksPerAgent: 0, taskDurationMs: 1000, jitterMs: 100, reregisterJitterMs: 100, resources: 'cpus:8;mem:1024' }),
     ...over,
   };
 }
@@ -86,6 +86,22 @@ describe('simulator core: registration', () => {
     h.core.onRegisterReply(regs[1]!.agentId, registered(regs[1]!.agentId, 2), h.now);
     expect(h.core.registeredWith(2)).toBe(1);
     expect(ofKind(h.at(h.now + 300), 'register').map((r) => r.agentId)).toEqual([regs[0]!.agentId]);
+  });
+
+  it('registers again within reregisterJitterMs of a new term, and stops heartbeating until then', () => {
+    const h = new Harness({ jitterMs: 5000, reregisterJitterMs: 50 });
+    h.registerAll(1);
+    const beats = ofKind(h.at(h.now + 1000), 'heartbeat');
+    expect(beats).toHaveLength(3);
+    expect(beats.every((b) => h.core.heartbeatCurrent(b.agentId, b.gen))).toBe(true);
+    h.core.onTerm(2, h.now);
+    // heartbeats sent before the term but not yet out are no longer due; none are made
+    expect(beats.some((b) => h.core.heartbeatCurrent(b.agentId, b.gen))).toBe(false);
+    const effects = h.at(h.now + 50);
+    expect(ofKind(effects, 'register')).toHaveLength(3);
+    expect(ofKind(h.at(h.now + 3000), 'heartbeat')).toEqual([]);
+    for (const r of ofKind(effects, 'register')) h.core.onRegisterReply(r.agentId, registered(r.agentId, 2), h.now);
+    expect(ofKind(h.at(h.now + 1000), 'heartbeat')).toHaveLength(3);
   });
 
   it('stops registering an agent the master says is gone', () => {
@@ -252,5 +268,22 @@ describe('Limiter', () => {
     await l.whenIdle();
     expect(peak).toBe(2);
     expect(order).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  it('starts jobs added with addFirst before the others still waiting', async () => {
+    const l = new Limiter(1);
+    const order: string[] = [];
+    const job = (name: string) => async () => {
+      order.push(name);
+      await new Promise((r) => setImmediate(r));
+    };
+    l.add(job('a')); // starts at once
+    l.add(job('b'));
+    l.add(job('c'));
+    l.addFirst(job('urgent-1'));
+    l.addFirst(job('urgent-2'));
+    expect(l.queued).toBe(4);
+    await l.whenIdle();
+    expect(order).toEqual(['a', 'urgent-1', 'urgent-2', 'b', 'c']);
   });
 });
