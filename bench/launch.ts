@@ -65,6 +65,16 @@ function cpuMs(pid: number): number {
   return stat === undefined ? 0 : ((stat.utime + stat.stime) * 1000) / CLOCK_TICKS;
 }
 
+/** Write system calls a process has made so far (/proc/<pid>/io syscw: sockets and files); 0 when it is gone. */
+function writeCalls(pid: number): number {
+  try {
+    const m = /^syscw: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
+    return m === null ? 0 : Number(m[1]);
+  } catch {
+    return 0;
+  }
+}
+
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
@@ -92,8 +102,14 @@ async function rawRate(count: number, width: number): Promise<number> {
 
 interface Timing {
   acceptedAt: number;
-  /** Launched in the first ACCEPT (a task group's executor then starts cold). */
-  first: boolean;
+  /** Date.now() at the ACCEPT call (to compare with the executor's timestamps: same machine clock). */
+  acceptedWall: number;
+  /** The executor's timestamps (ms) of STARTING (it had the task) and RUNNING (its process spawned). */
+  startingStamp?: number;
+  runningStamp?: number;
+  /** Date.now() when the framework got STARTING and RUNNING. */
+  startingSeenWall?: number;
+  runningSeenWall?: number;
   runningAt?: number;
   finishedAt?: number;
   state?: string;
@@ -136,8 +152,8 @@ async function agentRate(sched: Scheduler, label: string, total: number, perLaun
         launched += n;
         active += n;
         const at = performance.now();
-        const first = timings.size === 0;
-        for (const t of tasks) timings.set(t.taskId, { acceptedAt: at, first });
+        const wall = Date.now();
+        for (const t of tasks) timings.set(t.taskId, { acceptedAt: at, acceptedWall: wall });
         // Every group names the same default executor: while it runs, it takes them all (one Node process).
         const operation: OfferOperation = group ? { type: 'LAUNCH_GROUP', executorId: groupExecutorId, tasks } : { type: 'LAUNCH', tasks };
         await sched.accept(
@@ -159,7 +175,16 @@ async function agentRate(sched: Scheduler, label: string, total: number, perLaun
     const t = timings.get(status.taskId);
     if (t === undefined) return;
     const now = performance.now();
-    if (status.state === TaskState.RUNNING && t.runningAt === undefined) t.runningAt = now;
+    const stamp = status.timestamp === undefined ? undefined : status.timestamp * 1000;
+    if (status.state === TaskState.STARTING && t.startingSeenWall === undefined) {
+      t.startingSeenWall = Date.now();
+      t.startingStamp = stamp;
+    }
+    if (status.state === TaskState.RUNNING && t.runningAt === undefined) {
+      t.runningAt = now;
+      t.runningSeenWall = Date.now();
+      t.runningStamp = stamp;
+    }
     if (isTerminal(status.state) && t.finishedAt === undefined) {
       t.finishedAt = now;
       t.state = status.state;
@@ -184,7 +209,28 @@ async function agentRate(sched: Scheduler, label: string, total: number, perLaun
   const last = Math.max(...all.map((t) => t.finishedAt ?? 0));
   const toRunning = all.flatMap((t) => (t.runningAt === undefined ? [] : [t.runningAt - t.acceptedAt])).sort((a, b) => a - b);
   const toFinished = all.flatMap((t) => (t.finishedAt === undefined ? [] : [t.finishedAt - t.acceptedAt])).sort((a, b) => a - b);
-  const warm = all.flatMap((t) => (t.runningAt === undefined || t.first ? [] : [t.runningAt - t.acceptedAt])).sort((a, b) => a - b);
+  const stat = (f: (t: Timing) => number | undefined) => {
+    const xs = all.flatMap((t) => {
+      const v = f(t);
+      return v === undefined || Number.isNaN(v) ? [] : [v];
+    }).sort((a, b) => a - b);
+    return { p50: round(percentile(xs, 50)), p90: round(percentile(xs, 90)), p99: round(percentile(xs, 99)) };
+  };
+  const diff = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined || b === undefined ? undefined : a - b);
+  /**
+   * Where ACCEPT→RUNNING goes (ms; the executor stamps its updates with the machine's clock):
+   * ACCEPT → the executor has the task (its STARTING made), → its process spawned (RUNNING
+   * made), → the framework has RUNNING (agent, stream, consumer, SDK); and STARTING's own trip.
+   */
+  const breakdownMs = {
+    acceptToExecutor: stat((t) => diff(t.startingStamp, t.acceptedWall)),
+    executorToSpawned: stat((t) => diff(t.runningStamp, t.startingStamp)),
+    runningMadeToFramework: stat((t) => diff(t.runningSeenWall, t.runningStamp)),
+    startingMadeToFramework: stat((t) => diff(t.startingSeenWall, t.startingStamp)),
+  };
+  // Accepted once the executor was up (it had made a STARTING before): no cold start in them.
+  const up = Math.min(...all.flatMap((t) => (t.startingStamp === undefined ? [] : [t.startingStamp])));
+  const warm = all.flatMap((t) => (t.runningAt === undefined || t.acceptedWall < up ? [] : [t.runningAt - t.acceptedAt])).sort((a, b) => a - b);
   return {
     tasks: total,
     failed,
@@ -193,9 +239,10 @@ async function agentRate(sched: Scheduler, label: string, total: number, perLaun
     wallSeconds: round((performance.now() - t0) / 1000, 2),
     rate: round(total / ((last - first) / 1000)),
     acceptToRunningMs: { p50: round(percentile(toRunning, 50)), p90: round(percentile(toRunning, 90)), p99: round(percentile(toRunning, 99)), max: round(toRunning.at(-1) ?? NaN) },
-    /** The same without the first ACCEPT's tasks (for task groups: the executor's cold start). */
-    acceptToRunningAfterFirstMs: { p50: round(percentile(warm, 50)), p99: round(percentile(warm, 99)) },
+    /** The same for the tasks accepted once the executor was up (for task groups: without its cold start). */
+    acceptToRunningWarmMs: { tasks: warm.length, p50: round(percentile(warm, 50)), p90: round(percentile(warm, 90)), p99: round(percentile(warm, 99)) },
     acceptToFinishedMs: { p50: round(percentile(toFinished, 50)), p99: round(percentile(toFinished, 99)) },
+    breakdownMs,
   };
 }
 
@@ -242,21 +289,31 @@ async function main(): Promise<void> {
     // CPU time per task, by process (load-independent, unlike the rates on a shared machine).
     const pids = { master: cluster.masters.get('m1')?.process.pid, agent: cluster.agents[0]?.process.pid, bench: process.pid };
     const cpuOf = (): Record<string, number> => Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, pid === undefined ? 0 : cpuMs(pid)]));
+    // Write system calls per task, by process: each is a wake-up of a reader (nats-server) on a loaded machine.
+    const writesOf = (): Record<string, number> => Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, pid === undefined ? 0 : writeCalls(pid)]));
     let before = cpuOf();
+    let writesBefore = writesOf();
     const perTask = (tasks: number): Record<string, number> => {
       const after = cpuOf();
       const out = Object.fromEntries(Object.keys(after).map((k) => [k, round(((after[k] ?? 0) - (before[k] ?? 0)) / tasks, 2)]));
       before = after;
       return out;
     };
+    const writesPerTask = (tasks: number): Record<string, number> => {
+      const after = writesOf();
+      const out = Object.fromEntries(Object.keys(after).map((k) => [k, round(((after[k] ?? 0) - (writesBefore[k] ?? 0)) / tasks, 1)]));
+      writesBefore = after;
+      return out;
+    };
     const command = await agentRate(sched, 'cmd', COMMAND_TASKS, COMMAND_IN_FLIGHT, COMMAND_IN_FLIGHT, false);
-    emit({ case: 'command-executor', isolator, inFlight: COMMAND_IN_FLIGHT, ...command, rawSpawnsPerSecond: round(reference), ratio: round(command.rate / reference, 3), cpuMsPerTask: perTask(COMMAND_TASKS) });
+    emit({ case: 'command-executor', isolator, inFlight: COMMAND_IN_FLIGHT, ...command, rawSpawnsPerSecond: round(reference), ratio: round(command.rate / reference, 3), cpuMsPerTask: perTask(COMMAND_TASKS), writesPerTask: writesPerTask(COMMAND_TASKS) });
     const groups = await agentRate(sched, 'grp', GROUP_TASKS, GROUP_SIZE, GROUP_SIZE * GROUPS_IN_FLIGHT, true);
     // The default executor that ran every group lingers a moment after the last one: its CPU time too.
     const after = await request(nc, new Subjects(cluster.name).agentState('a1', 'bench'), { type: 'GET_STATE' }, AgentStateReplies, { timeoutMs: 5000 });
     const groupExecutor = after.type === 'AGENT_STATE' ? after.state.executors.find((e) => e.kind === 'default' && e.pid !== undefined) : undefined;
     const groupCpu = { ...perTask(GROUP_TASKS), ...(groupExecutor?.pid !== undefined && { executor: round(cpuMs(groupExecutor.pid) / GROUP_TASKS, 2) }) };
-    emit({ case: 'task-groups', isolator, groupSize: GROUP_SIZE, groupsInFlight: GROUPS_IN_FLIGHT, ...groups, rawSpawnsPerSecond: round(reference), ratio: round(groups.rate / reference, 3), cpuMsPerTask: groupCpu });
+    const groupWrites = { ...writesPerTask(GROUP_TASKS), ...(groupExecutor?.pid !== undefined && { executor: round(writeCalls(groupExecutor.pid) / GROUP_TASKS, 1) }) };
+    emit({ case: 'task-groups', isolator, groupSize: GROUP_SIZE, groupsInFlight: GROUPS_IN_FLIGHT, ...groups, rawSpawnsPerSecond: round(reference), ratio: round(groups.rate / reference, 3), cpuMsPerTask: groupCpu, writesPerTask: groupWrites });
     const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number);
     emit({ case: 'machine', cpus: cpus().length, loadAverage: load });
     await nc.close();

@@ -45,6 +45,10 @@ export const AgentCheckpointFile = z.object({
         limitation: Limitation.optional(),
         /** A custom executor's description. */
         info: ExecutorInfo.optional(),
+        /** A default executor told to SHUTDOWN. */
+        shuttingDown: z.boolean().optional(),
+        /** Tasks of groups waiting for the executor's next run. */
+        queued: z.array(Id).optional(),
       }),
     ),
     tasks: z.array(

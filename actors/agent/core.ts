@@ -163,7 +163,20 @@ export interface AgentCoreView {
 export interface CoreCheckpoint {
   drain: { state: DrainState; maxGracePeriodMs?: number | undefined };
   frameworks: FrameworkInfo[];
-  executors: Array<{ executorId: string; frameworkId: string; runId: string; exited: boolean; taskIds: string[]; executorKind: ExecutorKind; limitation?: Limitation | undefined; info?: ExecutorInfo | undefined }>;
+  executors: Array<{
+    executorId: string;
+    frameworkId: string;
+    runId: string;
+    exited: boolean;
+    taskIds: string[];
+    executorKind: ExecutorKind;
+    limitation?: Limitation | undefined;
+    info?: ExecutorInfo | undefined;
+    /** A default executor told to SHUTDOWN. */
+    shuttingDown?: boolean | undefined;
+    /** Tasks waiting for the executor's next run. */
+    queued?: string[] | undefined;
+  }>;
   tasks: Array<{
     task: TaskInfo;
     frameworkId: string;
@@ -216,6 +229,11 @@ interface ExecutorRecord {
   idleSince?: number | undefined;
   /** A custom executor's description (from the TaskInfo that started it). */
   info?: ExecutorInfo | undefined;
+  /**
+   * Tasks of groups that named this default executor while it was going away (shutting
+   * down after its linger): they wait for its next run, launched once this one has exited.
+   */
+  queued?: string[] | undefined;
 }
 
 const FIRST_RETRY_MS = 100;
@@ -279,7 +297,7 @@ export class AgentCore {
       effects.push({ kind: 'send-master', message: { type: 'HEARTBEAT', agentId: this.agentId } });
     }
     effects.push(...this.updates.due(now).map((u) => this.publish(u)));
-    effects.push(...this.drainProgress(), ...this.reregistrationTimeouts(now), ...this.idleDefaultExecutors(now));
+    effects.push(...this.drainProgress(), ...this.reregistrationTimeouts(now), ...this.idleDefaultExecutors(now), ...this.nextRuns(now));
     for (const ex of this.executors.values()) {
       if (ex.phase !== 'launching' || now - ex.launchedAt < this.executorRegistrationTimeoutMs) continue;
       ex.phase = 'registration-timed-out';
@@ -434,7 +452,8 @@ export class AgentCore {
       }
       effects.push(...this.maybeForget(taskId));
     }
-    if (ex.taskIds.length === 0) this.executors.delete(executorId); // a default executor whose tasks were all forgotten
+    // a default executor whose tasks were all forgotten (one with groups waiting starts again at the next tick)
+    if (ex.taskIds.length === 0 && (ex.queued ?? []).length === 0) this.executors.delete(executorId);
     return effects;
   }
 
@@ -445,7 +464,7 @@ export class AgentCore {
     return {
       drain: { ...this.drain },
       frameworks: [...this.frameworks.values()],
-      executors: [...this.executors.values()].map(({ executorId, frameworkId, runId, phase, taskIds, executorKind, limitation, info }) => ({
+      executors: [...this.executors.values()].map(({ executorId, frameworkId, runId, phase, taskIds, executorKind, limitation, info, shuttingDown, queued }) => ({
         executorId,
         frameworkId,
         runId,
@@ -454,6 +473,8 @@ export class AgentCore {
         executorKind,
         ...(limitation !== undefined && { limitation }),
         ...(info !== undefined && { info }),
+        ...(shuttingDown === true && { shuttingDown }),
+        ...(queued !== undefined && queued.length > 0 && { queued: [...queued] }),
       })),
       tasks: [...this.tasks.values()].map((t) => ({
         task: t.task,
@@ -514,6 +535,8 @@ export class AgentCore {
         executorKind: e.executorKind,
         limitation: e.limitation,
         info: e.info,
+        ...(e.shuttingDown === true && { shuttingDown: true }),
+        ...(e.queued !== undefined && e.queued.length > 0 && { queued: [...e.queued] }),
       });
       if (phase === 'recovering') effects.push({ kind: 'send-executor', executorId: e.executorId, message: { type: 'RECONNECT', agentId: this.agentId } });
     }
@@ -807,9 +830,10 @@ export class AgentCore {
 
   /**
    * RUN_TASK_GROUP: every task is recorded (STAGING) under one default executor, launched
-   * as one container whose limits are the sum of the tasks'. A group reusing a task id or
-   * an executor id this agent holds, or meant for another agent, is refused whole:
-   * TASK_ERROR for each of its tasks it does not already hold.
+   * as one container whose limits are the sum of the tasks'. A running default executor of
+   * the framework takes the group; one going away gets it at its next run. A group reusing
+   * a task id, another framework's or kind's executor id, or meant for another agent, is
+   * refused whole: TASK_ERROR for each of its tasks it does not already hold.
    */
   private runTaskGroup(frameworkId: string, framework: FrameworkInfo, executorId: string, tasks: readonly TaskInfo[], now: number): AgentEffect[] {
     if (framework.id !== frameworkId) {
@@ -818,8 +842,9 @@ export class AgentCore {
     if (tasks.every((t) => this.tasks.get(t.taskId)?.executorId === executorId)) return [log('warn', 'RUN_TASK_GROUP for a group already known; ignored', { executorId })];
     this.frameworks.set(frameworkId, framework);
     const existing = this.executors.get(executorId);
+    const nextRun = existing !== undefined && this.waitsForNextRun(existing, frameworkId);
     let problem: string | undefined;
-    if (existing !== undefined && !this.takesMoreGroups(existing, frameworkId)) problem = `executor ${executorId} on agent ${this.agentId} takes no more task groups (${existing.executorKind}, ${existing.shuttingDown === true ? 'shutting down' : existing.phase})`;
+    if (existing !== undefined && !nextRun && !this.takesMoreGroups(existing, frameworkId)) problem = `executor ${executorId} on agent ${this.agentId} takes no more task groups (${existing.executorKind}, ${existing.shuttingDown === true ? 'shutting down' : existing.phase})`;
     else if (tasks.some((t) => this.tasks.has(t.taskId))) problem = 'a task id of the group is already in use on this agent';
     else if (tasks.some((t) => t.agentId !== this.agentId)) problem = `a task of the group is not for agent ${this.agentId}`;
     else if (new Set(tasks.map((t) => t.taskId)).size !== tasks.length) problem = 'two tasks of the group have the same id';
@@ -833,6 +858,10 @@ export class AgentCore {
     }
     if (problem !== undefined) return records.flatMap((r) => this.agentUpdate(r, TaskState.ERROR, TaskReason.TASK_INVALID, `Task group refused: ${problem}`, now));
     if (this.drain.state !== 'active') return this.refuseWhileDraining(records, now);
+    if (existing !== undefined && nextRun) {
+      existing.queued = [...(existing.queued ?? []), ...records.map((r) => r.task.taskId)];
+      return [log('info', 'task group for a default executor that is going away: it waits for the executor\'s next run', { executorId, phase: existing.phase, tasks: records.length })];
+    }
     if (existing !== undefined) return this.addGroup(existing, records);
     const runId = this.ids.runId();
     const taskIds = records.map((r) => r.task.taskId);
@@ -845,6 +874,44 @@ export class AgentCore {
     return ex.executorKind === 'default' && ex.frameworkId === frameworkId && ex.shuttingDown !== true && (ex.phase === 'launching' || ex.phase === 'subscribed' || ex.phase === 'recovering');
   }
 
+  /**
+   * A default executor of the framework that is going away (told to shut down after its
+   * linger, being killed, or exited with updates still on their way): a group naming it
+   * waits for its next run, as the framework cannot know the agent just let it go.
+   */
+  private waitsForNextRun(ex: ExecutorRecord, frameworkId: string): boolean {
+    return ex.executorKind === 'default' && ex.frameworkId === frameworkId && !this.takesMoreGroups(ex, frameworkId);
+  }
+
+  /**
+   * Default executors that have exited with groups waiting: each starts again as a new run
+   * (sandbox and container), with those groups. Done at a tick, after the old run's
+   * container is gone (the shell removes it in the same mailbox job as the exit).
+   */
+  private nextRuns(now: number): AgentEffect[] {
+    const effects: AgentEffect[] = [];
+    for (const ex of [...this.executors.values()]) {
+      if (ex.phase !== 'exited' || ex.queued === undefined || ex.queued.length === 0) continue;
+      const records = ex.queued.flatMap((id) => this.tasks.get(id) ?? []).filter((t) => !isTerminal(t.state));
+      ex.queued = undefined;
+      if (records.length === 0) {
+        if (ex.taskIds.length === 0) this.executors.delete(ex.executorId);
+        continue;
+      }
+      const { executorId, frameworkId } = ex;
+      const runId = this.ids.runId();
+      // The old run's tasks still on their way into the stream stay listed until forgotten.
+      const taskIds = [...ex.taskIds, ...records.map((r) => r.task.taskId)];
+      this.executors.set(executorId, { executorId, frameworkId, runId, phase: 'launching', taskIds, launchedAt: now, executorKind: 'default', limitation: undefined });
+      effects.push(
+        log('info', 'starting a new run of a default executor for the task groups that waited for it', { executorId, runId, tasks: records.length }),
+        ...volumeEffects({ executorId, frameworkId, runId }, records.map((r) => r.task), true),
+        { kind: 'launch-executor', executorId, frameworkId, runId, taskId: records[0]!.task.taskId, executorKind: 'default', resources: records.map((r) => r.task.resources) },
+      );
+    }
+    return effects;
+  }
+
   /** Another group for a running default executor: its container grows, and the group goes now (or at SUBSCRIBE). */
   private addGroup(ex: ExecutorRecord, records: TaskRecord[]): AgentEffect[] {
     ex.taskIds.push(...records.map((r) => r.task.taskId));
@@ -854,6 +921,19 @@ export class AgentCore {
     if (ex.phase === 'subscribed') {
       for (const r of records) r.launched = true;
       effects.push({ kind: 'send-executor', executorId: ex.executorId, message: { type: 'LAUNCH_GROUP', tasks: records.map((r) => r.task) } });
+    }
+    return effects;
+  }
+
+  /** A kill for a task waiting for its executor's next run: its whole group ends KILLED, never launched (as a group killed during launch). */
+  private killQueuedGroup(ex: ExecutorRecord, t: TaskRecord, now: number): AgentEffect[] {
+    const doomed = (ex.queued ?? []).flatMap((id) => this.tasks.get(id) ?? []).filter((o) => o.group === t.group);
+    ex.queued = (ex.queued ?? []).filter((id) => !doomed.some((o) => o.task.taskId === id));
+    const effects: AgentEffect[] = [];
+    for (const o of doomed) {
+      if (isTerminal(o.state)) continue;
+      o.killRequested = true;
+      effects.push(...this.agentUpdate(o, TaskState.KILLED, TaskReason.TASK_KILLED_DURING_LAUNCH, 'Task killed while waiting for its executor to start again', now));
     }
     return effects;
   }
@@ -885,6 +965,7 @@ export class AgentCore {
     if (isTerminal(t.state)) return [log('info', 'asked to kill a task that has already ended', { taskId, state: t.state })];
     const ex = t.executorId === undefined ? undefined : this.executors.get(t.executorId);
     if (ex === undefined) return [log('warn', 'task to kill has no executor', { taskId })];
+    if (ex.queued?.includes(taskId) === true) return this.killQueuedGroup(ex, t, now);
     const grace = gracePeriodMs ?? t.task.killPolicy?.gracePeriodMs ?? this.defaultGraceMs;
     if (ex.phase === 'subscribed') {
       t.killRequested = true;
@@ -914,6 +995,8 @@ export class AgentCore {
     const effects: AgentEffect[] = [
       { kind: 'send-executor', executorId: ex.executorId, message: { type: 'SUBSCRIBED', agentId: this.agentId, executorId: ex.executorId, frameworkId: ex.frameworkId } },
     ];
+    // A default executor told to shut down before an agent restart is told again (the SHUTDOWN may have been lost with the agent).
+    if (ex.executorKind === 'default' && ex.shuttingDown === true) effects.push({ kind: 'send-executor', executorId: ex.executorId, message: { type: 'SHUTDOWN' } });
     for (const status of call.unacknowledged) {
       const r = this.executorUpdate(ex, status);
       effects.push(...r.effects);
@@ -1006,7 +1089,7 @@ export class AgentCore {
     this.updates.forget(taskId);
     if (ex !== undefined) {
       ex.taskIds = ex.taskIds.filter((id) => id !== taskId);
-      if (ex.taskIds.length === 0 && !running) this.executors.delete(ex.executorId);
+      if (ex.taskIds.length === 0 && !running && (ex.queued ?? []).length === 0) this.executors.delete(ex.executorId);
     }
     if (![...this.tasks.values()].some((other) => other.frameworkId === t.frameworkId)) this.frameworks.delete(t.frameworkId);
     return [log('debug', 'forgot a finished task', { taskId, state: t.state })];

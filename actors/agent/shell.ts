@@ -15,6 +15,7 @@ import { AgentStateCall, type AgentExecutorView, type AgentSnapshot } from '../.
 import { ExecutorCall, type ExecutorEvent } from '../../protocol/executor.js';
 import type { Resources } from '../../protocol/resources.js';
 import type { AgentInfo } from '../../protocol/schema.js';
+import { TaskState } from '../../protocol/task-state.js';
 import type { StoredStatus } from '../../protocol/updates.js';
 import { Actor, Rejection, type Origin, type ReplyMessage } from '../runtime/actor.js';
 import { followLeader, type LeaderFollower } from '../runtime/leader-follower.js';
@@ -252,47 +253,65 @@ export class AgentShell extends Actor {
     return { type: 'OK' };
   }
 
-  private async perform(effects: AgentEffect[]): Promise<void> {
+  /**
+   * Performs the core's effects in order. Synchronous as long as no effect needs to wait
+   * (most of them: publishes, sends): a mailbox job that does not wait costs no turn of the
+   * event loop, so the NATS writes of consecutive jobs go out together.
+   */
+  private perform(effects: AgentEffect[]): void | Promise<void> {
     if (effects.length > 0) this.checkpointer.changed();
-    for (const effect of effects) {
-      switch (effect.kind) {
-        case 'log':
-          this.log[effect.level](effect.data ?? {}, effect.msg);
-          break;
-        case 'send-master':
-          this.sendMaster(effect.message);
-          break;
-        case 'publish-update':
-          this.publishUpdate(effect.frameworkId, effect.status);
-          break;
-        case 'send-executor':
-          this.sendExecutor(effect.executorId, effect.message);
-          break;
-        case 'kill-executor':
-          this.killExecutor(effect.executorId, effect.reason);
-          break;
-        case 'launch-executor':
-          await this.launch(effect);
-          break;
-        case 'prepare-volumes': {
-          const dir = join(runDir(this.options.workDir, { agentId: this.id, frameworkId: effect.frameworkId, executorId: effect.executorId }, effect.runId), effect.dir);
-          await prepareVolumes(this.options.workDir, dir, effect.volumes).catch((e: unknown) => this.log.error({ err: e, executorId: effect.executorId }, 'could not prepare persistent volumes'));
-          break;
-        }
-        case 'sync-volumes': {
-          const removed = await syncVolumes(this.options.workDir, effect.keep).catch((e: unknown) => {
-            this.log.error({ err: e }, 'could not remove destroyed persistent volumes');
-            return [];
-          });
-          if (removed.length > 0) this.log.info({ removed }, 'removed destroyed persistent volumes');
-          break;
-        }
-        case 'update-container':
-          await this.isolator.update({ containerId: effect.executorId, limits: containerLimits(effect.resources) }).catch((e: unknown) =>
-            this.log.warn({ err: e, executorId: effect.executorId }, 'could not change the container\'s limits'),
-          );
-          break;
+    for (let i = 0; i < effects.length; i++) {
+      const waiting = this.performOne(effects[i]!);
+      if (waiting !== undefined) return waiting.then(() => this.performRest(effects, i + 1));
+    }
+  }
+
+  private async performRest(effects: AgentEffect[], from: number): Promise<void> {
+    for (let i = from; i < effects.length; i++) await this.performOne(effects[i]!);
+  }
+
+  /** Performs one effect; returns a promise only when it has to wait. */
+  private performOne(effect: AgentEffect): Promise<void> | undefined {
+    switch (effect.kind) {
+      case 'log':
+        this.log[effect.level](effect.data ?? {}, effect.msg);
+        return undefined;
+      case 'send-master':
+        this.sendMaster(effect.message);
+        return undefined;
+      case 'publish-update':
+        // A task's first update announces its executor: it leaves only once a checkpoint that
+        // holds that executor is on disk (as Mesos checkpoints before forwarding), so that a
+        // framework never hears of an executor an agent SIGKILLed now would not recover.
+        if (effect.status.state === TaskState.STARTING) this.checkpointer.afterWrite(() => this.publishUpdate(effect.frameworkId, effect.status));
+        else this.publishUpdate(effect.frameworkId, effect.status);
+        return undefined;
+      case 'send-executor':
+        this.sendExecutor(effect.executorId, effect.message);
+        return undefined;
+      case 'kill-executor':
+        this.killExecutor(effect.executorId, effect.reason);
+        return undefined;
+      case 'launch-executor':
+        return this.launch(effect);
+      case 'prepare-volumes': {
+        const dir = join(runDir(this.options.workDir, { agentId: this.id, frameworkId: effect.frameworkId, executorId: effect.executorId }, effect.runId), effect.dir);
+        return prepareVolumes(this.options.workDir, dir, effect.volumes).then(
+          () => undefined,
+          (e: unknown) => this.log.error({ err: e, executorId: effect.executorId }, 'could not prepare persistent volumes'),
+        );
       }
+      case 'sync-volumes':
+        return syncVolumes(this.options.workDir, effect.keep).then(
+          (removed) => {
+            if (removed.length > 0) this.log.info({ removed }, 'removed destroyed persistent volumes');
+          },
+          (e: unknown) => this.log.error({ err: e }, 'could not remove destroyed persistent volumes'),
+        );
+      case 'update-container':
+        return this.isolator.update({ containerId: effect.executorId, limits: containerLimits(effect.resources) }).catch((e: unknown) =>
+          this.log.warn({ err: e, executorId: effect.executorId }, 'could not change the container\'s limits'),
+        );
     }
   }
 

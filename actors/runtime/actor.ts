@@ -154,15 +154,22 @@ export class Actor {
         this.respond(msg, rejected(decoded.error.code, decoded.error.message, this.replyEpoch));
         return;
       }
-      this.mailbox.post(async () => {
-        if (!this.open(msg.subject)) return;
-        let reply: ReplyMessage;
+      // A handler that answers at once is run without an await (its reply is written with the other writes of the mailbox's turn).
+      this.mailbox.post(() => {
+        if (!this.open(msg.subject)) return undefined;
+        const failed = (e: unknown): void => this.respond(msg, this.failureReply(e, String((decoded.value as { type: unknown }).type), origin));
+        let reply: ReplyMessage | Promise<ReplyMessage>;
         try {
-          reply = await handler(decoded.value, origin);
+          reply = handler(decoded.value, origin);
         } catch (e) {
-          reply = this.failureReply(e, String((decoded.value as { type: unknown }).type), origin);
+          failed(e);
+          return undefined;
         }
-        this.respond(msg, reply);
+        if (!(reply instanceof Promise)) {
+          this.respond(msg, reply);
+          return undefined;
+        }
+        return reply.then((r) => this.respond(msg, r), failed);
       });
     });
   }
@@ -190,13 +197,18 @@ export class Actor {
       }
       if (options.ack === true && msg.reply) this.respond(msg, { type: 'OK' });
       const origin = { subject: msg.subject, principal: Subjects.lastToken(msg.subject) };
-      this.mailbox.post(async () => {
-        if (!this.open(msg.subject)) return;
-        try {
-          await handler(decoded.value, origin);
-        } catch (e) {
+      this.mailbox.post(() => {
+        if (!this.open(msg.subject)) return undefined;
+        const failed = (e: unknown): void => {
           this.counters.handlerErrors += 1;
           this.log.error({ err: e, type: (decoded.value as { type: unknown }).type }, 'event handler failed');
+        };
+        try {
+          const done = handler(decoded.value, origin);
+          return done instanceof Promise ? done.catch(failed) : undefined;
+        } catch (e) {
+          failed(e);
+          return undefined;
         }
       });
     });

@@ -5,7 +5,10 @@
  * stretch is queued before the first job runs (which is what lets triggers coalesce).
  * A long queue is drained in slices of about `SLICE_MS`: between slices the event loop
  * runs timers and I/O (a leader's lease renewal among them), so that a burst of thousands
- * of jobs does not hold the process for seconds.
+ * of jobs does not hold the process for seconds. A job that returns no promise is not
+ * awaited: jobs that finish at once run back to back, with no microtask turn between them,
+ * so the NATS client (which flushes its buffer on a microtask) writes what they sent in
+ * one system call instead of one per job.
  */
 import { performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
@@ -88,7 +91,8 @@ export class Mailbox {
         sliceStart = performance.now();
       }
       try {
-        await job();
+        const r = job();
+        if (r instanceof Promise) await r;
       } catch (e) {
         this.failed += 1;
         this.logger?.error({ err: e, mailbox: this.name }, 'job failed');

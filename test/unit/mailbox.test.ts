@@ -42,6 +42,27 @@ describe('mailbox', () => {
     expect(seenByTimer).toBeLessThan(40);
   });
 
+  it('runs jobs that finish at once back to back, without a microtask turn between them (their NATS writes go out together)', async () => {
+    const box = new Mailbox('t');
+    const log: string[] = [];
+    box.post(() => {
+      log.push('a');
+      queueMicrotask(() => log.push('microtask of a'));
+    });
+    box.post(() => {
+      log.push('b');
+      return undefined;
+    });
+    box.post(async () => {
+      log.push('c');
+      await Promise.resolve();
+      log.push('c:end');
+    });
+    box.post(() => log.push('d'));
+    await box.idle();
+    expect(log).toEqual(['a', 'b', 'c', 'microtask of a', 'c:end', 'd']);
+  });
+
   it('does not run a job inside the caller stack', () => {
     const box = new Mailbox('t');
     let ran = false;

@@ -121,24 +121,79 @@ describe('agent core: RUN_TASK_GROUP', () => {
     expect(h.executorView('g1')?.taskIds).toEqual(['t1', 't2', 't3']);
   });
 
-  it('shuts an idle default executor down after the linger; a group for it then is refused: TASK_ERROR for each task', () => {
+  /** g1 ran t1, finished it and was told to SHUTDOWN after the linger. */
+  function shutDown() {
     const h = new AgentHarness({ defaultExecutorLingerMs: 500 });
     h.register();
     group(h, 'g1', ['t1']);
     h.subscribe('g1');
-    h.executor({ type: 'UPDATE', executorId: 'g1', frameworkId: 'f1', status: { ...h.status('t1', S.FINISHED), executorId: 'g1' } });
+    const fin = h.executor({ type: 'UPDATE', executorId: 'g1', frameworkId: 'f1', status: { ...h.status('t1', S.FINISHED), executorId: 'g1' } });
+    for (const s of statusUpdates(fin.ok ? fin.effects : [])) h.published('t1', s.uuid!);
     expect(toExecutor(h.tick(0), 'g1')).toEqual([]);
     expect(toExecutor(h.tick(499), 'g1')).toEqual([]);
     expect(toExecutor(h.tick(1), 'g1')).toEqual([{ type: 'SHUTDOWN' }]);
+    return h;
+  }
+
+  it('shuts an idle default executor down after the linger; a group for it then waits for its next run, started once it has exited', () => {
+    const h = shutDown();
     const effects = group(h, 'g1', ['t3', 't4']);
     expect(ofKind(effects, 'launch-executor')).toEqual([]);
-    expect(statusUpdates(effects).map((s) => [s.taskId, s.state, s.reason])).toEqual([
-      ['t3', S.ERROR, TaskReason.TASK_INVALID],
-      ['t4', S.ERROR, TaskReason.TASK_INVALID],
+    expect(statusUpdates(effects)).toEqual([]);
+    expect(toExecutor(effects, 'g1')).toEqual([]); // not to the executor that is going away
+    expect(h.taskView('t3')).toMatchObject({ executorId: 'g1', state: S.STAGING });
+    expect(ofKind(h.tick(100), 'launch-executor')).toEqual([]); // not before the old run has exited
+    expect(statusUpdates(h.exited('g1'))).toEqual([]); // the waiting tasks are not the old run's: they do not fail with it
+    const next = ofKind(h.tick(100), 'launch-executor');
+    expect(next).toEqual([{ kind: 'launch-executor', executorId: 'g1', frameworkId: 'f1', runId: 'run-2', taskId: 't3', executorKind: 'default', resources: [task('t3').resources, task('t4').resources] }]);
+    const sub = h.subscribe('g1');
+    expect(toExecutor(sub.effects, 'g1').flatMap((e) => (e.type === 'LAUNCH_GROUP' ? [e.tasks.map((t) => t.taskId)] : [e.type]))).toEqual(['SUBSCRIBED', ['t3', 't4']]);
+  });
+
+  it('a group for a default executor that has exited (its last updates still on their way) starts a new run', () => {
+    const h = new AgentHarness({ defaultExecutorLingerMs: 500 });
+    h.register();
+    group(h, 'g1', ['t1']);
+    h.subscribe('g1');
+    h.executor({ type: 'UPDATE', executorId: 'g1', frameworkId: 'f1', status: { ...h.status('t1', S.FINISHED), executorId: 'g1' } }); // no PubAck yet
+    h.tick(500);
+    h.exited('g1');
+    expect(h.executorView('g1')?.phase).toBe('exited');
+    group(h, 'g1', ['t2']);
+    expect(ofKind(h.tick(100), 'launch-executor').map((l) => [l.runId, l.taskId])).toEqual([['run-2', 't2']]);
+  });
+
+  it('a kill of a task waiting for its executor\'s next run ends its group KILLED, never launched', () => {
+    const h = shutDown();
+    group(h, 'g1', ['t3', 't4']);
+    group(h, 'g1', ['t5']);
+    const killed = h.master({ type: 'KILL_TASK', frameworkId: 'f1', taskId: 't3' });
+    expect(statusUpdates(killed).map((s) => [s.taskId, s.state, s.reason])).toEqual([
+      ['t3', S.KILLED, TaskReason.TASK_KILLED_DURING_LAUNCH],
+      ['t4', S.KILLED, TaskReason.TASK_KILLED_DURING_LAUNCH],
     ]);
-    // nor may a group borrow a command executor
+    h.exited('g1');
+    expect(ofKind(h.tick(100), 'launch-executor').map((l) => l.taskId)).toEqual(['t5']);
+  });
+
+  it('the groups waiting for a next run survive an agent restart (checkpoint), and the executor is told to shut down again when it resubscribes', () => {
+    const h = shutDown();
+    group(h, 'g1', ['t3']);
+    const cp = h.core.checkpoint();
+    expect(cp.executors.find((e) => e.executorId === 'g1')).toMatchObject({ shuttingDown: true, queued: ['t3'] });
+    const h2 = new AgentHarness({ defaultExecutorLingerMs: 500 });
+    h2.core.recover(cp, h2.now);
+    const sub = h2.subscribe('g1');
+    expect(toExecutor(sub.effects, 'g1').map((e) => e.type)).toEqual(['SUBSCRIBED', 'SHUTDOWN']);
+    h2.exited('g1');
+    expect(ofKind(h2.tick(100), 'launch-executor').map((l) => l.taskId)).toEqual(['t3']);
+  });
+
+  it('a group may not borrow a command executor\'s id: TASK_ERROR for each task', () => {
+    const h = new AgentHarness();
+    h.register();
     h.runTask('c1');
-    expect(statusUpdates(group(h, 'c1', ['t5'])).map((s) => s.state)).toEqual([S.ERROR]);
+    expect(statusUpdates(group(h, 'c1', ['t5'])).map((s) => [s.state, s.reason])).toEqual([[S.ERROR, TaskReason.TASK_INVALID]]);
   });
 
   it('a kill before the executor subscribed kills the whole group', () => {
