@@ -191,6 +191,27 @@ describe('election core: standing by and taking over', () => {
     expect(find(third, 'update')?.revision).toBe(5);
   });
 
+  it('does not take over on "no responders" while the leader goes on renewing (a server that has just rejoined its cluster answers so)', () => {
+    // The defaults' proportions: five pings between two renewals.
+    const c = new ElectionCore({ ...CONFIG, renewIntervalMs: 250, leaseMs: 2000, safetyMarginMs: 500, masterId: 'm2' });
+    c.tick(0);
+    c.observe(seen('m1', 5, 5), 0);
+    let revision = 5;
+    for (let t = 0; t < 1000; t += 50) {
+      // The leader renews every 250 ms: the record never stands still for 500 ms.
+      if (t > 0 && t % 250 === 0) c.observe(seen('m1', ++revision, 5), t);
+      const effects = [...c.tick(t), ...c.onPingResult({ kind: 'no-responders' }, t + 1)];
+      expect(kinds(effects)).not.toContain('update');
+    }
+    expect(c.state).toBe('standby');
+    // It stops renewing (gone for real): the next pings without responders take over.
+    let takeover: number | undefined;
+    for (let t = 1000; t < 1500 && takeover === undefined; t += 50) {
+      takeover = find([...c.tick(t), ...c.onPingResult({ kind: 'no-responders' }, t + 1)], 'update')?.revision;
+    }
+    expect(takeover).toBe(revision);
+  });
+
   it('takes over at once when the leader named in the key says it does not lead', () => {
     const c = core('m2');
     c.tick(0);

@@ -12,9 +12,13 @@
  * - **Take over an expired lease**: a standby that has seen no new revision of the record
  *   for `leaseMs` updates the key on the revision it saw (CAS: of several standbys, one wins).
  * - **Take over a dead leader at once**: standbys ping the leader every `probeIntervalMs`;
- *   `noRespondersToTakeOver` "no responders" in a row (its process or connection is gone),
- *   or an answer saying it does not lead, allow the same CAS takeover without waiting out
- *   the lease. A leader that was merely cut off is fenced by the epoch.
+ *   `noRespondersToTakeOver` "no responders" in a row (its process or connection is gone)
+ *   while the record has not changed for two renewal intervals, or an answer saying it does
+ *   not lead, allow the same CAS takeover without waiting out the lease. The record must
+ *   stand still because "no responders" alone does not prove the leader dead: a NATS server
+ *   that has just rejoined its cluster (a healed partition) answers so until it learns the
+ *   leader's subscription, while the leader goes on renewing. A leader that was merely cut
+ *   off is fenced by the epoch.
  */
 import { getInitialSnapshot } from 'xstate';
 import { epochOf, type LeaderRecord } from '../../../protocol/leader.js';
@@ -34,7 +38,7 @@ export interface ElectionConfig {
   safetyMarginMs: number;
   /** How often a standby pings the leader. Default 50. */
   probeIntervalMs: number;
-  /** "No responders" in a row that let a standby take over at once. Default 3. */
+  /** "No responders" in a row that let a standby take over at once (once the record has stood still for 2 × `renewIntervalMs`). Default 3. */
   noRespondersToTakeOver: number;
 }
 
@@ -275,7 +279,7 @@ export class ElectionCore {
     if (o.kind === 'absent') return this.acquire(now, undefined, 'no leader');
     if (o.record.masterId === this.config.masterId) return this.acquire(now, o.revision, 'the record names this master (from an earlier run)');
     if (now - this.seen.at >= this.config.leaseMs) return this.acquire(now, o.revision, `the lease of ${o.record.masterId} expired`);
-    if (this.noResponders >= this.config.noRespondersToTakeOver) {
+    if (this.noResponders >= this.config.noRespondersToTakeOver && now - this.seen.at >= 2 * this.config.renewIntervalMs) {
       return this.acquire(now, o.revision, `${o.record.masterId} is gone (${this.noResponders} pings had no responders)`);
     }
     if (this.leaderSaysStandby) return this.acquire(now, o.revision, `${o.record.masterId} says it does not lead`);
