@@ -212,6 +212,25 @@ describe('election core: standing by and taking over', () => {
     expect(takeover).toBe(revision);
   });
 
+  it("names itself leader from its own successful writes, even when its watch delivers nothing (the watch's consumer may sit on a cut-off node)", () => {
+    const c = core('m2');
+    c.tick(0);
+    c.observe(seen('m1', 5, 5), 0);
+    // m1's lease runs out; m2 takes over on revision 5 and hears nothing from its watch.
+    const takeover = find(c.tick(1000), 'update');
+    expect(takeover?.revision).toBe(5);
+    const elected = c.onWriteResult({ kind: 'ok', revision: 6 }, 1010);
+    expect(c.state).toBe('leading');
+    expect(c.leader).toEqual({ masterId: 'm2', epoch: 6 });
+    // Its renewals keep it so (the record carries the epoch from now on).
+    expect(find(elected, 'update')?.revision).toBe(6);
+    c.onWriteResult({ kind: 'ok', revision: 7 }, 1020);
+    expect(c.leader).toEqual({ masterId: 'm2', epoch: 6 });
+    // A late watch event of an older revision changes nothing.
+    c.observe(seen('m1', 5, 5), 1030);
+    expect(c.leader).toEqual({ masterId: 'm2', epoch: 6 });
+  });
+
   it('takes over at once when the leader named in the key says it does not lead', () => {
     const c = core('m2');
     c.tick(0);

@@ -85,6 +85,8 @@ interface Seen {
 
 interface PendingWrite {
   kind: 'create' | 'update';
+  /** What it writes: once it succeeds, what the key holds. */
+  record: LeaderRecord;
   /** When it was sent: a successful renewal counts from here. */
   sentAt: number;
   /** True when it acquires a term (create or takeover), false for a renewal. */
@@ -203,7 +205,7 @@ export class ElectionCore {
     if (pending === undefined) return [];
     if (pending.acquiring) {
       if (this.state !== 'standby') return [];
-      if (outcome.kind === 'ok') return this.elected(outcome.revision, pending.sentAt, now);
+      if (outcome.kind === 'ok') return this.elected(outcome.revision, pending.record, pending.sentAt, now);
       this.needRead = true; // someone else won, or the key changed under us: look again
       return outcome.kind === 'error' ? [{ kind: 'log', level: 'warn', msg: 'could not write the leader key', data: { error: outcome.error } }] : [];
     }
@@ -212,6 +214,7 @@ export class ElectionCore {
     if (outcome.kind === 'ok') {
       this.ownRevision = outcome.revision;
       this.renewedSentAt = Math.max(this.renewedSentAt, pending.sentAt);
+      this.sawOwnWrite(pending.record, outcome.revision, now);
       return [];
     }
     if (outcome.kind === 'conflict') return this.depose('the leader key changed under us (another master took over)');
@@ -265,8 +268,9 @@ export class ElectionCore {
     }
     if (this.pendingWrite !== undefined || now - this.lastRenewAttemptAt < this.config.renewIntervalMs) return [];
     this.lastRenewAttemptAt = now;
-    this.pendingWrite = { kind: 'update', sentAt: now, acquiring: false };
-    return [{ kind: 'update', record: this.record(this.epoch), revision: this.ownRevision }];
+    const record = this.record(this.epoch);
+    this.pendingWrite = { kind: 'update', record, sentAt: now, acquiring: false };
+    return [{ kind: 'update', record, revision: this.ownRevision }];
   }
 
   private tickStandby(now: number): ElectionEffect[] {
@@ -292,22 +296,35 @@ export class ElectionCore {
   }
 
   private acquire(now: number, revision: number | undefined, why: string): ElectionEffect[] {
-    this.pendingWrite = { kind: revision === undefined ? 'create' : 'update', sentAt: now, acquiring: true };
     const record = this.record(0);
+    this.pendingWrite = { kind: revision === undefined ? 'create' : 'update', record, sentAt: now, acquiring: true };
     const log: ElectionEffect = { kind: 'log', level: 'info', msg: `trying to lead: ${why}` };
     return revision === undefined ? [log, { kind: 'create', record }] : [log, { kind: 'update', record, revision }];
   }
 
-  private elected(revision: number, sentAt: number, now: number): ElectionEffect[] {
+  private elected(revision: number, record: LeaderRecord, sentAt: number, now: number): ElectionEffect[] {
     this.move({ type: 'ELECTED', epoch: revision });
     this.ownRevision = revision;
     this.renewedSentAt = sentAt;
+    this.sawOwnWrite(record, revision, now);
     this.lastRenewAttemptAt = Number.NEGATIVE_INFINITY; // write the epoch into the record at once
     return [
       { kind: 'log', level: 'info', msg: 'elected leader', data: { epoch: revision } },
       { kind: 'lead', epoch: revision },
       ...this.tickLeading(now),
     ];
+  }
+
+  /**
+   * A write of ours succeeded: the key holds `record` at `revision`, whether or not the watch
+   * says so (its consumer may sit on a NATS node cut off from us), so `leader` names this
+   * master and its epoch. A later, newer observation replaces it as usual.
+   */
+  private sawOwnWrite(record: LeaderRecord, revision: number, now: number): void {
+    if (this.seen !== undefined && this.seen.observation.revision >= revision) return;
+    this.seen = { observation: { kind: 'record', record, revision }, at: now };
+    this.noResponders = 0;
+    this.leaderSaysStandby = false;
   }
 
   private depose(reason: string): ElectionEffect[] {
