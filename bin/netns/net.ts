@@ -38,9 +38,10 @@ async function ip(args: string[]): Promise<string> {
   }
 }
 
-/** Sets `key` to `value` inside namespace `ns` (network sysctls are per namespace). */
+/** Sets sysctl `key` (`net.ipv4.…`) to `value` inside namespace `ns` (network sysctls are per namespace), through /proc/sys: no `sysctl` binary needed. */
 async function sysctl(ns: string, key: string, value: string): Promise<void> {
-  await ip(['netns', 'exec', ns, 'sysctl', '-qw', `${key}=${value}`]);
+  if (!/^[a-z0-9_.]+$/.test(key) || !/^[0-9]+$/.test(value)) throw new RangeError(`bad sysctl ${key}=${value}`);
+  await ip(['netns', 'exec', ns, 'sh', '-c', `echo ${value} > /proc/sys/${key.replaceAll('.', '/')}`]);
 }
 
 /** Resolves when network namespaces and veth pairs can be made here; rejects with NetnsUnavailableError saying why. */
