@@ -2,7 +2,9 @@
  * The nats-server configuration of one host of a multi-host cluster (pure): clients, routes
  * and monitoring on the host's own address, JetStream with its own store, routes to every
  * host (itself included, as a real deployment lists one same file everywhere), and pings
- * frequent enough that a route across a cut link is found dead in seconds, not minutes.
+ * frequent enough that a dead client is found in seconds. (A route across a cut link is not:
+ * 2.9.10 does not ping a route it keeps forwarding to; the hosts' `tcp_retries2` ends it,
+ * see `HOST_TCP_RETRIES2` in net.ts.)
  */
 
 /** Ports every host uses (each host has its own addresses, so they never collide). */

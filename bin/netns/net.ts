@@ -4,8 +4,10 @@
  * of its own (so this machine's firewall never sees the traffic), and one more link from
  * the root namespace to the bridge so that this process reaches every host. `partition`
  * takes a host's switch port down (its eth0 loses carrier: nothing in or out), `heal`
- * brings it back. `destroy` removes everything; so does the next run, for namespaces whose
- * owner pid is gone.
+ * brings it back. Each host gives up on a TCP connection whose data goes unacknowledged for
+ * about 3 s (`net.ipv4.tcp_retries2`, set per namespace; see `HOST_TCP_RETRIES2`), so that
+ * connections across a cut link end in seconds. `destroy` removes everything; so does the
+ * next run, for namespaces whose owner pid is gone.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -14,6 +16,16 @@ import { NetnsCommandError, NetnsUnavailableError, NoFreeSubnetError } from './e
 import { NETNS_PREFIX, netLayout, ownerPid, pickSubnet, prefixesIn, type NetLayout } from './layout.js';
 
 const run = promisify(execFile);
+
+/**
+ * `net.ipv4.tcp_retries2` of every host: retransmissions before TCP drops a connection whose
+ * data goes unacknowledged. 3 is ~3 s (200 ms doubling); Linux's 15 is ~15 minutes. A cut
+ * route must end by itself: nats-server 2.9.10 does not ping a route it keeps sending to
+ * (every message it forwards counts as activity), so without this a route across a cut link
+ * lives until its send buffer fills (20–60 s), and after the heal the kernel's retransmission
+ * backoff holds it stalled for as long again (docs/deployment.md#what-partitions-do).
+ */
+export const HOST_TCP_RETRIES2 = 3;
 
 /** Runs `ip args`; throws NetnsCommandError with what it printed. */
 async function ip(args: string[]): Promise<string> {
@@ -24,6 +36,12 @@ async function ip(args: string[]): Promise<string> {
     const err = e as { stderr?: string; message?: string };
     throw new NetnsCommandError(`ip ${args.join(' ')}`, err.stderr ?? err.message ?? '', { cause: e });
   }
+}
+
+/** Sets sysctl `key` (`net.ipv4.…`) to `value` inside namespace `ns` (network sysctls are per namespace), through /proc/sys: no `sysctl` binary needed. */
+async function sysctl(ns: string, key: string, value: string): Promise<void> {
+  if (!/^[a-z0-9_.]+$/.test(key) || !/^[0-9]+$/.test(value)) throw new RangeError(`bad sysctl ${key}=${value}`);
+  await ip(['netns', 'exec', ns, 'sh', '-c', `echo ${value} > /proc/sys/${key.replaceAll('.', '/')}`]);
 }
 
 /** Resolves when network namespaces and veth pairs can be made here; rejects with NetnsUnavailableError saying why. */
@@ -123,6 +141,7 @@ export class VirtualNetwork {
       await ip(['-n', h.ns, 'link', 'set', 'dev', 'lo', 'up']);
       await ip(['-n', h.ns, 'addr', 'add', `${h.address}/24`, 'dev', 'eth0']);
       await ip(['-n', h.ns, 'link', 'set', 'dev', 'eth0', 'up']);
+      await sysctl(h.ns, 'net.ipv4.tcp_retries2', String(HOST_TCP_RETRIES2));
     }
     await ip(['link', 'add', 'name', rootLink, 'type', 'veth', 'peer', 'name', 'uplink', 'netns', switchNs]);
     await ip(['-n', switchNs, 'link', 'set', 'dev', 'uplink', 'master', 'br0']);

@@ -44,6 +44,57 @@ export async function streamLeaders(c: MultiHostCluster, h: HostProcesses): Prom
   return out;
 }
 
+interface JszCluster {
+  leader?: string;
+  replicas?: Array<{ name: string; current?: boolean; offline?: boolean }>;
+}
+interface Jsz {
+  meta_cluster?: JszCluster;
+  account_details?: Array<{ stream_detail?: Array<{ name: string; cluster?: JszCluster; consumer_detail?: Array<{ name: string; cluster?: JszCluster }> }> }>;
+}
+
+/**
+ * Every JetStream asset's leader (the meta group as `$meta`, streams, durable consumers), once
+ * JetStream is settled as every host's server (`nats-<host>`) sees it: one meta leader
+ * named by all, every asset led by the same server everywhere, and, as its leader sees
+ * them, every replica current. Otherwise a string saying what is not settled yet.
+ */
+export async function jetStreamLeaders(c: MultiHostCluster): Promise<Map<string, string> | string> {
+  const views = await Promise.all(
+    c.hosts.map(async (h) => {
+      try {
+        const body = await c.net.exec(h.host, 'curl', ['-sf', '--max-time', '2', `http://${h.host.address}:${NATS_PORTS.monitor}/jsz?streams=1&consumers=1`], 4000);
+        return JSON.parse(body) as Jsz;
+      } catch {
+        return undefined;
+      }
+    }),
+  );
+  const leaders = new Map<string, string>();
+  for (const [i, jsz] of views.entries()) {
+    const host = c.hosts[i]!.host.name;
+    if (jsz === undefined) return `${host}: no /jsz answer`;
+    const assets: Array<[string, JszCluster | undefined]> = [['$meta', jsz.meta_cluster]];
+    for (const a of jsz.account_details ?? []) {
+      for (const s of a.stream_detail ?? []) {
+        assets.push([s.name, s.cluster]);
+        // Ordered consumers (`oc_…`, the KV watches) have one replica and come and go.
+        for (const o of s.consumer_detail ?? []) if (!o.name.startsWith('oc_')) assets.push([`${s.name} > ${o.name}`, o.cluster]);
+      }
+    }
+    for (const [name, cl] of assets) {
+      if (cl?.leader === undefined || cl.leader === '') return `${host}: ${name} has no leader`;
+      // Only the leader knows how current its followers are.
+      const lagging = cl.leader === `nats-${host}` ? (cl.replicas ?? []).filter((r) => r.current !== true || r.offline === true).map((r) => r.name) : [];
+      if (lagging.length > 0) return `${name}: replicas not current: ${lagging.join(', ')}`;
+      const seen = leaders.get(name);
+      if (seen !== undefined && seen !== cl.leader) return `${name}: led by ${seen} or ${cl.leader}`;
+      leaders.set(name, cl.leader);
+    }
+  }
+  return leaders;
+}
+
 /** Polls `probe` every `everyMs` until it returns a value (not undefined); throws with `what` and `context()` after `timeoutMs`. */
 export async function waitUntil<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs: number, context: () => string = () => '', everyMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;

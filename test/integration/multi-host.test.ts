@@ -16,7 +16,7 @@ import { MultiHostCluster, type HostProcesses } from '../../bin/netns/cluster.js
 import { VirtualNetwork, checkNetns } from '../../bin/netns/net.js';
 import { NESOS_BIN } from '../helpers/cluster.js';
 import { existsSync } from 'node:fs';
-import { leadingHosts, logLines, masterView, masterViews, streamLeaders, tailLogs, waitUntil, type MasterView } from '../helpers/multi-host.js';
+import { jetStreamLeaders, leadingHosts, logLines, masterView, masterViews, streamLeaders, tailLogs, waitUntil, type MasterView } from '../helpers/multi-host.js';
 
 const unavailable = await checkNetns().then(
   () => undefined,
@@ -25,11 +25,8 @@ const unavailable = await checkNetns().then(
 
 // Agents heartbeat every 200 ms and are unreachable after 5 missed (1 s); the lease is the
 // default 2 s. Framework heartbeats every second, so that the SDK notices silence soon.
-// The partition scenarios are not yet stable on nats-server 2.9.10 (JetStream Raft elections
-// around a cut or a heal can leave no serving leader for 30 s and more, and a known master
-// bug: see docs/deployment.md#what-partitions-do): they run only with NESOS_TEST_PARTITIONS=1.
-const partitions = process.env.NESOS_TEST_PARTITIONS === '1';
-const PARTITIONS_OFF = ' (skipped: set NESOS_TEST_PARTITIONS=1; not yet stable, see docs/deployment.md)';
+// What nats-server 2.9.10 adds around a cut and a heal (Raft elections of 4–9 s, and more
+// after the heal) is in docs/deployment.md#what-partitions-do; the waits below allow for it.
 
 const MASTER_ARGS = ['--agent-heartbeat-interval', '200', '--max-missed-heartbeats', '5', '--agent-reregister-timeout', '5000', '--framework-heartbeat-interval', '1'];
 const NEEDS = 'cpus:0.1;mem:32';
@@ -72,6 +69,39 @@ async function oneLeader(timeoutMs: number): Promise<{ host: HostProcesses; view
     logs,
     250,
   );
+}
+
+/** How long JetStream's leaders must stay put before a scenario cuts a link. */
+const STABLE_MS = 3000;
+
+/**
+ * Resolves once JetStream has been settled (every asset led, replicas current) with the
+ * same leaders for `STABLE_MS`: a scenario starts from a healthy cluster, not in the Raft
+ * elections a healed node can still force (see docs/deployment.md#what-partitions-do).
+ */
+async function settled(timeoutMs: number): Promise<void> {
+  let why = '';
+  let since: { at: number; leaders: string } | undefined;
+  const from = Date.now();
+  await waitUntil(
+    async () => {
+      const view = await jetStreamLeaders(c());
+      if (typeof view === 'string') {
+        why = view;
+        since = undefined;
+        return undefined;
+      }
+      const leaders = JSON.stringify([...view].sort());
+      if (since?.leaders !== leaders) since = { at: Date.now(), leaders };
+      why = `settled for ${Date.now() - since.at} ms`;
+      return Date.now() - since.at >= STABLE_MS ? true : undefined;
+    },
+    'JetStream settled',
+    timeoutMs,
+    () => `last: ${why}\n${logs()}`,
+    500,
+  );
+  timeline.push(`(JetStream settled in ${Date.now() - from} ms)`);
 }
 
 /** The newest offer of each agent the framework holds (offers are kept until used: the master does not offer them again). */
@@ -171,7 +201,8 @@ describe.skipIf(unavailable !== undefined)(`multi-host${unavailable === undefine
     await waitUntil(stateOf(taskId, TaskState.FINISHED), 'TASK_FINISHED', 20_000, logs);
   }, 90_000);
 
-  it.skipIf(!partitions)(`partitions an agent host: its task goes TASK_UNREACHABLE, and TASK_RUNNING again on heal${partitions ? '' : PARTITIONS_OFF}`, async () => {
+  it('partitions an agent host: its task goes TASK_UNREACHABLE, and TASK_RUNNING again on heal', async () => {
+    await settled(60_000);
     const { host: leader } = await oneLeader(20_000);
     const s = sched!;
     // The framework's connection goes through a host that stays; the victim is the other one.
@@ -180,6 +211,8 @@ describe.skipIf(unavailable !== undefined)(`multi-host${unavailable === undefine
     await waitUntil(stateOf(taskId, TaskState.RUNNING), 'TASK_RUNNING', 20_000, logs);
     const before = seen.length;
     const jetStream = await streamLeaders(c(), leader).catch(() => ({}));
+    const e0 = s.epoch;
+    let lastAsked = 0;
 
     cutAt = Date.now();
     await net!.partition(victim.host);
@@ -190,17 +223,28 @@ describe.skipIf(unavailable !== undefined)(`multi-host${unavailable === undefine
     const unreachable = await waitUntil(
       async () => {
         statusSeen = await agentStatus();
-        return stateOf(taskId, TaskState.UNREACHABLE, before)();
+        const found = stateOf(taskId, TaskState.UNREACHABLE, before)();
+        // A master elected meanwhile (the cut host's NATS node led a JetStream asset the
+        // leader needs, see docs/deployment.md) never knew the task: it marks the agent
+        // unreachable once it fails to register again, and answers the framework's
+        // reconciliation with TASK_UNREACHABLE, as a partition-aware framework asks.
+        if (found === undefined && s.epoch > e0 && Date.now() - lastAsked >= 1000) {
+          lastAsked = Date.now();
+          await s.reconcile([{ taskId, agentId: victim.agentId }]).catch(() => undefined);
+        }
+        return found;
       },
       'TASK_UNREACHABLE while the agent is cut off',
-      30_000,
+      45_000,
       () => `the master calls ${victim.agentId} ${statusSeen}; JetStream leaders before the cut ${JSON.stringify(jetStream)}; updates ${JSON.stringify(seen.filter((x) => x.taskId === taskId).map((x) => x.state))}\n${logs()}`,
       250,
     );
-    mark('TASK_UNREACHABLE');
-    expect(unreachable.reason).toBe('REASON_AGENT_UNREACHABLE');
-    const during = await getState(nc, c().cluster, 'test', 2000);
-    expect(during.agents.find((a) => a.id === victim.agentId)?.status).toBe('unreachable');
+    const newTerm = s.epoch > e0;
+    mark(`TASK_UNREACHABLE (${unreachable.reason}${newTerm ? ', from a master elected during the cut' : ''})`);
+    // From the leader that saw the agent go silent; from a newer one, by reconciliation.
+    expect(newTerm ? ['REASON_AGENT_UNREACHABLE', 'REASON_RECONCILIATION'] : ['REASON_AGENT_UNREACHABLE']).toContain(unreachable.reason);
+    // And the leader (whichever master it is by now) calls the agent unreachable.
+    await waitUntil(async () => ((await agentStatus()) === 'unreachable' ? true : undefined), `the leader to call ${victim.agentId} unreachable`, 20_000, logs, 250);
 
     const healedAt = seen.length;
     await net!.heal(victim.host);
@@ -215,7 +259,7 @@ describe.skipIf(unavailable !== undefined)(`multi-host${unavailable === undefine
         return found;
       },
       'TASK_RUNNING after the heal',
-      30_000,
+      45_000,
       logs,
       1000,
     );
@@ -227,7 +271,7 @@ describe.skipIf(unavailable !== undefined)(`multi-host${unavailable === undefine
         return st?.agents.find((a) => a.id === victim.agentId)?.status === 'active' ? st : undefined;
       },
       'the agent active again',
-      20_000,
+      30_000,
       logs,
     );
     // The agent kept the task through the partition; it is killed cleanly (the kill is
@@ -248,9 +292,10 @@ describe.skipIf(unavailable !== undefined)(`multi-host${unavailable === undefine
     const states = seen.filter((x) => x.taskId === taskId).map((x) => x.state);
     expect(states).not.toContain(TaskState.LOST);
     expect(states).not.toContain(TaskState.GONE);
-  }, 90_000);
+  }, 180_000);
 
-  it.skipIf(!partitions)(`isolates the leader with its NATS node: it steps down, the majority elects another, one leader after heal${partitions ? '' : PARTITIONS_OFF}`, async () => {
+  it('isolates the leader with its NATS node: it steps down, the majority elects another, one leader after heal', async () => {
+    await settled(60_000);
     const { host: old, view: before } = await oneLeader(30_000);
     const e1 = before.leader!.epoch;
     const s = sched!;
@@ -299,18 +344,18 @@ describe.skipIf(unavailable !== undefined)(`multi-host${unavailable === undefine
     expect(led).toBeDefined();
     expect(stepped!.time).toBeLessThanOrEqual(led!.time);
 
-    // The new leader serves: the cut-off agent becomes unreachable, the others stay.
+    // A leader of the majority serves: the cut-off agent becomes unreachable, the others
+    // stay. (It may be another term again: a JetStream election on the majority side can
+    // cost the first winner its lease.)
+    const majority = new Set(others.map((h) => h.masterId));
     await waitUntil(
       async () => {
         const st = await getState(nc, c().cluster, 'test', 1000).catch(() => undefined);
-        return st?.masterId === next.masterId && st.agents.filter((a) => a.status === 'active').length === 2 ? st : undefined;
+        return st !== undefined && majority.has(st.masterId) && st.agents.filter((a) => a.status === 'active').length === 2 ? st : undefined;
       },
-      'the new leader with two active agents',
-      30_000,
-      () =>
-        (logLines(c(), next.masterId, 'could not start leading').length > 0
-          ? `KNOWN MASTER BUG: ${next.masterId} won the election but could not start leading (a JetStream call timed out); it keeps its lease and serves nothing (actors/master/election/shell.ts, effect 'lead')\n`
-          : '') + logs(),
+      'a majority leader with two active agents',
+      45_000,
+      logs,
     );
 
     await net!.heal(old.host);
@@ -328,18 +373,19 @@ describe.skipIf(unavailable !== undefined)(`multi-host${unavailable === undefine
         return st !== undefined && st.agents.filter((a) => a.status === 'active').length === 3 ? st : undefined;
       },
       'three active agents after the heal',
-      30_000,
+      45_000,
       logs,
     );
     mark('three agents active');
     // The framework follows the new term, and was handed nothing from an older one after it.
-    await waitUntil(() => (s.epoch >= e2 ? true : undefined), 'the framework on the new epoch', 20_000, logs);
+    await waitUntil(() => (s.epoch >= e2 && events.slice(eventsBefore).some((ev) => ev.epoch >= e2) ? true : undefined), 'the framework handed an event of the new epoch', 20_000, logs);
     const later = events.slice(eventsBefore);
     const firstNew = later.findIndex((ev) => ev.epoch >= e2);
-    expect(firstNew).toBeGreaterThanOrEqual(0);
     expect(later.slice(firstNew).filter((ev) => ev.epoch < e2)).toEqual([]);
-    // And the healed cluster runs a task.
+    // And the healed cluster runs a task, once the heal's own Raft elections are over (a
+    // framework's pull consumer whose leader moves meanwhile takes up to ~15 s to pull again).
+    await settled(60_000);
     const lastTask = await launchOn(s, undefined, 'after', 'true');
-    await waitUntil(stateOf(lastTask, TaskState.FINISHED), 'TASK_FINISHED after the heal', 20_000, logs);
-  }, 120_000);
+    await waitUntil(stateOf(lastTask, TaskState.FINISHED), 'TASK_FINISHED after the heal', 30_000, logs);
+  }, 240_000);
 });

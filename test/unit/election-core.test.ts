@@ -191,6 +191,46 @@ describe('election core: standing by and taking over', () => {
     expect(find(third, 'update')?.revision).toBe(5);
   });
 
+  it('does not take over on "no responders" while the leader goes on renewing (a server that has just rejoined its cluster answers so)', () => {
+    // The defaults' proportions: five pings between two renewals.
+    const c = new ElectionCore({ ...CONFIG, renewIntervalMs: 250, leaseMs: 2000, safetyMarginMs: 500, masterId: 'm2' });
+    c.tick(0);
+    c.observe(seen('m1', 5, 5), 0);
+    let revision = 5;
+    for (let t = 0; t < 1000; t += 50) {
+      // The leader renews every 250 ms: the record never stands still for 500 ms.
+      if (t > 0 && t % 250 === 0) c.observe(seen('m1', ++revision, 5), t);
+      const effects = [...c.tick(t), ...c.onPingResult({ kind: 'no-responders' }, t + 1)];
+      expect(kinds(effects)).not.toContain('update');
+    }
+    expect(c.state).toBe('standby');
+    // It stops renewing (gone for real): the next pings without responders take over.
+    let takeover: number | undefined;
+    for (let t = 1000; t < 1500 && takeover === undefined; t += 50) {
+      takeover = find([...c.tick(t), ...c.onPingResult({ kind: 'no-responders' }, t + 1)], 'update')?.revision;
+    }
+    expect(takeover).toBe(revision);
+  });
+
+  it("names itself leader from its own successful writes, even when its watch delivers nothing (the watch's consumer may sit on a cut-off node)", () => {
+    const c = core('m2');
+    c.tick(0);
+    c.observe(seen('m1', 5, 5), 0);
+    // m1's lease runs out; m2 takes over on revision 5 and hears nothing from its watch.
+    const takeover = find(c.tick(1000), 'update');
+    expect(takeover?.revision).toBe(5);
+    const elected = c.onWriteResult({ kind: 'ok', revision: 6 }, 1010);
+    expect(c.state).toBe('leading');
+    expect(c.leader).toEqual({ masterId: 'm2', epoch: 6 });
+    // Its renewals keep it so (the record carries the epoch from now on).
+    expect(find(elected, 'update')?.revision).toBe(6);
+    c.onWriteResult({ kind: 'ok', revision: 7 }, 1020);
+    expect(c.leader).toEqual({ masterId: 'm2', epoch: 6 });
+    // A late watch event of an older revision changes nothing.
+    c.observe(seen('m1', 5, 5), 1030);
+    expect(c.leader).toEqual({ masterId: 'm2', epoch: 6 });
+  });
+
   it('takes over at once when the leader named in the key says it does not lead', () => {
     const c = core('m2');
     c.tick(0);

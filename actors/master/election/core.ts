@@ -12,9 +12,13 @@
  * - **Take over an expired lease**: a standby that has seen no new revision of the record
  *   for `leaseMs` updates the key on the revision it saw (CAS: of several standbys, one wins).
  * - **Take over a dead leader at once**: standbys ping the leader every `probeIntervalMs`;
- *   `noRespondersToTakeOver` "no responders" in a row (its process or connection is gone),
- *   or an answer saying it does not lead, allow the same CAS takeover without waiting out
- *   the lease. A leader that was merely cut off is fenced by the epoch.
+ *   `noRespondersToTakeOver` "no responders" in a row (its process or connection is gone)
+ *   while the record has not changed for two renewal intervals, or an answer saying it does
+ *   not lead, allow the same CAS takeover without waiting out the lease. The record must
+ *   stand still because "no responders" alone does not prove the leader dead: a NATS server
+ *   that has just rejoined its cluster (a healed partition) answers so until it learns the
+ *   leader's subscription, while the leader goes on renewing. A leader that was merely cut
+ *   off is fenced by the epoch.
  */
 import { getInitialSnapshot } from 'xstate';
 import { epochOf, type LeaderRecord } from '../../../protocol/leader.js';
@@ -34,7 +38,7 @@ export interface ElectionConfig {
   safetyMarginMs: number;
   /** How often a standby pings the leader. Default 50. */
   probeIntervalMs: number;
-  /** "No responders" in a row that let a standby take over at once. Default 3. */
+  /** "No responders" in a row that let a standby take over at once (once the record has stood still for 2 × `renewIntervalMs`). Default 3. */
   noRespondersToTakeOver: number;
 }
 
@@ -81,6 +85,8 @@ interface Seen {
 
 interface PendingWrite {
   kind: 'create' | 'update';
+  /** What it writes: once it succeeds, what the key holds. */
+  record: LeaderRecord;
   /** When it was sent: a successful renewal counts from here. */
   sentAt: number;
   /** True when it acquires a term (create or takeover), false for a renewal. */
@@ -199,7 +205,7 @@ export class ElectionCore {
     if (pending === undefined) return [];
     if (pending.acquiring) {
       if (this.state !== 'standby') return [];
-      if (outcome.kind === 'ok') return this.elected(outcome.revision, pending.sentAt, now);
+      if (outcome.kind === 'ok') return this.elected(outcome.revision, pending.record, pending.sentAt, now);
       this.needRead = true; // someone else won, or the key changed under us: look again
       return outcome.kind === 'error' ? [{ kind: 'log', level: 'warn', msg: 'could not write the leader key', data: { error: outcome.error } }] : [];
     }
@@ -208,6 +214,7 @@ export class ElectionCore {
     if (outcome.kind === 'ok') {
       this.ownRevision = outcome.revision;
       this.renewedSentAt = Math.max(this.renewedSentAt, pending.sentAt);
+      this.sawOwnWrite(pending.record, outcome.revision, now);
       return [];
     }
     if (outcome.kind === 'conflict') return this.depose('the leader key changed under us (another master took over)');
@@ -261,8 +268,9 @@ export class ElectionCore {
     }
     if (this.pendingWrite !== undefined || now - this.lastRenewAttemptAt < this.config.renewIntervalMs) return [];
     this.lastRenewAttemptAt = now;
-    this.pendingWrite = { kind: 'update', sentAt: now, acquiring: false };
-    return [{ kind: 'update', record: this.record(this.epoch), revision: this.ownRevision }];
+    const record = this.record(this.epoch);
+    this.pendingWrite = { kind: 'update', record, sentAt: now, acquiring: false };
+    return [{ kind: 'update', record, revision: this.ownRevision }];
   }
 
   private tickStandby(now: number): ElectionEffect[] {
@@ -275,7 +283,7 @@ export class ElectionCore {
     if (o.kind === 'absent') return this.acquire(now, undefined, 'no leader');
     if (o.record.masterId === this.config.masterId) return this.acquire(now, o.revision, 'the record names this master (from an earlier run)');
     if (now - this.seen.at >= this.config.leaseMs) return this.acquire(now, o.revision, `the lease of ${o.record.masterId} expired`);
-    if (this.noResponders >= this.config.noRespondersToTakeOver) {
+    if (this.noResponders >= this.config.noRespondersToTakeOver && now - this.seen.at >= 2 * this.config.renewIntervalMs) {
       return this.acquire(now, o.revision, `${o.record.masterId} is gone (${this.noResponders} pings had no responders)`);
     }
     if (this.leaderSaysStandby) return this.acquire(now, o.revision, `${o.record.masterId} says it does not lead`);
@@ -288,22 +296,35 @@ export class ElectionCore {
   }
 
   private acquire(now: number, revision: number | undefined, why: string): ElectionEffect[] {
-    this.pendingWrite = { kind: revision === undefined ? 'create' : 'update', sentAt: now, acquiring: true };
     const record = this.record(0);
+    this.pendingWrite = { kind: revision === undefined ? 'create' : 'update', record, sentAt: now, acquiring: true };
     const log: ElectionEffect = { kind: 'log', level: 'info', msg: `trying to lead: ${why}` };
     return revision === undefined ? [log, { kind: 'create', record }] : [log, { kind: 'update', record, revision }];
   }
 
-  private elected(revision: number, sentAt: number, now: number): ElectionEffect[] {
+  private elected(revision: number, record: LeaderRecord, sentAt: number, now: number): ElectionEffect[] {
     this.move({ type: 'ELECTED', epoch: revision });
     this.ownRevision = revision;
     this.renewedSentAt = sentAt;
+    this.sawOwnWrite(record, revision, now);
     this.lastRenewAttemptAt = Number.NEGATIVE_INFINITY; // write the epoch into the record at once
     return [
       { kind: 'log', level: 'info', msg: 'elected leader', data: { epoch: revision } },
       { kind: 'lead', epoch: revision },
       ...this.tickLeading(now),
     ];
+  }
+
+  /**
+   * A write of ours succeeded: the key holds `record` at `revision`, whether or not the watch
+   * says so (its consumer may sit on a NATS node cut off from us), so `leader` names this
+   * master and its epoch. A later, newer observation replaces it as usual.
+   */
+  private sawOwnWrite(record: LeaderRecord, revision: number, now: number): void {
+    if (this.seen !== undefined && this.seen.observation.revision >= revision) return;
+    this.seen = { observation: { kind: 'record', record, revision }, at: now };
+    this.noResponders = 0;
+    this.leaderSaysStandby = false;
   }
 
   private depose(reason: string): ElectionEffect[] {
