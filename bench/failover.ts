@@ -81,7 +81,7 @@ async function fault(c: BenchCluster, nc: NatsConnection, how: 'SIGKILL' | 'SIGS
 }
 
 async function masters(c: BenchCluster, extra: string[]): Promise<void> {
-  const flags = ['--lease-ms', String(LEASE_MS), '--renew-interval-ms', String(Math.floor(LEASE_MS / 8)), '--agent-heartbeat-interval', '5000', ...extra];
+  const flags = ['--lease-ms', String(LEASE_MS), '--renew-interval-ms', String(Math.floor(LEASE_MS / 20)), '--agent-heartbeat-interval', '5000', ...extra];
   for (const id of ['m1', 'm2', 'm3']) c.startMaster(id, flags);
 }
 

@@ -45,7 +45,7 @@ export interface ElectionConfig {
 /** Defaults of everything but the master's id. */
 export const DEFAULT_ELECTION_CONFIG: Omit<ElectionConfig, 'masterId'> = {
   leaseMs: 2000,
-  renewIntervalMs: 250,
+  renewIntervalMs: 100,
   safetyMarginMs: 500,
   probeIntervalMs: 50,
   noRespondersToTakeOver: 3,

@@ -188,7 +188,7 @@ export class ElectionShell {
       outcome = { kind: 'error', error: e instanceof Error ? e.message : String(e) };
     }
     const tookMs = this.clock() - started;
-    if (tookMs > this.options.config.renewIntervalMs) this.log.warn({ tookMs: Math.round(tookMs), kind: effect.kind, outcome: outcome.kind }, 'slow write of the leader key');
+    if (tookMs > Math.max(250, this.options.config.renewIntervalMs)) this.log.warn({ tookMs: Math.round(tookMs), kind: effect.kind, outcome: outcome.kind }, 'slow write of the leader key');
     this.perform(this.core.onWriteResult(outcome, this.clock()));
   }
 
