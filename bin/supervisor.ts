@@ -17,6 +17,9 @@ import { describeExit, RestartPolicy, type ExitStatus, type RestartDecision, typ
  */
 const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
 
+/** The variable every child gets: `on-failure` when the supervisor restarts it, `no` when not (`nesos chaos --attach` reads it). */
+export const RESTART_ENV = 'NESOS_RESTART';
+
 /** One supervised child: its command, and its current process (a new one after each restart). */
 export interface Child {
   name: string;
@@ -93,7 +96,7 @@ export class Supervisor {
     const proc = spawn(file, argv, {
       detached: true,
       stdio: ['ignore', fd, fd],
-      env: { ...process.env, ...child.env, NESOS_EXIT_WITH_PARENT: '1' },
+      env: { ...process.env, ...child.env, NESOS_EXIT_WITH_PARENT: '1', [RESTART_ENV]: this.policies.has(child) ? 'on-failure' : 'no' },
     });
     closeSync(fd);
     const exited = new Promise<ExitStatus>((resolve) => {
