@@ -3,10 +3,14 @@
  * or `nesos agent` belongs to the cluster when its `--cluster` (or NESOS_CLUSTER, else
  * `local`) is the cluster's name and one of its `--nats` servers (or NESOS_NATS, else
  * nats://127.0.0.1:4222) is one of the cluster's (host and port; localhost, 127.0.0.1,
- * ::1 and 0.0.0.0 are one host). Parsing is pure; the scan reads /proc.
+ * ::1 and 0.0.0.0 are one host). A process is restarted when it dies if its parent is a
+ * `nesos up` of the same cluster and NATS server run without `--no-restart` and it was
+ * started with NESOS_RESTART=on-failure (what such a `nesos up` gives its children).
+ * Parsing is pure; the scan reads /proc.
  */
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { RESTART_ENV } from '../supervisor.js';
 import { isAlive, nesosEnv } from './procs.js';
 
 /** The roles of the cluster's own processes that `--attach` can find. */
@@ -27,7 +31,19 @@ export interface NesosCommand {
 /** A master or agent of the attached cluster found on this machine. */
 export interface LocalProcess extends NesosCommand {
   pid: number;
+  /** The pid of the `nesos up` that restarts it when it dies; absent when nothing would. */
+  restartedBy?: number;
 }
+
+/** A `nesos up` process, as its command line says. */
+export interface UpCommand {
+  cluster: string;
+  /** Its nats-server's endpoint (`loopback:<--port>`). */
+  endpoint: string;
+  /** False when run with `--no-restart`. */
+  restarts: boolean;
+}
+
 
 const DEFAULT_NATS = 'nats://127.0.0.1:4222';
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1', '[::1]', '0.0.0.0']);
@@ -83,6 +99,36 @@ export function parseNesosCommand(argv: readonly string[], env: Readonly<Record<
   return out;
 }
 
+/** What a command line runs when it is `nesos up` (pure); undefined for anything else. */
+export function parseUpCommand(argv: readonly string[], env: Readonly<Record<string, string>>): UpCommand | undefined {
+  const at = argv.findIndex(isNesosScript);
+  if (at < 0 || argv[at + 1] !== 'up') return undefined;
+  const args = argv.slice(at + 2);
+  return { cluster: flagValue(args, '--cluster') ?? env.NESOS_CLUSTER ?? 'local', endpoint: `loopback:${flagValue(args, '--port') ?? '4222'}`, restarts: !args.includes('--no-restart') };
+}
+
+/**
+ * True when process `c` (with NESOS_* variables `env`) is restarted when it dies (pure): it
+ * was started with NESOS_RESTART=on-failure by `parent`, a `nesos up` of its cluster on
+ * one of its NATS servers that was not run with `--no-restart`.
+ */
+export function isRestartedBy(c: NesosCommand, env: Readonly<Record<string, string>>, parent: UpCommand | undefined): boolean {
+  return env[RESTART_ENV] === 'on-failure' && parent !== undefined && parent.restarts && parent.cluster === c.cluster && c.endpoints.includes(parent.endpoint);
+}
+
+/** The `nesos up` that `pid`'s parent is, and the parent's pid; undefined when the parent is something else. */
+function parentUp(pid: number): { pid: number; up: UpCommand } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const argv = readFileSync(`/proc/${ppid}/cmdline`, 'utf8').split('\0').filter((a) => a !== '');
+    const up = parseUpCommand(argv, nesosEnv(ppid));
+    return up === undefined || !isAlive(ppid) ? undefined : { pid: ppid, up };
+  } catch {
+    return undefined;
+  }
+}
+
 /** True when `c` is a process of cluster `cluster` on (one of) the NATS servers `endpoints`. */
 export function belongsTo(c: NesosCommand, cluster: string, endpoints: readonly string[]): boolean {
   return c.cluster === cluster && c.endpoints.some((e) => endpoints.includes(e));
@@ -107,13 +153,16 @@ export function findLocalProcesses(cluster: string, endpoints: readonly string[]
     try {
       const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((a) => a !== '');
       if (!argv.some(isNesosScript)) continue;
-      const c = parseNesosCommand(argv, nesosEnv(pid), readlinkSync(`/proc/${pid}/cwd`));
+      const env = nesosEnv(pid);
+      const c = parseNesosCommand(argv, env, readlinkSync(`/proc/${pid}/cwd`));
       if (c === undefined || !belongsTo(c, cluster, endpoints) || !isAlive(pid)) continue;
+      const parent = parentUp(pid);
+      const p: LocalProcess = { pid, ...c, ...(parent !== undefined && isRestartedBy(c, env, parent.up) && { restartedBy: parent.pid }) };
       if (c.role === 'agent' && c.id === undefined && c.workDir !== undefined) {
         const id = readAgentId(c.workDir);
-        if (id !== undefined) c.id = id;
+        if (id !== undefined) p.id = id;
       }
-      out.push({ pid, ...c });
+      out.push(p);
     } catch {
       // gone meanwhile, or another user's
     }

@@ -4,8 +4,9 @@
  * its masters and agents on this machine, settle the fault kinds (attach-faults.ts), then
  * run the same workload framework, monitor, schedule and invariant checks as a run on a
  * cluster of its own. It owns only its framework: the cluster's processes are paused and
- * resumed, never killed, and every pause is undone at the end, on Ctrl-C, on errors and
- * (by the guardian process) when the run itself is killed. Every wait is bounded.
+ * resumed, or killed only when their `nesos up` restarts them; every pause is undone at
+ * the end, on Ctrl-C, on errors and (by the guardian process) when the run itself is
+ * killed. Every wait is bounded.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -26,7 +27,7 @@ import { checkInvariants } from './invariants.js';
 import { readJournal } from './journal.js';
 import { Monitor } from './monitor.js';
 import { awaitConvergence, pingMaster } from './probe.js';
-import { isAlive, sandboxRuns } from './procs.js';
+import { sandboxRuns } from './procs.js';
 import { buildReport, type AttachInfo, type ChaosReport } from './report.js';
 import { ResumeGuard } from './resume-guard.js';
 import { planFaults } from './schedule.js';
@@ -115,7 +116,14 @@ export class AttachRun {
       const { kinds, dropped } = attachKinds(this.o.kinds, facts);
       for (const d of dropped) this.log.info({ kind: d.kind, reason: d.reason }, 'fault kind left out');
       const registered = new Set(facts.agents.filter((a) => a.registered && a.id !== undefined).map((a) => a.id as string));
-      const info: AttachInfo = { nats: this.o.nats, cluster: this.o.cluster, local: local.map((p) => ({ role: p.role, ...(p.id !== undefined && { id: p.id }), pid: p.pid })), kinds, dropped, resumedAtEnd: [] };
+      const info: AttachInfo = {
+        nats: this.o.nats,
+        cluster: this.o.cluster,
+        local: local.map((p) => ({ role: p.role, ...(p.id !== undefined && { id: p.id }), pid: p.pid, ...(p.restartedBy !== undefined && { restartedBy: p.restartedBy }) })),
+        kinds,
+        dropped,
+        resumedAtEnd: [],
+      };
       return await this.attack(nc, servers, state, local, registered, info);
     } finally {
       await nc.close().catch(() => undefined);
@@ -127,8 +135,8 @@ export class AttachRun {
     const leading = await Promise.all(masters.map((m) => (m.id === undefined ? undefined : pingMaster(nc, this.o.cluster, m.id, 1000))));
     const active = new Set(state.agents.filter((a) => a.status === 'active').map((a) => a.id));
     return {
-      masters: masters.map((m, i) => ({ id: m.id, pid: m.pid, leading: leading[i], signalable: canSignal(m.pid) })),
-      agents: local.filter((p) => p.role === 'agent').map((a) => ({ id: a.id, pid: a.pid, registered: a.id !== undefined && active.has(a.id), signalable: canSignal(a.pid) })),
+      masters: masters.map((m, i) => ({ id: m.id, pid: m.pid, leading: leading[i], signalable: canSignal(m.pid), restarted: m.restartedBy !== undefined })),
+      agents: local.filter((p) => p.role === 'agent').map((a) => ({ id: a.id, pid: a.pid, registered: a.id !== undefined && active.has(a.id), signalable: canSignal(a.pid), restarted: a.restartedBy !== undefined })),
     };
   }
 
@@ -146,7 +154,8 @@ export class AttachRun {
       await waitSubscribed(this.files, 60_000, abort);
 
       const monitor = new Monitor(nc, this.o.cluster, frameworkId, frameworkCwd(frameworkId));
-      const injector = new Injector(new AttachTargets(nc, this.o.cluster, local, registered, own, frameworkId, this.guard), this.log);
+      const find = () => findLocalProcesses(this.o.cluster, natsEndpoints(this.o.nats));
+      const injector = new Injector(new AttachTargets(nc, this.o.cluster, find, registered, own, frameworkId, this.guard), this.log);
       monitor.start();
       const schedule = planFaults({ seed: this.o.seed, durationMs: this.o.durationMs, kinds: info.kinds });
       const phaseStart = Date.now();
@@ -158,13 +167,17 @@ export class AttachRun {
 
       own.startRole('framework'); // if it exited by itself
       this.log.info('waiting for the cluster to converge');
-      const localMasters = local.filter((p) => p.role === 'master' && p.id !== undefined);
       const activeAtStart = start.agents.filter((a) => a.status === 'active').map((a) => a.id);
+      const localAgents = new Set(local.flatMap((p) => (p.role === 'agent' && p.id !== undefined ? [p.id] : [])));
+      const alive = (role: LocalProcess['role']): Set<string> => new Set(find().flatMap((p) => (p.role === role && p.id !== undefined ? [p.id] : [])));
       const convergence = await awaitConvergence(nc, this.o.cluster, {
-        // Local masters still alive, and every master seen leading (remote ones too).
-        liveMasters: () => [...new Set([...localMasters.filter((m) => isAlive(m.pid)).map((m) => m.id as string), start.masterId, ...monitor.masterSamples.map((s) => s.masterId)])],
-        // Every agent active at the start, unless it is local and its process is gone.
-        liveAgents: () => activeAtStart.filter((id) => local.every((p) => p.role !== 'agent' || p.id !== id || isAlive(p.pid))),
+        // Local masters running now (a restarted one under its new pid), and every master seen leading (remote ones too).
+        liveMasters: () => [...new Set([...alive('master'), start.masterId, ...monitor.masterSamples.map((s) => s.masterId)])],
+        // Every agent active at the start, unless it is local and no process of it runs now.
+        liveAgents: () => {
+          const running = alive('agent');
+          return activeAtStart.filter((id) => !localAgents.has(id) || running.has(id));
+        },
       }, lastFaultEndedAt, this.o.convergeBoundMs, 10_000, [frameworkId]);
       await sleep(Math.max(0, phaseStart + this.o.durationMs - Date.now()), undefined, { signal: abort }).catch(() => undefined);
 

@@ -28,7 +28,8 @@ export function runProcessTarget(cluster: ChaosCluster, p: RunProcess): FaultTar
       }
       if (p.state !== 'down') return 'came back by itself';
       p.start();
-      return 'restarted';
+      const pid = p.child?.process.pid;
+      return pid === undefined ? 'restarted' : { how: 'restarted', pid };
     },
   };
 }

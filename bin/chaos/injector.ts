@@ -1,7 +1,8 @@
 /**
  * Carries out a fault schedule: at each fault's time it asks its `TargetSource` for the
  * candidates alive then, picks one by the fault's draw, sends SIGKILL or SIGSTOP, and after
- * the fault's hold restores it (restart, SIGCONT) when the target says how. Every action is
+ * the fault's hold restores it (restart, SIGCONT), or waits until it was restarted, when
+ * the target says how. Every action is
  * recorded. Bounded: one pass over the schedule; `drain()` waits for every restore under way.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -65,8 +66,15 @@ export class Injector {
     }
     const restoring = (async () => {
       await sleep(fault.holdMs);
-      record.restored = restore();
-      record.restoredAt = Date.now();
+      const restored = await restore();
+      if (typeof restored === 'string') {
+        record.restored = restored;
+        record.restoredAt = Date.now();
+      } else {
+        record.restored = restored.how;
+        record.restoredAt = restored.at ?? Date.now();
+        if (restored.pid !== undefined) record.restartedPid = restored.pid;
+      }
       this.lastFaultEndedAt = Math.max(this.lastFaultEndedAt, record.restoredAt);
       this.log.info({ kind: fault.kind, target: target.name, how: record.restored }, 'restored');
     })();

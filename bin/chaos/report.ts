@@ -10,8 +10,8 @@ import type { ChaosHistory, FaultKind, InjectedFault, Violation } from './types.
 export interface AttachInfo {
   nats: string;
   cluster: string;
-  /** The cluster's masters and agents found on this machine. */
-  local: Array<{ role: string; id?: string; pid: number }>;
+  /** The cluster's masters and agents found on this machine; `restartedBy`: the pid of the `nesos up` that restarts it (only those are killed). */
+  local: Array<{ role: string; id?: string; pid: number; restartedBy?: number }>;
   /** The fault kinds used. */
   kinds: FaultKind[];
   /** The kinds left out, and why. */
@@ -127,7 +127,7 @@ function attachLines(a: AttachInfo, faults: readonly InjectedFault[]): string[] 
     return `    ${when} ${f.kind}: ${f.signal ?? '?'} to ${f.target ?? '?'} (pid ${f.pid ?? '?'})${restored}`;
   });
   return [
-    `  local:       ${a.local.map((p) => `${p.role} ${p.id ?? '(no id)'} pid ${p.pid}`).join(', ') || 'none'}`,
+    `  local:       ${a.local.map((p) => `${p.role} ${p.id ?? '(no id)'} pid ${p.pid}${p.restartedBy !== undefined ? ' (restarted by nesos up)' : ''}`).join(', ') || 'none'}`,
     `  fault kinds: ${a.kinds.join(', ')}`,
     ...a.dropped.map((d) => `  left out:    ${d.kind}: ${d.reason}`),
     `  actions:`,

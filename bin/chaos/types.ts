@@ -51,6 +51,8 @@ export interface InjectedFault {
   restoredAt?: number;
   /** How it was restored (`SIGCONT`, `restarted`, …), when it was. */
   restored?: string;
+  /** The pid of the process that replaced the killed one, when it was restarted. */
+  restartedPid?: number;
 }
 
 /** The workload's kinds of task. */

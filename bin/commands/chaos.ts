@@ -51,8 +51,8 @@ function faultsFlag(value: string): FaultKind[] {
 export function chaosCommand(): Command {
   const cmd = withClusterOptions(new Command('chaos'));
   return cmd
-    .description('start a cluster (or, with --attach, use the running one at --nats/--cluster), run a workload framework on it, inject faults from a seeded schedule (SIGKILL/SIGSTOP of masters, agents, executors, the framework, nats-servers; with --attach only pauses of the cluster\'s own processes), then check invariants and report; exits 1 on any violation')
-    .option('--attach', 'use the running cluster at --nats and --cluster instead of starting one: its masters and agents on this machine are paused and resumed, never killed (docs/reliability.md)', false)
+    .description('start a cluster (or, with --attach, use the running one at --nats/--cluster), run a workload framework on it, inject faults from a seeded schedule (SIGKILL/SIGSTOP of masters, agents, executors, the framework, nats-servers; with --attach, kills of the cluster\'s own processes only when a `nesos up` restarts them, else pauses), then check invariants and report; exits 1 on any violation')
+    .option('--attach', 'use the running cluster at --nats and --cluster instead of starting one: its masters and agents on this machine are paused and resumed, and SIGKILLed only when a `nesos up` of the cluster restarts them (docs/reliability.md)', false)
     .option('--faults <kinds>', `comma-separated fault kinds to inject (default: every kind that applies): ${FAULT_KINDS.join(', ')}`, faultsFlag)
     .option('--duration <s>', 'seconds of faults (the run takes about 30 s more: start, convergence, drain)', intFlag('--duration', 15, 3600), 120)
     .option('--seed <n>', 'seed of the fault schedule and the workload (default: drawn, and printed)', intFlag('--seed', 0, 2 ** 32 - 1))

@@ -1,6 +1,8 @@
 /**
  * `nesos up`: a whole cluster on this machine — nats-server (from nats.conf), masters and
- * agents as separate processes, supervised; Ctrl-C stops everything, leaving no process.
+ * agents as separate processes, supervised: one that fails is restarted with the same
+ * arguments (same id, same work dir) after a backoff, up to a limit (`DEFAULT_RESTART_POLICY`;
+ * `--no-restart` turns it off); Ctrl-C stops everything, leaving no process.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -14,7 +16,8 @@ import { MissingProgramError, UsageError } from '../errors.js';
 import { checkClusterOptions, intFlag, withClusterOptions, type ClusterOptions } from '../options.js';
 import { NATS_CONF, NESOS_BIN } from '../paths.js';
 import { waitForPort, waitForState } from '../readiness.js';
-import { Supervisor } from '../supervisor.js';
+import { DEFAULT_RESTART_POLICY, type RestartDecision } from '../restart-policy.js';
+import { Supervisor, type Child } from '../supervisor.js';
 
 interface UpFlags extends ClusterOptions {
   port: number;
@@ -23,6 +26,7 @@ interface UpFlags extends ClusterOptions {
   masters: number;
   agentResources?: string;
   httpPort: number;
+  restart: boolean;
 }
 
 /** The `up` command. */
@@ -35,6 +39,7 @@ export function upCommand(): Command {
     .option('--masters <n>', 'number of masters (one leads, the others stand by)', intFlag('--masters', 1, 9), 3)
     .option('--http-port <port>', 'HTTP port of the first master (the web UI); the others use the next ports (0: any free ports)', intFlag('--http-port', 0, 65535 - 9), 5050)
     .option('--agent-resources <resources>', 'resources of each agent in Mesos syntax, e.g. "cpus:2;mem:2048" (default: detected)')
+    .option('--no-restart', 'do not restart a process that fails (default: restart it after 100 ms doubling to 10 s, at most 10 times in 5 minutes)')
     .action(async (flags: UpFlags) => {
       const o = checkClusterOptions(flags);
       await up(o, flags);
@@ -59,8 +64,9 @@ async function up(o: ClusterOptions, flags: UpFlags): Promise<void> {
   mkdirSync(join(dataDir, 'nats'), { recursive: true });
   mkdirSync(join(dataDir, 'logs'), { recursive: true });
 
-  const supervisor = new Supervisor((child, how) => {
-    process.stdout.write(`! ${child.name} exited (${how}); its log is ${child.logFile}\n`);
+  const supervisor = new Supervisor((child, how, decision) => process.stdout.write(exitLine(child, how, decision)), {
+    restart: flags.restart ? DEFAULT_RESTART_POLICY : false,
+    onRestart: (child) => process.stdout.write(`! ${child.name} restarted: pid ${child.process.pid ?? '?'} (restart ${child.restarts})\n`),
   });
   let stopping: Promise<void> | undefined;
   let finished!: () => void;
@@ -98,7 +104,7 @@ async function up(o: ClusterOptions, flags: UpFlags): Promise<void> {
     const nc = await connectNats({ servers: natsUrl, name: 'nesos-up' });
     try {
       const state = await waitForState(nc, o.cluster, (s) => s.agents.filter((a) => a.status === 'active').length >= flags.agents, 20_000);
-      printSummary(o.cluster, natsUrl, dataDir, supervisor, state.agents.map((a) => `${a.id} (${a.resources})`), `${state.masterId} (epoch ${state.epoch})`, (await leaderUrl(nc, o.cluster)) ?? urls[0] ?? '');
+      printSummary(o.cluster, natsUrl, dataDir, flags.restart, supervisor, state.agents.map((a) => `${a.id} (${a.resources})`), `${state.masterId} (epoch ${state.epoch})`, (await leaderUrl(nc, o.cluster)) ?? urls[0] ?? '');
     } finally {
       await nc.close();
     }
@@ -109,13 +115,30 @@ async function up(o: ClusterOptions, flags: UpFlags): Promise<void> {
   await stopped;
 }
 
-function printSummary(cluster: string, natsUrl: string, dataDir: string, supervisor: Supervisor, agents: string[], leader: string, webUi: string): void {
+/** The line `nesos up` prints when a child exited by itself: which, how, and what happens next. */
+function exitLine(child: Child, how: string, decision: RestartDecision | undefined): string {
+  const which = `! ${child.name} (pid ${child.process.pid ?? '?'}) exited (${how})`;
+  switch (decision?.action) {
+    case undefined:
+      return `${which}; not restarted (--no-restart); its log is ${child.logFile}\n`;
+    case 'leave':
+      return `${which}; not restarted: ${decision.reason}; its log is ${child.logFile}\n`;
+    case 'restart':
+      return `${which}; restarting it in ${decision.delayMs} ms (restart ${decision.restart})\n`;
+    case 'give-up':
+      return `${which}; GIVING UP on ${child.name}: it was restarted ${decision.restarts} times within ${decision.windowMs / 1000} s, it stays down; its log is ${child.logFile}\n`;
+  }
+}
+
+function printSummary(cluster: string, natsUrl: string, dataDir: string, restart: boolean, supervisor: Supervisor, agents: string[], leader: string, webUi: string): void {
+  const p = DEFAULT_RESTART_POLICY;
   const lines = [
     `Nesos cluster "${cluster}" is up.`,
     `  NATS:     ${natsUrl}`,
     `  data:     ${dataDir}`,
     ...supervisor.list().map((c) => `  ${c.name.padEnd(12)} pid ${String(c.process.pid).padEnd(8)} log ${c.logFile}`),
     `  leader:   ${leader}`,
+    `  restarts: ${restart ? `on: a process that fails is restarted after ${p.initialDelayMs} ms doubling to ${p.maxDelayMs / 1000} s, at most ${p.maxRestarts} times in ${p.windowMs / 60_000} minutes` : 'off (--no-restart)'}`,
     `  web UI:   ${webUi}  (every master serves it; standbys redirect to the leader)`,
     `  agents:   ${agents.join(', ')}`,
     '',

@@ -1,6 +1,7 @@
 // `nesos chaos --attach` against a cluster it did not start (a TestCluster: nats-server,
-// three masters, two agents): it refuses an unreachable cluster (NoClusterError, naming
-// --nats and --cluster) and a kill of the cluster's own processes (FaultNotApplicableError);
+// three masters, two agents, which nothing restarts): it refuses an unreachable cluster
+// (NoClusterError, naming --nats and --cluster) and a kill of the cluster's own processes
+// (FaultNotApplicableError; kills are for clusters of `nesos up`: chaos-attach-up.test.ts);
 // a 15 s run with a fixed seed passes every invariant, the masters and agents it says it
 // paused are the cluster's and are running again, and the cluster still has one leader
 // and both agents; and a run interrupted (Ctrl-C) or killed (SIGKILL: the guardian) while a
@@ -97,7 +98,7 @@ describe('nesos chaos --attach', () => {
     expect((await wrongName.exited).code).toBe(1);
     expect(wrongName.output()).toContain(`nesos: no Nesos cluster "gone" is reachable at ${cluster!.natsUrl}.`);
     expect((await killAgent.exited).code).toBe(2);
-    expect(killAgent.output()).toMatch(/nesos: --faults kill-agent cannot be applied: .*Use stop-agent/);
+    expect(killAgent.output()).toMatch(/nesos: --faults kill-agent cannot be applied: nothing would restart the local agents .*Use stop-agent/);
     expect(paused(cluster!)).toEqual([]);
   }, 30_000);
 
@@ -112,7 +113,10 @@ describe('nesos chaos --attach', () => {
     // It found exactly the cluster's masters and agents on this machine.
     expect(report.attach!.local.map((p) => p.pid).sort()).toEqual(clusterPids(c).sort());
     expect(report.attach!.local.map((p) => p.id).sort()).toEqual(['agent-1', 'agent-2', 'master-1', 'master-2', 'master-3']);
-    expect(report.attach!.dropped).toEqual([]);
+    // The kills are left out: nothing would restart these processes.
+    expect(report.attach!.dropped.map((d) => d.kind)).toEqual(['kill-leader', 'kill-standby', 'kill-agent']);
+    for (const d of report.attach!.dropped) expect(d.reason).toContain('nothing would restart');
+    expect(report.attach!.local.every((p) => p.restartedBy === undefined)).toBe(true);
     expect(report.attach!.resumedAtEnd).toEqual([]);
     // Every pause of a cluster process was of one of its processes and was undone by SIGCONT.
     const pauses = report.faults.list.filter((f) => f.outcome === 'injected' && f.signal === 'SIGSTOP' && f.target !== 'framework');

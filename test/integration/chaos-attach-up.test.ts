@@ -1,0 +1,143 @@
+// `nesos chaos --attach` against a cluster of `nesos up` (nats-server, three masters, two
+// agents), which restarts what dies: a 15 s run with kill-leader, kill-standby and
+// kill-agent SIGKILLs the cluster's own processes, records each kill and the restart
+// (`nesos up` started the same id again under a new pid), and every invariant holds but
+// one known, open finding (below); the cluster is whole afterwards. Against
+// `nesos up --no-restart` the kills are refused.
+//
+// The open finding (docs/reliability.md, "Findings"): a RUN_TASK the master sends to an
+// agent in the second between its SIGKILL and its restarted process subscribing is lost;
+// the agent registers again without the task, the master leaves a STAGING task it did not
+// hear of alone, and the agent ignores KILL_TASK for a task it does not have, so the task
+// stays TASK_STAGING (terminal-seen). That violation, for a task launched on the killed
+// agent right after the kill, is the only one tolerated here; any other fails the test.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { connectNats, type NatsConnection } from '../../actors/runtime/nats.js';
+import { pingMaster } from '../../bin/chaos/probe.js';
+import type { ChaosReport } from '../../bin/chaos/report.js';
+import { getState } from '../../bin/readiness.js';
+import { NESOS_BIN } from '../helpers/cluster.js';
+import { freePort } from '../helpers/ports.js';
+import { isAlive, killProcessesUnder, processesUnder, startProcess, stopProcess, type TestProcess } from '../helpers/processes.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'nesos-test-chaos-attach-up-'));
+const started: TestProcess[] = [];
+const connections: NatsConnection[] = [];
+
+afterAll(async () => {
+  for (const nc of connections) await nc.close().catch(() => undefined);
+  for (const p of started.reverse()) await stopProcess(p, 10_000);
+  await killProcessesUnder(dir);
+  if (process.env.NESOS_KEEP_TEST_DIRS !== '1') rmSync(dir, { recursive: true, force: true });
+});
+
+async function until<T>(get: () => T | Promise<T>, what: string, timeoutMs = 30_000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await get();
+    if (v !== undefined && v !== null && v !== false) return v as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Starts `nesos up` on a port and cluster of its own; resolves once it printed its summary. */
+async function startUp(name: string, extra: string[]): Promise<{ up: TestProcess; natsUrl: string; cluster: string; data: string }> {
+  const port = await freePort();
+  const cluster = `t${randomBytes(5).toString('hex')}`;
+  const data = join(dir, name);
+  const up = startProcess(name, process.execPath, [NESOS_BIN, 'up', '--port', String(port), '--cluster', cluster, '--data-dir', data, '--http-port', '0', '--agent-resources', 'cpus:2;mem:1024;disk:1024;ports:[31000-31100]', ...extra], join(dir, `${name}.log`));
+  started.push(up);
+  await until(() => /is up/.test(up.output()) || up.hasExited, `${name} to report the cluster up`, 45_000);
+  if (up.hasExited) throw new Error(`nesos up exited:\n${up.output()}`);
+  return { up, natsUrl: `nats://127.0.0.1:${port}`, cluster, data };
+}
+
+function chaos(name: string, args: string[]): TestProcess {
+  const p = startProcess(name, process.execPath, [NESOS_BIN, 'chaos', ...args], join(dir, `${name}.log`));
+  started.push(p);
+  return p;
+}
+
+function reportOf(p: TestProcess): ChaosReport {
+  const line = p.output().split('\n').find((l) => l.startsWith('{"ok":'));
+  expect(line, p.output().slice(-4000)).toBeDefined();
+  return JSON.parse(line!) as ChaosReport;
+}
+
+/** The pid of each child in the summary `nesos up` printed. */
+function summaryPids(out: string): Map<string, number> {
+  return new Map([...out.matchAll(/^ {2}(\S+)\s+pid (\d+)\s+log /gm)].map((m) => [m[1] as string, Number(m[2])]));
+}
+
+describe('nesos chaos --attach on a cluster of nesos up', () => {
+  it('kills its masters and agents, nesos up restarts each (same id, new pid), every invariant holds, the cluster is whole', async () => {
+    const c = await startUp('up', ['--masters', '3', '--agents', '2']);
+    const run = chaos('run', ['--attach', '--nats', c.natsUrl, '--cluster', c.cluster, '--duration', '15', '--seed', '7', '--faults', 'kill-leader,kill-standby,kill-agent', '--drain-timeout', '15', '--json', '--log-level', 'warn']);
+    const { code } = await run.exited;
+    const report = reportOf(run);
+    const agentKill = report.faults.list.find((f) => f.kind === 'kill-agent' && f.outcome === 'injected');
+    const lostLaunch = (v: ChaosReport['violations'][number]): boolean =>
+      v.invariant === 'terminal-seen' && v.message.endsWith('last saw TASK_STAGING (REASON_RECONCILIATION)') && agentKill !== undefined && v.agentId === agentKill.target;
+    expect(report.violations.filter((v) => !lostLaunch(v)), run.output().slice(-4000)).toEqual([]);
+    expect(code).toBe(report.violations.length === 0 ? 0 : 1);
+    expect(report).toMatchObject({ ok: report.violations.length === 0, mode: 'attach', seed: 7 });
+
+    // It found the cluster's masters and agents, each a child of this `nesos up`.
+    const pids = summaryPids(c.up.output());
+    expect(report.attach!.local.map((p) => [p.id, p.pid, p.restartedBy])).toEqual(
+      ['agent-1', 'agent-2', 'master-1', 'master-2', 'master-3'].map((id) => [id, pids.get(id), c.up.pid]),
+    );
+    expect(report.attach!.kinds).toEqual(['kill-leader', 'kill-standby', 'kill-agent']);
+
+    // Each kill was of one of the cluster's processes, and is recorded with its restart: `nesos up` says the same.
+    const kills = report.faults.list.filter((f) => f.outcome === 'injected');
+    expect(kills.map((f) => f.kind).sort(), JSON.stringify(report.faults.list)).toEqual(['kill-agent', 'kill-leader', 'kill-standby']);
+    const upOut = c.up.output();
+    for (const f of kills) {
+      expect(f.signal).toBe('SIGKILL');
+      expect(upOut).toMatch(new RegExp(`^! ${f.target} \\(pid ${f.pid}\\) exited \\(SIGKILL\\); restarting it in \\d+ ms \\(restart \\d+\\)$`, 'm'));
+      expect(f.restartedPid).toBeDefined();
+      expect(f.restartedPid).not.toBe(f.pid);
+      expect(f.restored).toBe(`restarted by nesos up (pid ${c.up.pid}): new pid ${f.restartedPid}`);
+      expect(f.restoredAt).toBeGreaterThan(f.at);
+      expect(upOut).toMatch(new RegExp(`^! ${f.target} restarted: pid ${f.restartedPid} \\(restart \\d+\\)$`, 'm'));
+      expect(isAlive(f.pid!)).toBe(false);
+    }
+    expect(report.convergence.convergedAfterMs).not.toBeNull();
+    expect(report.tasks.launched).toBeGreaterThan(0);
+
+    // The cluster is whole: three masters answer, one leads; both agents are active.
+    const nc = await connectNats({ servers: c.natsUrl, name: 'chaos-attach-up-test' });
+    connections.push(nc);
+    const leading = await until(async () => {
+      const l = await Promise.all(['master-1', 'master-2', 'master-3'].map((id) => pingMaster(nc, c.cluster, id, 1000)));
+      return l.every((x) => x !== undefined) && l.filter((x) => x === true).length === 1 ? l : undefined;
+    }, 'every master to answer, one leading');
+    expect(leading.filter((x) => x === false)).toHaveLength(2);
+    const state = await getState(nc, c.cluster, 'test', 2000);
+    expect(state.agents.filter((a) => a.status === 'active').map((a) => a.id).sort()).toEqual(['agent-1', 'agent-2']);
+
+    // Ctrl-C still stops everything, the restarted processes too.
+    // (A process may have been killed twice: the latest restart of each one runs.)
+    const latest = new Map(kills.map((f) => [f.target, f.restartedPid!]));
+    const restarted = [...latest.values()];
+    expect(restarted.filter((pid) => !isAlive(pid))).toEqual([]);
+    c.up.child.kill('SIGINT');
+    expect((await c.up.exited).code).toBe(0);
+    expect(restarted.filter(isAlive)).toEqual([]);
+    expect(processesUnder(c.data)).toEqual([]);
+  }, 120_000);
+
+  it('refuses kills when nesos up runs with --no-restart', async () => {
+    const c = await startUp('up-no-restart', ['--masters', '1', '--agents', '1', '--no-restart']);
+    const run = chaos('refused', ['--attach', '--nats', c.natsUrl, '--cluster', c.cluster, '--duration', '15', '--seed', '1', '--faults', 'kill-agent']);
+    expect((await run.exited).code).toBe(2);
+    expect(run.output()).toMatch(/nesos: --faults kill-agent cannot be applied: nothing would restart the local agents .*Use stop-agent/);
+    expect([...summaryPids(c.up.output()).values()].every(isAlive)).toBe(true);
+  }, 60_000);
+});
