@@ -15,6 +15,12 @@ import { RegistryEntry, contentsOf, registryWrite, type RegistryContents, type R
 /** Writes to different keys in flight at once. */
 export const MAX_IN_FLIGHT = 64;
 
+/** Failed attempts of one write logged one by one; after that, only its eventual success. */
+const RETRIES_LOGGED = 5;
+
+/** Longest pause between attempts of one write (100 ms, doubled each time, up to this). */
+const RETRY_MAX_MS = 2000;
+
 interface QueuedWrite {
   key: string;
   op: RegistryOp;
@@ -126,17 +132,26 @@ export class RegistryStore {
       await new Promise((r) => setTimeout(r, 50));
     }
     const { key, value } = registryWrite(op);
-    for (let attempt = 1; attempt <= 5; attempt++) {
+    // A write is never given up while this master leads: JetStream may answer "no responders"
+    // or time out for seconds (a stream leader election after a partition heals), and a write
+    // dropped then would be missing for the next leader. Put and delete are idempotent, so a
+    // retry after an unknown outcome is safe; later writes of the same key wait behind it.
+    for (let attempt = 1; ; attempt++) {
       try {
         if (value === undefined) await this.kv.delete(key);
         else await this.kv.put(key, encode(value));
+        if (attempt > RETRIES_LOGGED) this.log.info({ key, attempts: attempt }, 'registry write succeeded after retries');
         return;
       } catch (e) {
-        this.log.warn({ err: e, key, attempt }, 'registry write failed; retrying');
-        await new Promise((r) => setTimeout(r, 100 * attempt));
-        if (this.closed) return;
+        if (attempt <= RETRIES_LOGGED) this.log.warn({ err: e, key, attempt }, 'registry write failed; retrying');
+        if (attempt === RETRIES_LOGGED) this.log.error({ key, op: op.op }, `registry write failed ${RETRIES_LOGGED} times; retrying while this master leads`);
+        await new Promise((r) => setTimeout(r, Math.min(RETRY_MAX_MS, 100 * 2 ** (attempt - 1))));
+        while (!this.mayWrite() && !this.closed) await new Promise((r) => setTimeout(r, 50));
+        if (this.closed) {
+          this.log.warn({ key, op: op.op }, 'registry write dropped: no longer leading (the next leader rebuilds from the agents)');
+          return;
+        }
       }
     }
-    this.log.error({ key, op: op.op }, 'registry write failed five times; the next leader may not know this change');
   }
 }
