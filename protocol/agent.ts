@@ -24,6 +24,11 @@ export const TaskOnAgent = z.object({
 /** A task an agent runs, as it reports it when (re)registering. */
 export type TaskOnAgent = z.infer<typeof TaskOnAgent>;
 
+/** A task named by its framework and id (RECONCILE_TASKS, TASKS_UNKNOWN). */
+export const TaskRef = z.object({ frameworkId: Id, taskId: Id });
+/** A task named by its framework and id (RECONCILE_TASKS, TASKS_UNKNOWN). */
+export type TaskRef = z.infer<typeof TaskRef>;
+
 // ---- agent → master ----------------------------------------------------------------
 
 /**
@@ -56,12 +61,24 @@ export const ExecutorToFramework = message('EXECUTOR_TO_FRAMEWORK', {
   data: Data,
 });
 
+/**
+ * TASKS_UNKNOWN: tasks the master asked about (RECONCILE_TASKS) or asked to kill
+ * (KILL_TASK) that this agent neither holds nor ended lately: their launch never reached it
+ * (Mesos's agent answers them TASK_DROPPED, or TASK_LOST). The master ends those it still
+ * holds STAGING on this agent. Answered OK.
+ */
+export const TasksUnknown = message('TASKS_UNKNOWN', {
+  agentId: Id,
+  tasks: z.array(TaskRef).min(1).max(100_000),
+});
+
 /** Every message an agent sends to the master. */
 export const AgentToMaster = defineUnion('AgentToMaster', [
   RegisterAgent,
   AgentHeartbeat,
   ExitedExecutor,
   ExecutorToFramework,
+  TasksUnknown,
 ]);
 /** Every message an agent sends to the master. */
 export type AgentToMaster = z.infer<typeof AgentToMaster.schema>;
@@ -134,6 +151,14 @@ export const DrainAgent = message('DRAIN_AGENT', { epoch: Epoch, maxGracePeriodM
  */
 export const CheckpointResources = message('CHECKPOINT_RESOURCES', { epoch: Epoch, resources: ResourcesWire });
 
+/**
+ * RECONCILE_TASKS: tasks the master holds STAGING on this agent that the agent did not
+ * report when it registered again (Mesos's ReconcileTasksMessage from reconcileKnownSlave).
+ * Sent on the channel RUN_TASK takes, so a launch still on its way arrives first; the agent
+ * answers TASKS_UNKNOWN for those it neither holds nor ended lately.
+ */
+export const ReconcileTasks = message('RECONCILE_TASKS', { epoch: Epoch, tasks: z.array(TaskRef).min(1).max(100_000) });
+
 /** REACTIVATE_AGENT: end a drain; the agent takes tasks again. */
 export const ReactivateAgent = message('REACTIVATE_AGENT', { epoch: Epoch });
 
@@ -147,6 +172,7 @@ export const MasterToAgent = defineUnion('MasterToAgent', [
   DrainAgent,
   ReactivateAgent,
   CheckpointResources,
+  ReconcileTasks,
 ]);
 /** Every message the master sends to an agent. */
 export type MasterToAgent = z.infer<typeof MasterToAgent.schema>;

@@ -12,7 +12,7 @@
  * updates are all in the stream and its executor has exited.
  */
 import type { z } from 'zod';
-import type { AgentToMaster, MasterReplyToAgent, MasterToAgent, TaskOnAgent } from '../../protocol/agent.js';
+import type { AgentToMaster, MasterReplyToAgent, MasterToAgent, TaskOnAgent, TaskRef } from '../../protocol/agent.js';
 import type { ExecutorCall, ExecutorEvent, ExecutorSubscribe } from '../../protocol/executor.js';
 import type { RejectionCode } from '../../protocol/replies.js';
 import type { AgentInfo, ExecutorInfo, FrameworkInfo, ResourcesWire, TaskInfo, TaskStatus } from '../../protocol/schema.js';
@@ -376,6 +376,8 @@ export class AgentCore {
         return this.onDrain(message.maxGracePeriodMs, now);
       case 'REACTIVATE_AGENT':
         return this.onReactivate();
+      case 'RECONCILE_TASKS':
+        return this.answerUnknown(message.tasks.filter((r) => !this.knows(r)), 'asked to reconcile tasks this agent does not have');
       case 'CHECKPOINT_RESOURCES': {
         const live = [...this.tasks.values()].filter((t) => !isTerminal(t.state)).flatMap((t) => volumesOf(t.task.resources));
         return [{ kind: 'sync-volumes', keep: [...volumesOf(message.resources), ...live] }];
@@ -959,9 +961,32 @@ export class AgentCore {
     return effects;
   }
 
+  /**
+   * True when the agent holds the task or ended it lately. A task is recorded the moment
+   * its RUN_TASK (or RUN_TASK_GROUP) is taken, and master messages come in order on one
+   * channel: a task unknown here when a later message asks about it had its launch lost.
+   */
+  private knows(r: TaskRef): boolean {
+    const t = this.tasks.get(r.taskId) ?? this.completed.get(r.taskId);
+    return t !== undefined && t.frameworkId === r.frameworkId;
+  }
+
+  /** Tells the master these tasks are unknown here (TASKS_UNKNOWN; nothing when none): it ends them TASK_DROPPED or TASK_LOST. */
+  private answerUnknown(unknown: TaskRef[], why: string): AgentEffect[] {
+    if (unknown.length === 0) return [];
+    return [
+      log('info', `${why}: telling the master`, { tasks: unknown.slice(0, 10), count: unknown.length }),
+      { kind: 'send-master', message: { type: 'TASKS_UNKNOWN', agentId: this.agentId, tasks: unknown } },
+    ];
+  }
+
   private killTask(taskId: string, frameworkId: string, gracePeriodMs: number | undefined, now: number): AgentEffect[] {
     const t = this.tasks.get(taskId);
-    if (t === undefined || t.frameworkId !== frameworkId) return [log('info', 'asked to kill a task this agent does not have; ignored', { taskId, frameworkId })];
+    if (t === undefined || t.frameworkId !== frameworkId) {
+      if (this.knows({ frameworkId, taskId })) return [log('info', 'asked to kill a task that has already ended', { taskId })];
+      // Mesos's agent answers such a kill TASK_DROPPED (TASK_LOST): here the master decides, as for RECONCILE_TASKS.
+      return this.answerUnknown([{ frameworkId, taskId }], 'asked to kill a task this agent does not have');
+    }
     if (isTerminal(t.state)) return [log('info', 'asked to kill a task that has already ended', { taskId, state: t.state })];
     const ex = t.executorId === undefined ? undefined : this.executors.get(t.executorId);
     if (ex === undefined) return [log('warn', 'task to kill has no executor', { taskId })];

@@ -4,7 +4,7 @@
  * unreachable.
  */
 import type { z } from 'zod';
-import type { ExecutorToFramework, ExitedExecutor, RegisterAgent, TaskOnAgent } from '../../protocol/agent.js';
+import type { ExecutorToFramework, ExitedExecutor, RegisterAgent, TaskOnAgent, TaskRef } from '../../protocol/agent.js';
 import { Resources } from '../../protocol/resources.js';
 import { canTransition } from '../../protocol/task-lifecycle.js';
 import { TaskReason, TaskState, isTerminal } from '../../protocol/task-state.js';
@@ -160,13 +160,38 @@ function reconcileReportedTasks(step: Step, agent: AgentRecord, reported: TaskOn
     step.state.frameworks.get(r.frameworkId)?.tasks.add(key);
   }
   if (!readmitted) return;
+  const staging: TaskRef[] = [];
   for (const key of [...agent.tasks]) {
     const task = step.state.tasks.get(key);
-    if (task === undefined || seen.has(key) || isTerminal(task.state) || task.state === TaskState.STAGING) continue;
+    if (task === undefined || seen.has(key) || isTerminal(task.state)) continue;
+    if (task.state === TaskState.STAGING) {
+      // Its RUN_TASK may still be on the way, or may have reached nobody (the agent's process
+      // was replaced meanwhile): the agent is asked, behind any such RUN_TASK (see onTasksUnknown).
+      staging.push({ frameworkId: task.frameworkId, taskId: task.info.taskId });
+      continue;
+    }
     const framework = step.state.frameworks.get(task.frameworkId);
     const state = isPartitionAware(framework) ? TaskState.GONE : TaskState.LOST;
     task.resourcesRecovered = true;
     setTaskState(step, task, state, TaskReason.AGENT_REMOVED, 'task not reported by its agent when it registered again');
+  }
+  if (staging.length > 0) step.toAgent(agent.id, { type: 'RECONCILE_TASKS', tasks: staging });
+}
+
+/**
+ * TASKS_UNKNOWN: the agent does not have these tasks, asked after their RUN_TASK on the same
+ * channel (RECONCILE_TASKS, KILL_TASK), so their launch reached nobody. Those still STAGING
+ * on this agent end TASK_DROPPED (partition-aware frameworks) or TASK_LOST, with
+ * REASON_RECONCILIATION, as Mesos's agent answers them; their resources return. Any other
+ * (moved on meanwhile, on another agent, ended) is left alone.
+ */
+export function onTasksUnknown(step: Step, agentId: string, tasks: readonly TaskRef[]): void {
+  for (const { frameworkId, taskId } of tasks) {
+    const task = step.state.tasks.get(taskKey(frameworkId, taskId));
+    if (task === undefined || task.agentId !== agentId || task.state !== TaskState.STAGING) continue;
+    const aware = isPartitionAware(step.state.frameworks.get(frameworkId));
+    step.log('info', 'a task unknown to its agent ends: its launch never reached the agent', { taskId, frameworkId, agentId });
+    setTaskState(step, task, aware ? TaskState.DROPPED : TaskState.LOST, TaskReason.RECONCILIATION, `task unknown to agent ${agentId}: its launch never reached it`);
   }
 }
 

@@ -9,7 +9,7 @@ import type { OperatorApiCall } from '../../protocol/operator-api.js';
 import type { SchedulerCall } from '../../protocol/scheduler.js';
 import type { StoredStatus } from '../../protocol/updates.js';
 import type { ReplyMessage } from '../runtime/actor.js';
-import { checkAgentHealth, markUnreachable, onAgentHeartbeat, onExecutorToFramework, onExitedExecutor, onRegisterAgent, recoverAgent } from './agents.js';
+import { checkAgentHealth, markUnreachable, onAgentHeartbeat, onExecutorToFramework, onExitedExecutor, onRegisterAgent, onTasksUnknown, recoverAgent } from './agents.js';
 import { Step, type MasterConfig } from './context.js';
 import type { MasterEffect } from './effects.js';
 import {
@@ -101,6 +101,9 @@ export class MasterCore {
         break;
       case 'EXECUTOR_TO_FRAMEWORK':
         onExecutorToFramework(step, msg);
+        break;
+      case 'TASKS_UNKNOWN':
+        onTasksUnknown(step, msg.agentId, msg.tasks);
         break;
     }
     return { reply, effects: step.effects };

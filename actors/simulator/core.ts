@@ -283,6 +283,7 @@ export class SimulatorCore {
       case 'REACTIVATE_AGENT':
       case 'FRAMEWORK_TO_EXECUTOR':
       case 'CHECKPOINT_RESOURCES': // a simulated agent has no volumes to remove
+      case 'RECONCILE_TASKS': // a simulated agent does not restart: no launch reaches nobody
         return [];
     }
   }

@@ -1,16 +1,13 @@
 // `nesos chaos --attach` against a cluster of `nesos up` (nats-server, three masters, two
 // agents), which restarts what dies: a 15 s run with kill-leader, kill-standby and
 // kill-agent SIGKILLs the cluster's own processes, records each kill and the restart
-// (`nesos up` started the same id again under a new pid), and every invariant holds but
-// one known, open finding (below); the cluster is whole afterwards. Against
-// `nesos up --no-restart` the kills are refused.
+// (`nesos up` started the same id again under a new pid), and every invariant holds; the
+// cluster is whole afterwards. Against `nesos up --no-restart` the kills are refused.
 //
-// The open finding (docs/reliability.md, "Findings"): a RUN_TASK the master sends to an
-// agent in the second between its SIGKILL and its restarted process subscribing is lost;
-// the agent registers again without the task, the master leaves a STAGING task it did not
-// hear of alone, and the agent ignores KILL_TASK for a task it does not have, so the task
-// stays TASK_STAGING (terminal-seen). That violation, for a task launched on the killed
-// agent right after the kill, is the only one tolerated here; any other fails the test.
+// This run found finding 7 (docs/reliability.md, "Findings"): a RUN_TASK sent to an agent
+// between its SIGKILL and its restarted process subscribing was lost and the task stayed
+// TASK_STAGING. Fixed (the master asks the agent about unreported STAGING tasks, see
+// test/integration/staging-reconcile.test.ts); nothing is tolerated any more.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -80,12 +77,9 @@ describe('nesos chaos --attach on a cluster of nesos up', () => {
     const run = chaos('run', ['--attach', '--nats', c.natsUrl, '--cluster', c.cluster, '--duration', '15', '--seed', '7', '--faults', 'kill-leader,kill-standby,kill-agent', '--drain-timeout', '15', '--json', '--log-level', 'warn']);
     const { code } = await run.exited;
     const report = reportOf(run);
-    const agentKill = report.faults.list.find((f) => f.kind === 'kill-agent' && f.outcome === 'injected');
-    const lostLaunch = (v: ChaosReport['violations'][number]): boolean =>
-      v.invariant === 'terminal-seen' && v.message.endsWith('last saw TASK_STAGING (REASON_RECONCILIATION)') && agentKill !== undefined && v.agentId === agentKill.target;
-    expect(report.violations.filter((v) => !lostLaunch(v)), run.output().slice(-4000)).toEqual([]);
-    expect(code).toBe(report.violations.length === 0 ? 0 : 1);
-    expect(report).toMatchObject({ ok: report.violations.length === 0, mode: 'attach', seed: 7 });
+    expect(report.violations, run.output().slice(-4000)).toEqual([]);
+    expect(code).toBe(0);
+    expect(report).toMatchObject({ ok: true, mode: 'attach', seed: 7 });
 
     // It found the cluster's masters and agents, each a child of this `nesos up`.
     const pids = summaryPids(c.up.output());

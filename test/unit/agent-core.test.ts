@@ -619,14 +619,15 @@ describe('agent core: KILL_TASK', () => {
     expect(toMaster(exit).map((m) => m.type)).toEqual(['EXITED_EXECUTOR']);
   });
 
-  it('ignores a kill of a task it does not have, of another framework’s task, or of an ended task', () => {
+  it('answers a kill of a task it does not have (or of another framework’s task) TASKS_UNKNOWN, and ignores a kill of an ended task', () => {
     const h = new AgentHarness();
     h.launched('t1');
     const none = h.master({ type: 'KILL_TASK', frameworkId: 'f1', taskId: 'ghost' });
     const wrong = h.master({ type: 'KILL_TASK', frameworkId: 'f2', taskId: 't1' });
-    for (const effects of [none, wrong]) {
+    for (const [effects, ref] of [[none, { frameworkId: 'f1', taskId: 'ghost' }], [wrong, { frameworkId: 'f2', taskId: 't1' }]] as const) {
       expect(ofKind(effects, 'send-executor')).toEqual([]);
-      expect(logs(effects, 'info')).toEqual(['asked to kill a task this agent does not have; ignored']);
+      expect(logs(effects, 'info')).toEqual(['asked to kill a task this agent does not have: telling the master']);
+      expect(toMaster(effects)).toEqual([{ type: 'TASKS_UNKNOWN', agentId: AGENT_ID, tasks: [ref] }]);
     }
     expect(h.taskView('t1')?.killRequested).toBe(false);
     h.update('t1', S.FINISHED, 'x1');
