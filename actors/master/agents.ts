@@ -3,6 +3,7 @@
  * reports, as Mesos does), heartbeats, executor exits, and marking silent agents
  * unreachable.
  */
+import { syncInverseOffers } from './inverse-offers.js';
 import type { z } from 'zod';
 import type { ExecutorToFramework, ExitedExecutor, RegisterAgent, TaskOnAgent, TaskRef } from '../../protocol/agent.js';
 import { Resources } from '../../protocol/resources.js';
@@ -277,6 +278,8 @@ export function markUnreachable(step: Step, agent: AgentRecord, why: string): vo
   for (const framework of step.state.frameworks.values()) {
     if (framework.connected) step.toFramework(framework.id, { type: 'FAILURE', agentId: agent.id });
   }
+  // Its inverse offers go now, not at the next tick: an unreachable agent has none.
+  syncInverseOffers(step);
 }
 
 /**
