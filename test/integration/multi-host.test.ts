@@ -28,6 +28,12 @@ const unavailable = await checkNetns().then(
 // What nats-server 2.9.10 adds around a cut and a heal (Raft elections of 4–9 s, and more
 // after the heal) is in docs/deployment.md#what-partitions-do; the waits below allow for it.
 
+// The two partition scenarios pass reliably but take 45–90 s together (JetStream's elections
+// after a cut and a heal), which does not fit `npm test`'s six minutes on two cores: they run
+// with NESOS_TEST_PARTITIONS=1, which `npm run test:partitions` sets.
+const partitions = process.env.NESOS_TEST_PARTITIONS === '1';
+const PARTITIONS_OFF = ' (skipped: run `npm run test:partitions`, or set NESOS_TEST_PARTITIONS=1)';
+
 const MASTER_ARGS = ['--agent-heartbeat-interval', '200', '--max-missed-heartbeats', '5', '--agent-reregister-timeout', '5000', '--framework-heartbeat-interval', '1'];
 const NEEDS = 'cpus:0.1;mem:32';
 
@@ -201,7 +207,7 @@ describe.skipIf(unavailable !== undefined)(`multi-host${unavailable === undefine
     await waitUntil(stateOf(taskId, TaskState.FINISHED), 'TASK_FINISHED', 20_000, logs);
   }, 90_000);
 
-  it('partitions an agent host: its task goes TASK_UNREACHABLE, and TASK_RUNNING again on heal', async () => {
+  it.skipIf(!partitions)(`partitions an agent host: its task goes TASK_UNREACHABLE, and TASK_RUNNING again on heal${partitions ? '' : PARTITIONS_OFF}`, async () => {
     await settled(60_000);
     const { host: leader } = await oneLeader(20_000);
     const s = sched!;
@@ -294,7 +300,7 @@ describe.skipIf(unavailable !== undefined)(`multi-host${unavailable === undefine
     expect(states).not.toContain(TaskState.GONE);
   }, 180_000);
 
-  it('isolates the leader with its NATS node: it steps down, the majority elects another, one leader after heal', async () => {
+  it.skipIf(!partitions)(`isolates the leader with its NATS node: it steps down, the majority elects another, one leader after heal${partitions ? '' : PARTITIONS_OFF}`, async () => {
     await settled(60_000);
     const { host: old, view: before } = await oneLeader(30_000);
     const e1 = before.leader!.epoch;
