@@ -72,9 +72,9 @@ function summaryPids(out: string): Map<string, number> {
 }
 
 describe('nesos chaos --attach on a cluster of nesos up', () => {
-  it('kills its masters and agents, nesos up restarts each (same id, new pid), every invariant holds, the cluster is whole', async () => {
+  it('kills and pauses its masters and agents, nesos up restarts each killed one (same id, new pid), every pause is undone, every invariant holds, the cluster is whole', async () => {
     const c = await startUp('up', ['--masters', '3', '--agents', '2']);
-    const run = chaos('run', ['--attach', '--nats', c.natsUrl, '--cluster', c.cluster, '--duration', '15', '--seed', '7', '--faults', 'kill-leader,kill-standby,kill-agent', '--drain-timeout', '15', '--json', '--log-level', 'warn']);
+    const run = chaos('run', ['--attach', '--nats', c.natsUrl, '--cluster', c.cluster, '--duration', '18', '--seed', '7', '--faults', 'kill-leader,kill-standby,kill-agent,stop-leader,stop-standby,stop-agent', '--drain-timeout', '15', '--json', '--log-level', 'warn']);
     const { code } = await run.exited;
     const report = reportOf(run);
     expect(report.violations, run.output().slice(-4000)).toEqual([]);
@@ -86,10 +86,20 @@ describe('nesos chaos --attach on a cluster of nesos up', () => {
     expect(report.attach!.local.map((p) => [p.id, p.pid, p.restartedBy])).toEqual(
       ['agent-1', 'agent-2', 'master-1', 'master-2', 'master-3'].map((id) => [id, pids.get(id), c.up.pid]),
     );
-    expect(report.attach!.kinds).toEqual(['kill-leader', 'kill-standby', 'kill-agent']);
+    expect([...report.attach!.kinds].sort()).toEqual(['kill-agent', 'kill-leader', 'kill-standby', 'stop-agent', 'stop-leader', 'stop-standby']);
+    expect(report.attach!.resumedAtEnd).toEqual([]);
+
+    // Every pause was of one of the cluster's processes and was undone by SIGCONT.
+    const pauses = report.faults.list.filter((f) => f.outcome === 'injected' && f.kind.startsWith('stop-'));
+    expect(pauses.map((f) => f.kind).sort(), JSON.stringify(report.faults.list)).toEqual(['stop-agent', 'stop-leader', 'stop-standby']);
+    for (const f of pauses) {
+      expect(f.signal).toBe('SIGSTOP');
+      expect(f.restored).toBe('SIGCONT');
+      expect(f.restoredAt).toBeGreaterThan(f.at);
+    }
 
     // Each kill was of one of the cluster's processes, and is recorded with its restart: `nesos up` says the same.
-    const kills = report.faults.list.filter((f) => f.outcome === 'injected');
+    const kills = report.faults.list.filter((f) => f.outcome === 'injected' && f.kind.startsWith('kill-'));
     expect(kills.map((f) => f.kind).sort(), JSON.stringify(report.faults.list)).toEqual(['kill-agent', 'kill-leader', 'kill-standby']);
     const upOut = c.up.output();
     for (const f of kills) {

@@ -32,7 +32,7 @@ async function startNats(port: number): Promise<TestProcess> {
 }
 
 describe('registry store', () => {
-  it('retries a write through a 3 s outage of nats-server and lands it; once closed, drops what waits', async () => {
+  it('retries a write through a 2 s outage of nats-server and lands it; once closed, drops what waits', async () => {
     dir = mkdtempSync(join(tmpdir(), 'nesos-registry-test-'));
     const port = await freePort();
     const cluster = `r${process.pid}${port}`;
@@ -46,7 +46,7 @@ describe('registry store', () => {
     // nats-server goes away; a write queued now fails attempt after attempt.
     await stopProcess(first);
     store.write([{ op: 'put-role', role: { role: 'during', weight: 2 } }]);
-    await new Promise((r) => setTimeout(r, 3000)); // longer than the five attempts (~1.5 s) that used to be all
+    await new Promise((r) => setTimeout(r, 2000)); // longer than the five attempts (~1.5 s) that used to be all
     expect(store.backlog).toBe(1);
 
     // Back, with the same JetStream store: the write lands.
