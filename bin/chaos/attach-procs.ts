@@ -8,10 +8,10 @@
  * started with NESOS_RESTART=on-failure (what such a `nesos up` gives its children).
  * Parsing is pure; the scan reads /proc.
  */
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { RESTART_ENV } from '../supervisor.js';
-import { isAlive, nesosEnv } from './procs.js';
+import { isAlive, nesosEnv, otherPids } from './procs.js';
 
 /** The roles of the cluster's own processes that `--attach` can find. */
 export type NesosRole = 'master' | 'agent';
@@ -146,10 +146,7 @@ function readAgentId(workDir: string): string | undefined {
 /** The masters and agents of cluster `cluster` on `endpoints` running on this machine (and readable by this user), by role then id. */
 export function findLocalProcesses(cluster: string, endpoints: readonly string[]): LocalProcess[] {
   const out: LocalProcess[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const pid = Number(name);
-    if (pid === process.pid) continue;
+  for (const pid of otherPids()) {
     try {
       const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((a) => a !== '');
       if (!argv.some(isNesosScript)) continue;

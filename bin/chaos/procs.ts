@@ -37,13 +37,29 @@ export function nesosEnv(pid: number): Record<string, string> {
   return env;
 }
 
+/** Pids of every process but this one, from /proc (any may be gone by the time it is read). */
+export function otherPids(): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number)
+    .filter((pid) => pid !== process.pid);
+}
+
+/** Live processes (but this one, and readable by this user) whose command line contains `needle`. */
+export function processesWithCmdline(needle: string): number[] {
+  return otherPids().filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(needle) && isAlive(pid);
+    } catch {
+      return false; // gone, or not ours to read
+    }
+  });
+}
+
 /** Every live process (but this one) that `keep` accepts; `keep` sees cwd first, to skip reading the rest. */
 export function scanProcesses(keepCwd: (cwd: string) => boolean = () => true): ProcInfo[] {
   const out: ProcInfo[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const pid = Number(name);
-    if (pid === process.pid) continue;
+  for (const pid of otherPids()) {
     try {
       const cwd = readlinkSync(`/proc/${pid}/cwd`);
       if (!keepCwd(cwd) || !isAlive(pid)) continue;

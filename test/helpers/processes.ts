@@ -3,8 +3,8 @@
  * (printed when a test fails), and always stopped — SIGTERM, then SIGKILL to the group.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
-import { isAlive } from '../../bin/chaos/procs.js';
+import { closeSync, openSync, readFileSync, readlinkSync } from 'node:fs';
+import { isAlive, otherPids } from '../../bin/chaos/procs.js';
 
 /** `isAlive` and `killProcessesUnder` (SIGKILL everything working under a dir, at most 5 s) are the chaos tool's, shared. */
 export { isAlive, killProcessesUnder } from '../../bin/chaos/procs.js';
@@ -81,10 +81,7 @@ export async function stopProcess(p: TestProcess, graceMs = 3000): Promise<void>
 /** Pids of live processes whose working directory is `dir` or below it. */
 export function processesUnder(dir: string): number[] {
   const pids: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const pid = Number(name);
-    if (pid === process.pid) continue;
+  for (const pid of otherPids()) {
     try {
       const cwd = readlinkSync(`/proc/${pid}/cwd`);
       if ((cwd === dir || cwd.startsWith(`${dir}/`)) && isAlive(pid)) pids.push(pid);

@@ -5,10 +5,11 @@
 // whose seeded run also pauses masters and agents and checks every invariant); and a run
 // interrupted (Ctrl-C) or killed (SIGKILL: the guardian) while a process is paused leaves
 // nothing paused.
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { processesWithCmdline } from '../../bin/chaos/procs.js';
 import { NESOS_BIN, TestCluster } from '../helpers/cluster.js';
 import { freePort } from '../helpers/ports.js';
 import { startProcess, stopProcess, type TestProcess } from '../helpers/processes.js';
@@ -55,12 +56,11 @@ async function poll<T>(done: () => T, ms: number): Promise<T> {
 
 /** SIGKILLs any chaos framework a killed run left (its config lives under `dir`). */
 function killLeftovers(): void {
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
+  for (const pid of processesWithCmdline(dir)) {
     try {
-      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(dir)) process.kill(Number(name), 'SIGKILL');
+      process.kill(pid, 'SIGKILL');
     } catch {
-      // gone, or not ours
+      // gone meanwhile
     }
   }
 }
