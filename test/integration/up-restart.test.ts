@@ -3,56 +3,23 @@
 // leader comes back with the same id and the cluster has one leader again; Ctrl-C then
 // stops everything, restarted processes and recovered executors included. With
 // `--no-restart` a killed agent is reported and stays down.
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectNats, type NatsConnection } from '../../actors/runtime/nats.js';
 import { pingMaster } from '../../bin/chaos/probe.js';
 import { getState } from '../../bin/readiness.js';
 import type { MasterSnapshot } from '../../protocol/operator.js';
-import { NESOS_BIN } from '../helpers/cluster.js';
-import { freePort } from '../helpers/ports.js';
-import { isAlive, killProcessesUnder, processesUnder, startProcess, stopProcess, type TestProcess } from '../helpers/processes.js';
+import { UpProcesses, summaryPids, until } from '../helpers/nesos-up.js';
+import { processesWithCmdline } from '../../bin/chaos/procs.js';
+import { isAlive, processesUnder } from '../helpers/processes.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'nesos-test-up-restart-'));
-const started: TestProcess[] = [];
-const connections: NatsConnection[] = [];
+const ups = new UpProcesses('nesos-test-up-restart-');
 
-afterAll(async () => {
-  for (const nc of connections) await nc.close().catch(() => undefined);
-  for (const p of started.reverse()) await stopProcess(p, 8000);
-  await killProcessesUnder(dir);
-  if (process.env.NESOS_KEEP_TEST_DIRS !== '1') rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => ups.stopAll(8000));
 
-async function until<T>(get: () => T | Promise<T>, what: string, timeoutMs = 30_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await get();
-    if (v !== undefined && v !== null && v !== false) return v as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** A `nesos up` of its own: port, cluster name, data dir. */
-async function startUp(name: string, extra: string[]): Promise<{ up: TestProcess; natsUrl: string; cluster: string; data: string }> {
-  const port = await freePort();
-  const cluster = `t${randomBytes(5).toString('hex')}`;
-  const data = join(dir, name);
-  const up = startProcess(name, process.execPath, [NESOS_BIN, 'up', '--port', String(port), '--cluster', cluster, '--data-dir', data, '--http-port', '0', '--agent-resources', 'cpus:2;mem:512;disk:512;ports:[31000-31010]', ...extra], join(dir, `${name}.log`));
-  started.push(up);
-  await until(() => /is up/.test(up.output()) || up.hasExited, `${name} to report the cluster up`, 45_000);
-  if (up.hasExited) throw new Error(`nesos up exited:\n${up.output()}`);
-  return { up, natsUrl: `nats://127.0.0.1:${port}`, cluster, data };
-}
-
-/** The pid of each child in the summary `nesos up` printed. */
-function summaryPids(out: string): Map<string, number> {
-  return new Map([...out.matchAll(/^ {2}(\S+)\s+pid (\d+)\s+log /gm)].map((m) => [m[1] as string, Number(m[2])]));
-}
+/** A `nesos up` with small agents (`cpus:2;mem:512;disk:512;ports:[31000-31010]`). */
+const startUp = (name: string, extra: string[]) => ups.startUp(name, extra, 'cpus:2;mem:512;disk:512;ports:[31000-31010]');
 
 /** The pid of `name`'s latest restart, from `nesos up`'s output. */
 function restartedPid(out: string, name: string): number | undefined {
@@ -79,20 +46,6 @@ function logLines(file: string, pid: number, msg: string): Array<Record<string, 
     .filter((l) => l.pid === pid && l.msg === msg);
 }
 
-/** Live processes (readable by us) whose command line contains `needle`. */
-function processesWith(needle: string): number[] {
-  return readdirSync('/proc')
-    .filter((n) => /^\d+$/.test(n) && Number(n) !== process.pid)
-    .filter((n) => {
-      try {
-        return readFileSync(`/proc/${n}/cmdline`, 'utf8').includes(needle) && isAlive(Number(n));
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
-
 describe('nesos up restarts a process that fails', () => {
   let c: Awaited<ReturnType<typeof startUp>>;
   let nc: NatsConnection;
@@ -100,13 +53,11 @@ describe('nesos up restarts a process that fails', () => {
 
   beforeAll(async () => {
     c = await startUp('up', ['--masters', '3', '--agents', '2']);
-    nc = await connectNats({ servers: c.natsUrl, name: 'up-restart-test' });
-    connections.push(nc);
+    nc = ups.track(await connectNats({ servers: c.natsUrl, name: 'up-restart-test' }));
   }, 60_000);
 
   it('a SIGKILLed agent comes back with the same id and work dir, registers with the leader again and keeps its task', async () => {
-    const run = startProcess('run', process.execPath, [NESOS_BIN, 'run', '--nats', c.natsUrl, '--cluster', c.cluster, '--', 'sleep', '300'], join(dir, 'run.log'));
-    started.push(run);
+    const run = ups.nesos('run', ['run', '--nats', c.natsUrl, '--cluster', c.cluster, '--', 'sleep', '300']);
     await until(() => run.output().includes('TASK_RUNNING') || run.hasExited, 'the task to run');
     const task = (await state()).tasks.find((t) => t.state === 'TASK_RUNNING');
     expect(task, run.output()).toBeDefined();
@@ -177,7 +128,7 @@ describe('nesos up --no-restart', () => {
     process.kill(pid, 'SIGKILL');
     await until(() => c.up.output().includes(`! agent-1 (pid ${pid}) exited (SIGKILL); not restarted (--no-restart)`), 'the exit to be reported');
     await new Promise((r) => setTimeout(r, 1500)); // well past the first restart delay of 100 ms
-    expect(processesWith(join(c.data, 'agent-1'))).toEqual([]);
+    expect(processesWithCmdline(join(c.data, 'agent-1'))).toEqual([]);
     expect(c.up.output()).not.toContain('restarted:');
     const rest = [...summaryPids(c.up.output()).values()].filter((p) => p !== pid);
     expect(rest.every(isAlive)).toBe(true);
