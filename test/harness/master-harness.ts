@@ -11,6 +11,7 @@ import type { SchedulerCall, SchedulerEvent } from '../../protocol/scheduler.js'
 import type { FrameworkCapability, TaskInfo, TaskStatus } from '../../protocol/schema.js';
 import { TaskSource, type TaskState } from '../../protocol/task-state.js';
 import type { StoredStatus } from '../../protocol/updates.js';
+import { Rejection } from '../../actors/runtime/actor.js';
 
 /** The epoch the harness's master serves under. */
 export const EPOCH = 7;
@@ -112,4 +113,15 @@ export function published(effects: readonly MasterEffect[], frameworkId: string)
 /** Operations on framework consumers of the updates stream, in order. */
 export function consumerOps(effects: readonly MasterEffect[]): string[] {
   return effects.flatMap((e) => (e.kind === 'framework-consumer' ? [`${e.op} ${e.frameworkId}`] : []));
+}
+
+/** The Rejection `fn` throws (fails the test if it throws none, or throws something else). */
+export function rejection(fn: () => unknown): Rejection {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof Rejection) return e;
+    throw e;
+  }
+  throw new Error('expected a Rejection');
 }

@@ -5,13 +5,12 @@
 // DOWN or away, or they time out, and come again once an answer's filter has run out.
 import { describe, expect, it } from 'vitest';
 import { decode, encode } from '../../protocol/codec.js';
-import { Rejection } from '../../actors/runtime/actor.js';
 import type { MasterEffect } from '../../actors/master/effects.js';
 import { SchedulerCall, SchedulerEvent } from '../../protocol/scheduler.js';
 import type { InverseOffer } from '../../protocol/schema.js';
 import { TaskState as S } from '../../protocol/task-state.js';
 import { MaintenanceStatusReply, type OperatorApiCall } from '../../protocol/operator-api.js';
-import { EPOCH, MasterHarness, events } from '../harness/master-harness.js';
+import { EPOCH, MasterHarness, events, rejection } from '../harness/master-harness.js';
 
 const HOUR = 3_600_000;
 /** The harness's clock starts here (ms). */
@@ -66,17 +65,6 @@ function tick(h: MasterHarness, at: number): MasterEffect[] {
 
 function answer(h: MasterHarness, type: 'ACCEPT_INVERSE_OFFERS' | 'DECLINE_INVERSE_OFFERS', frameworkId: string, ids: string[], refuseSeconds?: number) {
   return h.call({ type, frameworkId, inverseOfferIds: ids, ...(refuseSeconds !== undefined && { filters: { refuseSeconds } }) });
-}
-
-/** The rejection `fn` throws (fails the test if it throws none). */
-function rejection(fn: () => unknown): Rejection {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof Rejection) return e;
-    throw e;
-  }
-  throw new Error('expected a Rejection');
 }
 
 describe('inverse offers are made', () => {

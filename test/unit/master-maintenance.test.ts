@@ -4,14 +4,13 @@
 // typed; the schedule and DOWN agents go to the registry and come back after a failover.
 import { describe, expect, it } from 'vitest';
 import { decode, encode } from '../../protocol/codec.js';
-import { Rejection } from '../../actors/runtime/actor.js';
 import type { MasterEffect } from '../../actors/master/effects.js';
 import { MAX_SCHEDULED_AGENTS } from '../../actors/master/maintenance.js';
 import { RegistryEntry, contentsOf, registryWrite, type RegistryOp } from '../../actors/master/registry.js';
 import { Resources } from '../../protocol/resources.js';
 import { TaskState as S } from '../../protocol/task-state.js';
 import { MaintenanceStatusReply, type OperatorApiCall } from '../../protocol/operator-api.js';
-import { EPOCH, MasterHarness, allocatorCalls, events, published, toAgent } from '../harness/master-harness.js';
+import { EPOCH, MasterHarness, allocatorCalls, events, published, rejection, toAgent } from '../harness/master-harness.js';
 
 const HOUR = 3_600_000;
 
@@ -43,17 +42,6 @@ function status(h: MasterHarness) {
 
 function registryOps(effects: readonly MasterEffect[]): RegistryOp[] {
   return effects.flatMap((e) => (e.kind === 'registry' ? [e.op] : []));
-}
-
-/** The rejection `fn` throws (fails the test if it throws none). */
-function rejection(fn: () => unknown): Rejection {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof Rejection) return e;
-    throw e;
-  }
-  throw new Error('expected a Rejection');
 }
 
 describe('maintenance schedule (UP → DRAINING)', () => {
