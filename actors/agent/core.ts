@@ -62,7 +62,18 @@ export type AgentEffect =
    * Publish a status update to the updates stream and wait for its PubAck; feed the outcome
    * back through `onUpdatePublished` or `onUpdatePublishFailed`.
    */
-  | { kind: 'publish-update'; frameworkId: string; status: StoredStatus }
+  | {
+      kind: 'publish-update';
+      frameworkId: string;
+      status: StoredStatus;
+      /**
+       * The task's first update, which tells the framework of its executor: publish it only
+       * once a checkpoint written after this effect is on disk (as Mesos checkpoints before
+       * forwarding), so that an agent killed after the framework heard of the task
+       * reattaches to its executor.
+       */
+      afterCheckpoint?: true;
+    }
   /**
    * Create the run's sandbox and container (limits from `resources`, one entry per task,
    * plus a custom executor's own) and start the executor: the command executor for one
@@ -1091,11 +1102,11 @@ export class AgentCore {
     t.state = nextTaskState(t.state, status.state);
     t.seen.add(status.uuid);
     const head = this.updates.enqueue(t.frameworkId, status);
-    return head === undefined ? [] : [this.publish(head)];
+    return head === undefined ? [] : [this.publish(head, t.seen.size === 1)];
   }
 
-  private publish(u: UpdateToPublish): AgentEffect {
-    return { kind: 'publish-update', frameworkId: u.frameworkId, status: u.status };
+  private publish(u: UpdateToPublish, afterCheckpoint = false): AgentEffect {
+    return { kind: 'publish-update', frameworkId: u.frameworkId, status: u.status, ...(afterCheckpoint && { afterCheckpoint: true as const }) };
   }
 
   private maybeForget(taskId: string): AgentEffect[] {

@@ -15,7 +15,6 @@ import { AgentStateCall, type AgentExecutorView, type AgentSnapshot } from '../.
 import { ExecutorCall, type ExecutorEvent } from '../../protocol/executor.js';
 import type { Resources } from '../../protocol/resources.js';
 import type { AgentInfo } from '../../protocol/schema.js';
-import { TaskState } from '../../protocol/task-state.js';
 import type { StoredStatus } from '../../protocol/updates.js';
 import { Actor, Rejection, type Origin, type ReplyMessage } from '../runtime/actor.js';
 import { followLeader, type LeaderFollower } from '../runtime/leader-follower.js';
@@ -280,10 +279,7 @@ export class AgentShell extends Actor {
         this.sendMaster(effect.message);
         return undefined;
       case 'publish-update':
-        // A task's first update announces its executor: it leaves only once a checkpoint that
-        // holds that executor is on disk (as Mesos checkpoints before forwarding), so that a
-        // framework never hears of an executor an agent SIGKILLed now would not recover.
-        if (effect.status.state === TaskState.STARTING) this.checkpointer.afterWrite(() => this.publishUpdate(effect.frameworkId, effect.status));
+        if (effect.afterCheckpoint === true) this.checkpointer.afterWrite(() => this.publishUpdate(effect.frameworkId, effect.status));
         else this.publishUpdate(effect.frameworkId, effect.status);
         return undefined;
       case 'send-executor':

@@ -311,6 +311,8 @@ describe('agent core: executor calls', () => {
         kind: 'publish-update',
         frameworkId: 'f1',
         status: expect.objectContaining({ taskId: 't1', state: S.RUNNING, uuid: 'x1', agentId: AGENT_ID, executorId: 't1', source: TaskSource.EXECUTOR, healthy: true }),
+        // the task's first update (this executor sent no STARTING): it waits for a checkpoint holding the executor
+        afterCheckpoint: true,
       },
     ]);
     expect(toMaster(r.effects)).toEqual([]);
@@ -319,6 +321,10 @@ describe('agent core: executor calls', () => {
     expect(h.taskView('t1')).toMatchObject({ state: S.RUNNING, pendingUpdates: 1 });
     expect(toExecutor(h.published('t1', 'x1'), 't1')).toEqual([{ type: 'ACKNOWLEDGED', taskId: 't1', uuid: 'x1' }]);
     expect(h.taskView('t1')?.pendingUpdates).toBe(0);
+    // a later update of the task does not wait for the disk
+    const later = ofKind(h.update('t1', S.FINISHED, 'x2').effects, 'publish-update');
+    expect(later).toHaveLength(1);
+    expect(later[0]).not.toHaveProperty('afterCheckpoint');
   });
 
   it('refuses an UPDATE without uuid, or for a task the executor does not run', () => {
