@@ -166,12 +166,7 @@ export class Resources {
     // Per key: the first entry seen (name, role, ext) and the running total of its kind. Ranges
     // and set items are collected and merged once at the end, scalars added as integers.
     const totals = new Map<string, { first: StoredEntry; milli: number; ranges: Range[]; items: Set<string> }>();
-    let only: Resources | undefined;
-    let count = 0;
     for (const r of all) {
-      if (r.list.length === 0) continue;
-      count += 1;
-      only = r;
       for (const entry of r.list) {
         const k = entry.role === UNRESERVED && entry.ext === '' ? entry.name : key(entry);
         let total = totals.get(k);
@@ -192,7 +187,6 @@ export class Resources {
         }
       }
     }
-    if (count === 1 && only !== undefined) return only;
     const list: StoredEntry[] = [];
     for (const { first, milli, ranges, items } of totals.values()) {
       const kind = first.value.kind;
