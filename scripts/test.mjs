@@ -44,9 +44,11 @@ function counts(text) {
 }
 
 const children = [];
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  // vitest stops its own workers and runs the tests' afterAll hooks (which stop clusters
-  // and remove network namespaces) when it gets the signal; we only pass it on.
+// Ctrl-C reaches the vitest runs from the terminal (one process group): we keep waiting for
+// them to stop their workers and run the tests' afterAll hooks (which stop clusters and
+// remove network namespaces), and pass on only what a terminal does not send them all.
+process.on('SIGINT', () => undefined);
+for (const signal of ['SIGTERM', 'SIGHUP']) {
   process.on(signal, () => {
     for (const c of children) if (c.exitCode === null) c.kill(signal);
   });
