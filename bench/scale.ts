@@ -10,7 +10,9 @@
  * second, and launch latency under that load). The master's CPU (cores used on average)
  * and memory come from /proc for each phase. One JSON line per measurement on stdout, each
  * with the configuration and a baseline measured in the same run on the same server: a
- * plain NATS request round trip (latencies) and plain NATS requests per second (rates).
+ * plain NATS request round trip (latencies) and plain NATS requests per second (rates);
+ * for tasks seen running per second, the most tasks per second the updates stream lets
+ * through on this server (sim/jetstream-baseline.ts: two messages per task).
  *
  *     node dist/bench/scale.js [--agents 1000,10000,50000] [--frameworks 100] [--quick]
  *         [--duration 20] [--task-duration 2000] [--setup-timeout 180] [--seed 1] [--lease-ms 60000]
@@ -24,6 +26,7 @@ import { waitForState } from '../bin/readiness.js';
 import { NESOS_BIN } from '../bin/paths.js';
 import { BenchFramework } from './sim/bench-framework.js';
 import { BenchCluster } from './sim/cluster.js';
+import { jetStreamBaseline } from './sim/jetstream-baseline.js';
 import { natsBaseline, type NatsBaseline } from './sim/nats-baseline.js';
 import { CpuWindow, memoryMiB } from './sim/proc.js';
 import { percentile, round2 } from './sim/stats.js';
@@ -141,6 +144,7 @@ async function size(agents: number): Promise<void> {
     const baseline: NatsBaseline = await natsBaseline(nc);
     const rtt = { name: 'nats-request-rtt', p50Ms: baseline.rttP50Ms, p99Ms: baseline.rttP99Ms };
     const rate = { name: 'nats-requests-per-second-32-in-flight', perSecond: baseline.requestsPerSecond };
+    const stream = await jetStreamBaseline(nc);
 
     // (1) frameworks subscribe and suppress
     // each holds at most its share of the agents' offers and declines the rest, so that offers
@@ -221,6 +225,7 @@ async function size(agents: number): Promise<void> {
       lastFailure: frameworks.find((f) => f.lastFailure !== undefined)?.lastFailure, nomadC2M: 1500, target: 5000,
       updatesSeen: updates, masterCpu: loadCpu, otherCpu, loadAverage: os.loadavg().map(round2), masterMemory: memoryMiB(masterPid),
       baseline: rate, ratio: round2(perSecond / rate.perSecond),
+      jetStreamBaseline: stream, runningRatioToJetStream: round2(runningInWindow / window / stream.tasksPerSecond),
     });
     emit({
       measure: 'launch-latency-under-load', ...config, samples: loaded.length, p50Ms: percentile(loaded, 50), p99Ms: percentile(loaded, 99),
