@@ -67,10 +67,12 @@ export type AgentEffect =
       frameworkId: string;
       status: StoredStatus;
       /**
-       * The task's first update, which tells the framework of its executor: publish it only
-       * once a checkpoint written after this effect is on disk (as Mesos checkpoints before
-       * forwarding), so that an agent killed after the framework heard of the task
-       * reattaches to its executor.
+       * Publish it only once a checkpoint written after this effect is on disk (as Mesos
+       * checkpoints before forwarding). Set on a task's first update, which tells the
+       * framework of its executor (an agent killed after the framework heard of the task
+       * reattaches to it), and on a terminal update (an agent killed after the framework
+       * heard TASK_FINISHED must not find the task live in its checkpoint, and report it
+       * TASK_FAILED when its executor has exited: chaos seed 1616172065).
        */
       afterCheckpoint?: true;
     }
@@ -654,7 +656,7 @@ export class AgentCore {
     if (r.status.source === TaskSource.EXECUTOR && ex !== undefined && ex.phase === 'subscribed') {
       effects.push({ kind: 'send-executor', executorId: ex.executorId, message: { type: 'ACKNOWLEDGED', taskId, uuid } });
     }
-    if (r.next !== undefined) effects.push(this.publish(r.next));
+    if (r.next !== undefined) effects.push(this.publish(r.next, isTerminal(r.next.status.state)));
     if (r.drained) effects.push(...this.maybeForget(taskId));
     return effects;
   }
@@ -1102,7 +1104,7 @@ export class AgentCore {
     t.state = nextTaskState(t.state, status.state);
     t.seen.add(status.uuid);
     const head = this.updates.enqueue(t.frameworkId, status);
-    return head === undefined ? [] : [this.publish(head, t.seen.size === 1)];
+    return head === undefined ? [] : [this.publish(head, t.seen.size === 1 || isTerminal(head.status.state))];
   }
 
   private publish(u: UpdateToPublish, afterCheckpoint = false): AgentEffect {

@@ -3,7 +3,7 @@
  * (by the NESOS_* variables the agent and executor give them), anything working under the
  * run's directory, and whether a pid is alive (a zombie is not: init reaps late).
  */
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync, type Dirent } from 'node:fs';
 
 /** What /proc says of one process. */
 export interface ProcInfo {
@@ -120,19 +120,21 @@ export async function killProcessesUnder(dir: string, timeoutMs = 5000): Promise
 /** Sandbox runs per task id of framework `frameworkId` under the agents' work dirs `agentDirs`. */
 export function sandboxRuns(agentDirs: readonly string[], frameworkId: string): Record<string, number> {
   const runs: Record<string, number> = {};
-  const list = (path: string): string[] => {
+  const list = (path: string): Dirent[] => {
     try {
-      return readdirSync(path);
+      return readdirSync(path, { withFileTypes: true });
     } catch {
       return [];
     }
   };
   for (const dir of agentDirs) {
-    for (const agentId of list(`${dir}/agents`)) {
-      const executors = `${dir}/agents/${agentId}/frameworks/${frameworkId}/executors`;
-      for (const id of list(executors)) {
-        const n = list(`${executors}/${id}/runs`).filter((r) => r !== 'latest').length;
-        runs[id] = (runs[id] ?? 0) + n;
+    for (const agent of list(`${dir}/agents`)) {
+      const executors = `${dir}/agents/${agent.name}/frameworks/${frameworkId}/executors`;
+      for (const executor of list(executors)) {
+        // a run is a directory; `latest` is a symlink, and so is the `latest.<run>.tmp` an
+        // agent killed while replacing `latest` leaves behind (it names the same run)
+        const n = list(`${executors}/${executor.name}/runs`).filter((r) => r.isDirectory()).length;
+        runs[executor.name] = (runs[executor.name] ?? 0) + n;
       }
     }
   }

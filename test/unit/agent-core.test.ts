@@ -321,10 +321,25 @@ describe('agent core: executor calls', () => {
     expect(h.taskView('t1')).toMatchObject({ state: S.RUNNING, pendingUpdates: 1 });
     expect(toExecutor(h.published('t1', 'x1'), 't1')).toEqual([{ type: 'ACKNOWLEDGED', taskId: 't1', uuid: 'x1' }]);
     expect(h.taskView('t1')?.pendingUpdates).toBe(0);
-    // a later update of the task does not wait for the disk
-    const later = ofKind(h.update('t1', S.FINISHED, 'x2').effects, 'publish-update');
+    // a later live update of the task does not wait for the disk
+    const later = ofKind(h.update('t1', S.RUNNING, 'x2', 'f1', { healthy: false }).effects, 'publish-update');
     expect(later).toHaveLength(1);
     expect(later[0]).not.toHaveProperty('afterCheckpoint');
+    h.published('t1', 'x2');
+    // a terminal one does: published before the checkpoint holds it, an agent killed then would
+    // find the task RUNNING, its executor gone, and report TASK_FAILED after TASK_FINISHED
+    const terminal = ofKind(h.update('t1', S.FINISHED, 'x3').effects, 'publish-update');
+    expect(terminal).toEqual([expect.objectContaining({ status: expect.objectContaining({ state: S.FINISHED, uuid: 'x3' }), afterCheckpoint: true })]);
+  });
+
+  it('a terminal update queued behind another waits for the checkpoint when its turn comes', () => {
+    const h = new AgentHarness();
+    h.launched('t1');
+    h.update('t1', S.RUNNING, 'x1');
+    // FINISHED arrives while RUNNING is still on its way into the stream: it queues
+    expect(ofKind(h.update('t1', S.FINISHED, 'x2').effects, 'publish-update')).toEqual([]);
+    const next = ofKind(h.published('t1', 'x1'), 'publish-update');
+    expect(next).toEqual([expect.objectContaining({ status: expect.objectContaining({ state: S.FINISHED, uuid: 'x2' }), afterCheckpoint: true })]);
   });
 
   it('refuses an UPDATE without uuid, or for a task the executor does not run', () => {
@@ -708,6 +723,8 @@ describe('agent core: executor exits', () => {
           uuid: 'au-1',
           timestamp: h.now / 1000,
         }),
+        // terminal: published once a checkpoint holds it
+        afterCheckpoint: true,
       },
     ]);
     expect(h.executorView('t1')?.phase).toBe('exited');
