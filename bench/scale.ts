@@ -126,6 +126,15 @@ async function connectFrameworks(nc: NatsConnection, cluster: string, holdCap: n
   return { frameworks, subscribeMs };
 }
 
+/** The quiet launches' two halves, p50 and p99 of each (ms): ACCEPT → the agent's RUNNING, and → the framework seeing it. */
+function splitOf(frameworks: readonly BenchFramework[]): Record<string, { p50Ms: number; p99Ms: number }> {
+  const of = (xs: number[]) => ({ p50Ms: round2(percentile(xs, 50)), p99Ms: round2(percentile(xs, 99)) });
+  return {
+    acceptToAgentRunning: of(frameworks.flatMap((f) => f.quietSplits.toAgent)),
+    agentRunningToFramework: of(frameworks.flatMap((f) => f.quietSplits.agentToFramework)),
+  };
+}
+
 /** One size: every phase, one line per measurement. */
 async function size(agents: number): Promise<void> {
   const config = { agents, frameworks: FRAMEWORKS, durationS: DURATION_S, taskDurationMs: TASK_MS, taskResources: TASK_RESOURCES, heartbeatMs: heartbeatMs(agents), leaseMs: LEASE_MS, quick: QUICK };
@@ -196,6 +205,7 @@ async function size(agents: number): Promise<void> {
     emit({
       measure: 'launch-overhead', ...config, load: 'one task at a time per framework', samples: quiet.length, wanted: QUIET_LAUNCHES * FRAMEWORKS,
       p50Ms: percentile(quiet, 50), p99Ms: percentile(quiet, 99), targetP99Ms: 100,
+      split: splitOf(frameworks),
       masterCpu: cpuQuiet.read(), baseline: rtt, ratioP50: round2(percentile(quiet, 50) / rtt.p50Ms), ratioP99: round2(percentile(quiet, 99) / rtt.p99Ms),
     });
 

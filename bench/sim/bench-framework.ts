@@ -38,6 +38,12 @@ const MAX_ACCEPTS_IN_FLIGHT = 8;
 export class BenchFramework {
   /** ACCEPT → TASK_RUNNING (ms) of tasks launched one at a time. */
   readonly quietLatencies: number[] = [];
+  /**
+   * The quiet launches split at the agent, by wall clock (one machine): ACCEPT sent → the
+   * agent's TASK_RUNNING timestamp (master and agent), and that timestamp → the framework
+   * seeing it (the updates stream and the SDK).
+   */
+  readonly quietSplits: { toAgent: number[]; agentToFramework: number[] } = { toAgent: [], agentToFramework: [] };
   /** ACCEPT → TASK_RUNNING (ms) of tasks launched in the throughput mode. */
   readonly loadedLatencies: number[] = [];
   /** Tasks whose ACCEPT was answered in the throughput mode. */
@@ -47,7 +53,7 @@ export class BenchFramework {
   /** REVIVE → first OFFERS (ms), once revived. */
   offerLatencyMs: number | undefined;
   private readonly held = new Map<string, Offer>();
-  private readonly sent = new Map<string, { at: number; loaded: boolean }>();
+  private readonly sent = new Map<string, { at: number; wallAt: number; loaded: boolean }>();
   private readonly waiters = new Set<() => void>();
   private reviveAt: number | undefined;
   private mode: Mode = 'hold';
@@ -105,7 +111,7 @@ export class BenchFramework {
       if (offer === undefined) return;
       this.held.delete(offer.id);
       const taskId = this.nextTaskId();
-      this.sent.set(taskId, { at: performance.now(), loaded: false });
+      this.sent.set(taskId, { at: performance.now(), wallAt: Date.now(), loaded: false });
       try {
         await this.sched.launch(offer, [this.spec(taskId, this.options.taskResources)], { refuseSeconds: 0 });
       } catch {
@@ -160,6 +166,11 @@ export class BenchFramework {
     if (sent === undefined || status.state === TaskState.FINISHED) return;
     this.sent.delete(status.taskId); // RUNNING, or refused (ERROR, DROPPED, LOST): no longer awaited
     if (status.state === TaskState.RUNNING) (sent.loaded ? this.loadedLatencies : this.quietLatencies).push(performance.now() - sent.at);
+    if (status.state === TaskState.RUNNING && !sent.loaded) {
+      const agentMs = status.timestamp * 1000;
+      this.quietSplits.toAgent.push(agentMs - sent.wallAt);
+      this.quietSplits.agentToFramework.push(Date.now() - agentMs);
+    }
     this.wake();
   }
 
@@ -175,7 +186,7 @@ export class BenchFramework {
         continue;
       }
       const at = performance.now();
-      for (const s of specs) this.sent.set(s.taskId!, { at, loaded: true });
+      for (const s of specs) this.sent.set(s.taskId!, { at, wallAt: 0, loaded: true });
       this.accepting += 1;
       this.sched
         .launch(offer, specs, { refuseSeconds: 0 })
