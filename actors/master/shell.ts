@@ -30,6 +30,13 @@ import type { DeliveredUpdate } from '../runtime/update-feed.js';
 /** Most allocator decisions turned into offers in one mailbox job (a run over 10,000 agents makes 10,000). */
 export const DECISIONS_PER_JOB = 1000;
 
+/**
+ * Scheduler and operator calls wait in the mailbox's priority lane: a new leader answers
+ * frameworks and operators while thousands of agents register again (agents' messages,
+ * status updates and ticks keep their order in the normal lane).
+ */
+const CALLS = { lane: 'priority' } as const;
+
 /** Options of the master shell. */
 export interface MasterShellOptions extends Omit<ActorOptions, 'kind' | 'id'> {
   config: MasterConfig;
@@ -137,8 +144,8 @@ export class MasterShell extends Actor {
       const { reply, effects } = this.core.onSchedulerCall(call, origin.principal, this.clock());
       this.perform(effects);
       return reply;
-    });
-    this.serve(this.subjects.operatorCallsWildcard(), OperatorApiCall, (call) => this.answerOperatorCall(call));
+    }, CALLS);
+    this.serve(this.subjects.operatorCallsWildcard(), OperatorApiCall, (call) => this.answerOperatorCall(call), CALLS);
     this.allocator.start();
     await this.updates.start(); // after the registry and the agents' subjects: updates apply to a term under way
     this.ticker = setInterval(() => this.mailbox.post(() => this.perform(this.core.onTick(this.clock()))), this.tickIntervalMs);
@@ -176,7 +183,7 @@ export class MasterShell extends Actor {
         if (e instanceof Rejection) return { type: 'REJECTED', code: e.code, reason: e.message, epoch: this.core.config.epoch };
         throw e;
       }
-    });
+    }, 'priority');
   }
 
   /** Counters for /metrics (the leader changes are counted by the process). */

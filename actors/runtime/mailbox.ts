@@ -9,6 +9,11 @@
  * awaited: jobs that finish at once run back to back, with no microtask turn between them,
  * so the NATS client (which flushes its buffer on a microtask) writes what they sent in
  * one system call instead of one per job.
+ *
+ * Two lanes: jobs posted to the `priority` lane (a master's scheduler and operator calls) do
+ * not wait behind a long `normal` queue (10,000 agents registering again after a failover):
+ * while both lanes hold jobs, they take turns, one job each, so neither starves; within a
+ * lane the order is the arrival order.
  */
 import { performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
@@ -17,12 +22,18 @@ import { ActorStoppedError } from './errors.js';
 
 type Job = () => unknown | Promise<unknown>;
 
+/** Which queue of a mailbox a job waits in. */
+export type Lane = 'normal' | 'priority';
+
 /** How long (ms) a mailbox runs jobs back to back before it lets the event loop do other work. */
 export const SLICE_MS = 20;
 
 /** A FIFO of jobs run one at a time. A job that throws is logged; the mailbox goes on. */
 export class Mailbox {
   private readonly queue: Job[] = [];
+  private readonly priority: Job[] = [];
+  /** The last job run came from the priority lane (the next one comes from the normal lane if it has any). */
+  private lastWasPriority = false;
   private running = false;
   private closed = false;
   private idleWaiters: Array<() => void> = [];
@@ -38,16 +49,16 @@ export class Mailbox {
     this.logger = logger;
   }
 
-  /** Jobs waiting to run. */
+  /** Jobs waiting to run (both lanes). */
   get length(): number {
-    return this.queue.length;
+    return this.queue.length + this.priority.length;
   }
 
-  /** Queues a job; resolves with its result once it has run. */
-  run<T>(job: () => T | Promise<T>): Promise<T> {
+  /** Queues a job (in `lane`, default normal); resolves with its result once it has run. */
+  run<T>(job: () => T | Promise<T>, lane: Lane = 'normal'): Promise<T> {
     if (this.closed) return Promise.reject(new ActorStoppedError(this.name));
     return new Promise<T>((resolve, reject) => {
-      this.queue.push(async () => {
+      (lane === 'priority' ? this.priority : this.queue).push(async () => {
         try {
           resolve(await job());
         } catch (e) {
@@ -58,16 +69,16 @@ export class Mailbox {
     });
   }
 
-  /** Queues a job whose result nobody waits for; a failure is logged. */
-  post(job: Job): void {
+  /** Queues a job (in `lane`, default normal) whose result nobody waits for; a failure is logged. */
+  post(job: Job, lane: Lane = 'normal'): void {
     if (this.closed) return;
-    this.queue.push(job);
+    (lane === 'priority' ? this.priority : this.queue).push(job);
     this.pump();
   }
 
   /** Resolves when no job is queued or running. */
   idle(): Promise<void> {
-    if (!this.running && this.queue.length === 0) return Promise.resolve();
+    if (!this.running && this.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -85,7 +96,7 @@ export class Mailbox {
 
   private async drain(): Promise<void> {
     let sliceStart = performance.now();
-    for (let job = this.queue.shift(); job !== undefined; job = this.queue.shift()) {
+    for (let job = this.next(); job !== undefined; job = this.next()) {
       if (performance.now() - sliceStart >= SLICE_MS) {
         await nextTurn();
         sliceStart = performance.now();
@@ -103,5 +114,12 @@ export class Mailbox {
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const w of waiters) w();
+  }
+
+  /** The next job: the lanes take turns while both hold jobs. */
+  private next(): Job | undefined {
+    const fromPriority = this.priority.length > 0 && (this.queue.length === 0 || !this.lastWasPriority);
+    this.lastWasPriority = fromPriority;
+    return fromPriority ? this.priority.shift() : this.queue.shift();
   }
 }
