@@ -30,13 +30,6 @@ import type { DeliveredUpdate } from '../runtime/update-feed.js';
 /** Most allocator decisions turned into offers in one mailbox job (a run over 10,000 agents makes 10,000). */
 export const DECISIONS_PER_JOB = 1000;
 
-/**
- * Scheduler and operator calls wait in the mailbox's priority lane: a new leader answers
- * frameworks and operators while thousands of agents register again (agents' messages,
- * status updates and ticks keep their order in the normal lane).
- */
-const CALLS = { lane: 'priority' } as const;
-
 /** Options of the master shell. */
 export interface MasterShellOptions extends Omit<ActorOptions, 'kind' | 'id'> {
   config: MasterConfig;
@@ -135,17 +128,25 @@ export class MasterShell extends Actor {
     this.perform(this.core.recover(contents, this.clock()));
     const recovered = this.clock();
     this.log.info({ agents: contents.agents.length, frameworks: contents.frameworks.length, warm, openMs: opened - began, loadMs: loaded - opened, recoverMs: recovered - loaded }, 'registry loaded');
-    this.serve(this.subjects.agentToMasterWildcard(), AgentToMaster, (msg, origin) => {
-      const { reply, effects } = this.core.onAgentMessage(msg, origin.principal, this.clock());
-      this.perform(effects);
-      return reply;
-    });
+    this.serve(
+      this.subjects.agentToMasterWildcard(),
+      AgentToMaster,
+      (msg, origin) => {
+        const { reply, effects } = this.core.onAgentMessage(msg, origin.principal, this.clock());
+        this.perform(effects);
+        return reply;
+      },
+      // An agent expected back after the failover (10,000 of them at once) waits in the bulk
+      // lane: scheduler and operator calls, status updates and ticks go on meanwhile. All of
+      // its messages do, until its registration is handled, so they keep their order.
+      { lane: (origin) => (this.core.awaitsAgent(origin.principal) ? 'bulk' : 'normal') },
+    );
     this.serve(this.subjects.schedulerCallsWildcard(), SchedulerCall, (call, origin) => {
       const { reply, effects } = this.core.onSchedulerCall(call, origin.principal, this.clock());
       this.perform(effects);
       return reply;
-    }, CALLS);
-    this.serve(this.subjects.operatorCallsWildcard(), OperatorApiCall, (call) => this.answerOperatorCall(call), CALLS);
+    });
+    this.serve(this.subjects.operatorCallsWildcard(), OperatorApiCall, (call) => this.answerOperatorCall(call));
     this.allocator.start();
     await this.updates.start(); // after the registry and the agents' subjects: updates apply to a term under way
     this.ticker = setInterval(() => this.mailbox.post(() => this.perform(this.core.onTick(this.clock()))), this.tickIntervalMs);
@@ -183,7 +184,7 @@ export class MasterShell extends Actor {
         if (e instanceof Rejection) return { type: 'REJECTED', code: e.code, reason: e.message, epoch: this.core.config.epoch };
         throw e;
       }
-    }, 'priority');
+    });
   }
 
   /** Counters for /metrics (the leader changes are counted by the process). */

@@ -89,11 +89,11 @@ export interface ListenOptions {
 /** Options of `Actor.serve`. */
 export interface ServeOptions {
   /**
-   * The mailbox lane the requests wait in (default normal). A master serves scheduler and
-   * operator calls in the priority lane, so that they are answered while thousands of agents
-   * register again.
+   * The mailbox lane a request waits in, chosen when it arrives (default: normal). A new
+   * leader puts the messages of agents it still expects back after a failover in the bulk
+   * lane, so that its calls are answered while thousands of agents register again.
    */
-  lane?: Lane;
+  lane?: (origin: Origin) => Lane;
 }
 
 /** Base class of actor shells. */
@@ -181,7 +181,7 @@ export class Actor {
           return undefined;
         }
         return reply.then((r) => this.respond(msg, r), failed);
-      }, options.lane);
+      }, options.lane?.(origin));
     });
   }
 

@@ -10,10 +10,11 @@
  * so the NATS client (which flushes its buffer on a microtask) writes what they sent in
  * one system call instead of one per job.
  *
- * Two lanes: jobs posted to the `priority` lane (a master's scheduler and operator calls) do
- * not wait behind a long `normal` queue (10,000 agents registering again after a failover):
- * while both lanes hold jobs, they take turns, one job each, so neither starves; within a
- * lane the order is the arrival order.
+ * Two lanes: bulk work (a new leader's 10,000 agents registering again after a failover) is
+ * posted to the `bulk` lane, so that everything else (scheduler and operator calls, status
+ * updates, ticks) does not wait behind it. While both lanes hold jobs they take turns, one
+ * job each, so neither starves; within a lane the order is the arrival order. With nothing
+ * in the bulk lane, the mailbox is the plain FIFO it always was.
  */
 import { performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
@@ -23,7 +24,7 @@ import { ActorStoppedError } from './errors.js';
 type Job = () => unknown | Promise<unknown>;
 
 /** Which queue of a mailbox a job waits in. */
-export type Lane = 'normal' | 'priority';
+export type Lane = 'normal' | 'bulk';
 
 /** How long (ms) a mailbox runs jobs back to back before it lets the event loop do other work. */
 export const SLICE_MS = 20;
@@ -31,9 +32,9 @@ export const SLICE_MS = 20;
 /** A FIFO of jobs run one at a time. A job that throws is logged; the mailbox goes on. */
 export class Mailbox {
   private readonly queue: Job[] = [];
-  private readonly priority: Job[] = [];
-  /** The last job run came from the priority lane (the next one comes from the normal lane if it has any). */
-  private lastWasPriority = false;
+  private readonly bulk: Job[] = [];
+  /** The last job run came from the bulk lane (the next one comes from the normal lane if it has any). */
+  private lastWasBulk = true;
   private running = false;
   private closed = false;
   private idleWaiters: Array<() => void> = [];
@@ -51,14 +52,14 @@ export class Mailbox {
 
   /** Jobs waiting to run (both lanes). */
   get length(): number {
-    return this.queue.length + this.priority.length;
+    return this.queue.length + this.bulk.length;
   }
 
   /** Queues a job (in `lane`, default normal); resolves with its result once it has run. */
   run<T>(job: () => T | Promise<T>, lane: Lane = 'normal'): Promise<T> {
     if (this.closed) return Promise.reject(new ActorStoppedError(this.name));
     return new Promise<T>((resolve, reject) => {
-      (lane === 'priority' ? this.priority : this.queue).push(async () => {
+      (lane === 'bulk' ? this.bulk : this.queue).push(async () => {
         try {
           resolve(await job());
         } catch (e) {
@@ -72,7 +73,7 @@ export class Mailbox {
   /** Queues a job (in `lane`, default normal) whose result nobody waits for; a failure is logged. */
   post(job: Job, lane: Lane = 'normal'): void {
     if (this.closed) return;
-    (lane === 'priority' ? this.priority : this.queue).push(job);
+    (lane === 'bulk' ? this.bulk : this.queue).push(job);
     this.pump();
   }
 
@@ -118,8 +119,8 @@ export class Mailbox {
 
   /** The next job: the lanes take turns while both hold jobs. */
   private next(): Job | undefined {
-    const fromPriority = this.priority.length > 0 && (this.queue.length === 0 || !this.lastWasPriority);
-    this.lastWasPriority = fromPriority;
-    return fromPriority ? this.priority.shift() : this.queue.shift();
+    const fromBulk = this.bulk.length > 0 && (this.queue.length === 0 || !this.lastWasBulk);
+    this.lastWasBulk = fromBulk;
+    return fromBulk ? this.bulk.shift() : this.queue.shift();
   }
 }
