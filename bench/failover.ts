@@ -55,19 +55,34 @@ function emit(r: Result): void {
   process.stdout.write(JSON.stringify(r) + '\n');
 }
 
-/** Asks the leader something cheap until one with an epoch above `oldEpoch` answers; returns ms since `t0`. */
+/**
+ * Asks the leader something cheap (a RECONCILE) every few ms until one with an epoch above
+ * `oldEpoch` answers; returns ms since `t0` at which that answer arrived. Each probe waits
+ * up to `PROBE_TIMEOUT_MS` for its answer while the next ones go out, as a framework's call
+ * would: a probe that had to be answered within one probe interval (50 ms, until
+ * 2026-11-30) was given up whenever this process — which also runs 10,000 simulated agents —
+ * read the answer later than that, so after a SIGSTOP it succeeded only once every agent had
+ * registered. The probes use a connection of their own (as a framework has).
+ */
 async function timeToNewLeader(nc: NatsConnection, cluster: string, oldEpoch: number, t0: number): Promise<{ ms: number; epoch: number }> {
   const subject = new Subjects(cluster).schedulerCall('bench-probe');
-  for (;;) {
-    try {
-      const reply = await request(nc, subject, { type: 'RECONCILE', frameworkId: 'fw-bench-probe', tasks: [] }, Reply, { timeoutMs: 50 });
-      if (reply.epoch !== undefined && reply.epoch > oldEpoch) return { ms: performance.now() - t0, epoch: reply.epoch };
-    } catch {
-      // no leader, or the old one hangs
-    }
-    await new Promise((r) => setTimeout(r, 2));
+  let found: { ms: number; epoch: number } | undefined;
+  while (found === undefined) {
+    void request(nc, subject, { type: 'RECONCILE', frameworkId: 'fw-bench-probe', tasks: [] }, Reply, { timeoutMs: PROBE_TIMEOUT_MS }).then(
+      (reply) => {
+        if (found === undefined && reply.epoch !== undefined && reply.epoch > oldEpoch) found = { ms: performance.now() - t0, epoch: reply.epoch };
+      },
+      () => undefined, // no leader, or the old one hangs
+    );
+    await new Promise((r) => setTimeout(r, PROBE_INTERVAL_MS));
   }
+  return found;
 }
+
+/** A new probe goes out this often (ms). */
+const PROBE_INTERVAL_MS = 10;
+/** How long a probe waits for its answer (ms). */
+const PROBE_TIMEOUT_MS = 5000;
 
 /** Kills (or stops) the leader named in the leader key; returns the fault's time and the old epoch. */
 async function fault(c: BenchCluster, nc: NatsConnection, how: 'SIGKILL' | 'SIGSTOP'): Promise<{ t0: number; oldEpoch: number }> {
@@ -134,9 +149,10 @@ async function simulated(agents: number, tasksPerAgent: number, how: 'SIGKILL' |
         const registry = await openRegistryBucket(nc, c.name);
         const stored = () => registry.status().then((st) => st.values, () => 0); // a busy server may time out: ask again
         while ((await stored()) < agents) await new Promise((r) => setTimeout(r, 200));
+        const probes = await connectNats({ servers: c.natsUrl, name: 'bench-probe' });
         const { t0, oldEpoch } = await fault(c, nc, how);
         const trace = process.env.NESOS_BENCH_TRACE === '1' ? setInterval(() => process.stderr.write(`trace t=${Math.round(performance.now() - t0)} registeredWithNewest=${JSON.stringify(swarm.stats())}\n`), 100) : undefined;
-        const leader = await timeToNewLeader(nc, c.name, oldEpoch, t0);
+        const leader = await timeToNewLeader(probes, c.name, oldEpoch, t0).finally(() => void probes.close());
         if (trace !== undefined) process.stderr.write(`trace t=${Math.round(leader.ms)} new leader answers, epoch ${leader.epoch}\n`);
         await swarm.allRegisteredWith(leader.epoch);
         clearInterval(trace);
