@@ -283,11 +283,6 @@ export class MasterCore {
     return { reply: OK(this.config.epoch), effects: step.effects };
   }
 
-  /** True for an agent from the registry that has not registered again since the failover (`recovering`). */
-  awaitsAgent(agentId: string): boolean {
-    return this.state.agents.get(agentId)?.status === 'recovering';
-  }
-
   /** Marks an agent unreachable now (an operator action, and a seam for tests). */
   markAgentUnreachable(agentId: string, now: number): MasterEffect[] {
     const step = this.step(now);

@@ -128,19 +128,11 @@ export class MasterShell extends Actor {
     this.perform(this.core.recover(contents, this.clock()));
     const recovered = this.clock();
     this.log.info({ agents: contents.agents.length, frameworks: contents.frameworks.length, warm, openMs: opened - began, loadMs: loaded - opened, recoverMs: recovered - loaded }, 'registry loaded');
-    this.serve(
-      this.subjects.agentToMasterWildcard(),
-      AgentToMaster,
-      (msg, origin) => {
-        const { reply, effects } = this.core.onAgentMessage(msg, origin.principal, this.clock());
-        this.perform(effects);
-        return reply;
-      },
-      // An agent expected back after the failover (10,000 of them at once) waits in the bulk
-      // lane: scheduler and operator calls, status updates and ticks go on meanwhile. All of
-      // its messages do, until its registration is handled, so they keep their order.
-      { lane: (origin) => (this.core.awaitsAgent(origin.principal) ? 'bulk' : 'normal') },
-    );
+    this.serve(this.subjects.agentToMasterWildcard(), AgentToMaster, (msg, origin) => {
+      const { reply, effects } = this.core.onAgentMessage(msg, origin.principal, this.clock());
+      this.perform(effects);
+      return reply;
+    });
     this.serve(this.subjects.schedulerCallsWildcard(), SchedulerCall, (call, origin) => {
       const { reply, effects } = this.core.onSchedulerCall(call, origin.principal, this.clock());
       this.perform(effects);

@@ -11,7 +11,7 @@ import { decode, encode, DEFAULT_MAX_MESSAGE_BYTES } from '../../protocol/codec.
 import type { RejectionCode } from '../../protocol/replies.js';
 import { Subjects } from '../../protocol/subjects.js';
 import type { MessageUnion } from '../../protocol/union.js';
-import { Mailbox, type Lane } from './mailbox.js';
+import { Mailbox } from './mailbox.js';
 import { RefusalCounts } from './refusals.js';
 import { call, request, type RequestOptions } from './request.js';
 
@@ -86,16 +86,6 @@ export interface ListenOptions {
   ack?: boolean;
 }
 
-/** Options of `Actor.serve`. */
-export interface ServeOptions {
-  /**
-   * The mailbox lane a request waits in, chosen when it arrives (default: normal). A new
-   * leader puts the messages of agents it still expects back after a failover in the bulk
-   * lane, so that its calls are answered while thousands of agents register again.
-   */
-  lane?: (origin: Origin) => Lane;
-}
-
 /** Base class of actor shells. */
 export class Actor {
   /** The NATS connection. */
@@ -152,7 +142,6 @@ export class Actor {
     subject: string,
     union: U,
     handler: (message: z.infer<U['schema']>, origin: Origin) => ReplyMessage | Promise<ReplyMessage>,
-    options: ServeOptions = {},
   ): void {
     this.subscribe(subject, (msg) => {
       if (!this.open(msg.subject)) return;
@@ -181,7 +170,7 @@ export class Actor {
           return undefined;
         }
         return reply.then((r) => this.respond(msg, r), failed);
-      }, options.lane?.(origin));
+      });
     });
   }
 

@@ -9,12 +9,6 @@
  * awaited: jobs that finish at once run back to back, with no microtask turn between them,
  * so the NATS client (which flushes its buffer on a microtask) writes what they sent in
  * one system call instead of one per job.
- *
- * Two lanes: bulk work (a new leader's 10,000 agents registering again after a failover) is
- * posted to the `bulk` lane, so that everything else (scheduler and operator calls, status
- * updates, ticks) does not wait behind it. While both lanes hold jobs they take turns, one
- * job each, so neither starves; within a lane the order is the arrival order. With nothing
- * in the bulk lane, the mailbox is the plain FIFO it always was.
  */
 import { performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
@@ -23,18 +17,12 @@ import { ActorStoppedError } from './errors.js';
 
 type Job = () => unknown | Promise<unknown>;
 
-/** Which queue of a mailbox a job waits in. */
-export type Lane = 'normal' | 'bulk';
-
 /** How long (ms) a mailbox runs jobs back to back before it lets the event loop do other work. */
 export const SLICE_MS = 20;
 
 /** A FIFO of jobs run one at a time. A job that throws is logged; the mailbox goes on. */
 export class Mailbox {
   private readonly queue: Job[] = [];
-  private readonly bulk: Job[] = [];
-  /** The last job run came from the bulk lane (the next one comes from the normal lane if it has any). */
-  private lastWasBulk = true;
   private running = false;
   private closed = false;
   private idleWaiters: Array<() => void> = [];
@@ -50,16 +38,16 @@ export class Mailbox {
     this.logger = logger;
   }
 
-  /** Jobs waiting to run (both lanes). */
+  /** Jobs waiting to run. */
   get length(): number {
-    return this.queue.length + this.bulk.length;
+    return this.queue.length;
   }
 
-  /** Queues a job (in `lane`, default normal); resolves with its result once it has run. */
-  run<T>(job: () => T | Promise<T>, lane: Lane = 'normal'): Promise<T> {
+  /** Queues a job; resolves with its result once it has run. */
+  run<T>(job: () => T | Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new ActorStoppedError(this.name));
     return new Promise<T>((resolve, reject) => {
-      (lane === 'bulk' ? this.bulk : this.queue).push(async () => {
+      this.queue.push(async () => {
         try {
           resolve(await job());
         } catch (e) {
@@ -70,16 +58,16 @@ export class Mailbox {
     });
   }
 
-  /** Queues a job (in `lane`, default normal) whose result nobody waits for; a failure is logged. */
-  post(job: Job, lane: Lane = 'normal'): void {
+  /** Queues a job whose result nobody waits for; a failure is logged. */
+  post(job: Job): void {
     if (this.closed) return;
-    (lane === 'bulk' ? this.bulk : this.queue).push(job);
+    this.queue.push(job);
     this.pump();
   }
 
   /** Resolves when no job is queued or running. */
   idle(): Promise<void> {
-    if (!this.running && this.length === 0) return Promise.resolve();
+    if (!this.running && this.queue.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -97,7 +85,7 @@ export class Mailbox {
 
   private async drain(): Promise<void> {
     let sliceStart = performance.now();
-    for (let job = this.next(); job !== undefined; job = this.next()) {
+    for (let job = this.queue.shift(); job !== undefined; job = this.queue.shift()) {
       if (performance.now() - sliceStart >= SLICE_MS) {
         await nextTurn();
         sliceStart = performance.now();
@@ -115,12 +103,5 @@ export class Mailbox {
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const w of waiters) w();
-  }
-
-  /** The next job: the lanes take turns while both hold jobs. */
-  private next(): Job | undefined {
-    const fromBulk = this.bulk.length > 0 && (this.queue.length === 0 || !this.lastWasBulk);
-    this.lastWasBulk = fromBulk;
-    return fromBulk ? this.bulk.shift() : this.queue.shift();
   }
 }

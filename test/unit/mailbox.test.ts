@@ -63,37 +63,6 @@ describe('mailbox', () => {
     expect(log).toEqual(['a', 'b', 'c', 'microtask of a', 'c:end', 'd']);
   });
 
-  it('runs a normal job after at most one more bulk job, however long the bulk queue', async () => {
-    const box = new Mailbox('t');
-    const log: string[] = [];
-    for (let i = 0; i < 100; i++) box.post(() => log.push(`b${i}`), 'bulk');
-    box.post(() => log.push('n0'));
-    await box.run(() => log.push('n1'));
-    // the lanes take turns: n0, b0, n1, and n1 was answered before the bulk queue ran out
-    expect(log.slice(0, 3)).toEqual(['n0', 'b0', 'n1']);
-    expect(log.length).toBeLessThan(102);
-    await box.idle();
-    expect(log.length).toBe(102);
-  });
-
-  it('keeps the order within each lane, lets neither lane starve the other, and is a plain FIFO without bulk jobs', async () => {
-    const box = new Mailbox('t');
-    const log: string[] = [];
-    for (let i = 0; i < 5; i++) {
-      box.post(() => log.push(`b${i}`), 'bulk');
-      box.post(() => log.push(`n${i}`));
-      box.post(() => log.push(`n${i}x`));
-    }
-    expect(box.length).toBe(15);
-    await box.idle();
-    expect(log).toEqual(['n0', 'b0', 'n0x', 'b1', 'n1', 'b2', 'n1x', 'b3', 'n2', 'b4', 'n2x', 'n3', 'n3x', 'n4', 'n4x']);
-    log.length = 0;
-    box.post(() => log.push('x'));
-    box.post(() => log.push('y'));
-    await box.run(() => log.push('z'));
-    expect(log).toEqual(['x', 'y', 'z']);
-  });
-
   it('does not run a job inside the caller stack', () => {
     const box = new Mailbox('t');
     let ran = false;

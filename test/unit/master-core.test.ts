@@ -387,14 +387,6 @@ describe('master core: registering again after a failover', () => {
     expect(registryOps(h.registerAgent('a3').effects)).toEqual([{ op: 'put-agent', agent: expect.objectContaining({ admittedAt: h.now }) }]);
   });
 
-  it('awaits the agents of the registry until each registers again (their messages may wait in the bulk lane meanwhile)', () => {
-    const h = new MasterHarness();
-    h.core.recover({ agents: [{ info: a1, admittedAt: 5 }, { info: { ...a1, id: 'a2', hostname: 'a2.local' }, admittedAt: 6, unreachableSince: 7 }], frameworks: [] }, h.now);
-    expect([h.core.awaitsAgent('a1'), h.core.awaitsAgent('a2'), h.core.awaitsAgent('a3')]).toEqual([true, false, false]);
-    h.registerAgent('a1');
-    expect(h.core.awaitsAgent('a1')).toBe(false);
-  });
-
   it('rebuilds each reported task with its own resources, equal neighbours or not', () => {
     const h = new MasterHarness();
     const big = Resources.parse('cpus:16;mem:65536;ports:[31000-32000]').toWire();
