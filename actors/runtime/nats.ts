@@ -23,9 +23,5 @@ export async function connectNats(options: ConnectOptions): Promise<NatsConnecti
     reconnectTimeWait: 250,
     waitOnFirstConnect: false,
     noEcho: false,
-    // No Error (with its stack) made up front for every request in case it fails: 10,000
-    // simulated agents' requests spent a tenth of their process's CPU on them. A request
-    // that fails still rejects with a typed RequestError or TimeoutError.
-    noAsyncTraces: true,
   });
 }
