@@ -49,25 +49,64 @@ interface Result {
   allReregisteredMs: number;
   baseline: { name: string; ms: number };
   ratio: number;
+  /** Simulated cases: how long scheduler calls made while the agents registered again waited for their answers (ms; one every 50 ms). */
+  callsDuringReregistration?: { count: number; p50Ms: number; maxMs: number };
 }
 
 function emit(r: Result): void {
   process.stdout.write(JSON.stringify(r) + '\n');
 }
 
-/** Asks the leader something cheap until one with an epoch above `oldEpoch` answers; returns ms since `t0`. */
+/**
+ * Asks the leader something cheap (a RECONCILE) every few ms until one with an epoch above
+ * `oldEpoch` answers; returns ms since `t0` at which that answer arrived. Each probe waits
+ * up to `PROBE_TIMEOUT_MS` for its answer while the next ones go out, as a framework's call
+ * would: a probe that had to be answered within one probe interval (50 ms, until
+ * 2026-11-30) was given up whenever this process — which also runs 10,000 simulated agents —
+ * read the answer later than that, so after a SIGSTOP it succeeded only once every agent had
+ * registered. The probes use a connection of their own (as a framework has).
+ */
 async function timeToNewLeader(nc: NatsConnection, cluster: string, oldEpoch: number, t0: number): Promise<{ ms: number; epoch: number }> {
   const subject = new Subjects(cluster).schedulerCall('bench-probe');
-  for (;;) {
-    try {
-      const reply = await request(nc, subject, { type: 'RECONCILE', frameworkId: 'fw-bench-probe', tasks: [] }, Reply, { timeoutMs: 50 });
-      if (reply.epoch !== undefined && reply.epoch > oldEpoch) return { ms: performance.now() - t0, epoch: reply.epoch };
-    } catch {
-      // no leader, or the old one hangs
-    }
-    await new Promise((r) => setTimeout(r, 2));
+  let found: { ms: number; epoch: number } | undefined;
+  while (found === undefined) {
+    void request(nc, subject, { type: 'RECONCILE', frameworkId: 'fw-bench-probe', tasks: [] }, Reply, { timeoutMs: PROBE_TIMEOUT_MS }).then(
+      (reply) => {
+        if (found === undefined && reply.epoch !== undefined && reply.epoch > oldEpoch) found = { ms: performance.now() - t0, epoch: reply.epoch };
+      },
+      () => undefined, // no leader, or the old one hangs
+    );
+    await new Promise((r) => setTimeout(r, PROBE_INTERVAL_MS));
   }
+  return found;
 }
+
+/**
+ * Makes a scheduler call (RECONCILE) every 50 ms until `done` settles, and returns how long
+ * the calls answered by term `epoch` waited for their answers: the latency a framework sees
+ * while the new leader takes back its agents.
+ */
+async function callsWhile(nc: NatsConnection, cluster: string, epoch: number, done: Promise<void>): Promise<NonNullable<Result['callsDuringReregistration']>> {
+  const subject = new Subjects(cluster).schedulerCall('bench-probe');
+  const waits: Array<Promise<number | undefined>> = [];
+  let finished = false;
+  void done.then(() => (finished = true));
+  while (!finished) {
+    const sent = performance.now();
+    waits.push(request(nc, subject, { type: 'RECONCILE', frameworkId: 'fw-bench-probe', tasks: [] }, Reply, { timeoutMs: PROBE_TIMEOUT_MS }).then(
+      (reply) => (reply.epoch === epoch ? performance.now() - sent : undefined),
+      () => undefined,
+    ));
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const ms = (await Promise.all(waits)).filter((w): w is number => w !== undefined).sort((a, b) => a - b);
+  return { count: ms.length, p50Ms: round(ms[Math.floor(ms.length / 2)] ?? 0), maxMs: round(ms.at(-1) ?? 0) };
+}
+
+/** A new probe goes out this often (ms). */
+const PROBE_INTERVAL_MS = 10;
+/** How long a probe waits for its answer (ms). */
+const PROBE_TIMEOUT_MS = 5000;
 
 /** Kills (or stops) the leader named in the leader key; returns the fault's time and the old epoch. */
 async function fault(c: BenchCluster, nc: NatsConnection, how: 'SIGKILL' | 'SIGSTOP'): Promise<{ t0: number; oldEpoch: number }> {
@@ -107,7 +146,11 @@ async function realAgents(how: 'SIGKILL' | 'SIGSTOP', plainLease: boolean): Prom
 }
 
 /** Simulated agents in this process, each reporting `tasksPerAgent` running tasks. */
-async function simulated(agents: number, tasksPerAgent: number, how: 'SIGKILL' | 'SIGSTOP'): Promise<{ newLeaderMs: number; allReregisteredMs: number; firstRegistrationMs: number }> {
+async function simulated(
+  agents: number,
+  tasksPerAgent: number,
+  how: 'SIGKILL' | 'SIGSTOP',
+): Promise<{ newLeaderMs: number; allReregisteredMs: number; firstRegistrationMs: number; callsDuringReregistration: NonNullable<Result['callsDuringReregistration']> }> {
   const c = await BenchCluster.start();
   try {
     await masters(c, ['--agent-reregister-timeout', '60000']);
@@ -134,13 +177,20 @@ async function simulated(agents: number, tasksPerAgent: number, how: 'SIGKILL' |
         const registry = await openRegistryBucket(nc, c.name);
         const stored = () => registry.status().then((st) => st.values, () => 0); // a busy server may time out: ask again
         while ((await stored()) < agents) await new Promise((r) => setTimeout(r, 200));
-        const { t0, oldEpoch } = await fault(c, nc, how);
-        const trace = process.env.NESOS_BENCH_TRACE === '1' ? setInterval(() => process.stderr.write(`trace t=${Math.round(performance.now() - t0)} registeredWithNewest=${JSON.stringify(swarm.stats())}\n`), 100) : undefined;
-        const leader = await timeToNewLeader(nc, c.name, oldEpoch, t0);
-        if (trace !== undefined) process.stderr.write(`trace t=${Math.round(leader.ms)} new leader answers, epoch ${leader.epoch}\n`);
-        await swarm.allRegisteredWith(leader.epoch);
-        clearInterval(trace);
-        return { newLeaderMs: leader.ms, allReregisteredMs: performance.now() - t0, firstRegistrationMs };
+        const probes = await connectNats({ servers: c.natsUrl, name: 'bench-probe' });
+        try {
+          const { t0, oldEpoch } = await fault(c, nc, how);
+          const trace = process.env.NESOS_BENCH_TRACE === '1' ? setInterval(() => process.stderr.write(`trace t=${Math.round(performance.now() - t0)} registeredWithNewest=${JSON.stringify(swarm.stats())}\n`), 100) : undefined;
+          const leader = await timeToNewLeader(probes, c.name, oldEpoch, t0);
+          if (trace !== undefined) process.stderr.write(`trace t=${Math.round(leader.ms)} new leader answers, epoch ${leader.epoch}\n`);
+          const calls = callsWhile(probes, c.name, leader.epoch, swarm.allRegisteredWith(leader.epoch));
+          await swarm.allRegisteredWith(leader.epoch);
+          const allReregisteredMs = performance.now() - t0;
+          clearInterval(trace);
+          return { newLeaderMs: leader.ms, allReregisteredMs, firstRegistrationMs, callsDuringReregistration: await calls };
+        } finally {
+          await probes.close();
+        }
       } finally {
         await swarm.stop();
       }
@@ -187,6 +237,7 @@ for (const [agents, perAgent] of sizes) {
       allReregisteredMs: round(r.allReregisteredMs),
       baseline: { name: 'first-registration-of-all-agents', ms: round(r.firstRegistrationMs) },
       ratio: round(r.allReregisteredMs / r.firstRegistrationMs * 100) / 100,
+      callsDuringReregistration: r.callsDuringReregistration,
     });
   }
 }

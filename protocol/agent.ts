@@ -14,10 +14,14 @@ import { OkReply, RejectedReply } from './replies.js';
 import { AgentInfo, Data, Epoch, FrameworkInfo, Id, ResourcesWire, TaskInfo } from './schema.js';
 import { ALL_TASK_STATES, type TaskState } from './task-state.js';
 
-/** A task an agent runs, as it reports it when (re)registering. */
+/**
+ * A task an agent runs, as it reports it when (re)registering. Without the framework's
+ * FrameworkInfo (Mesos sends the agent's frameworks along): a new leader knows frameworks
+ * from the registry, and 10,000 agents re-registering 100,000 tasks would make it decode
+ * 100,000 copies of it. A `framework` field sent by an older agent is ignored.
+ */
 export const TaskOnAgent = z.object({
   frameworkId: Id,
-  framework: FrameworkInfo.optional(),
   task: TaskInfo,
   state: z.enum(ALL_TASK_STATES as [TaskState, ...TaskState[]]),
 });

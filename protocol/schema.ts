@@ -30,7 +30,7 @@ export const ResourceWireSchema = z
     ranges: z.array(z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()])).max(4096).optional(),
     set: z.array(z.string().max(256)).max(4096).optional(),
   })
-  .refine((r) => [r.scalar, r.ranges, r.set].filter((v) => v !== undefined).length === 1, {
+  .refine((r) => (r.scalar !== undefined ? 1 : 0) + (r.ranges !== undefined ? 1 : 0) + (r.set !== undefined ? 1 : 0) === 1, {
     message: 'a resource has exactly one of scalar, ranges or set',
   })
   .refine((r) => r.ranges === undefined || r.ranges.every(([b, e]) => b <= e), {

@@ -331,8 +331,7 @@ export class AgentCore {
   }
 
   private onAgent(t: TaskRecord): TaskOnAgent {
-    const framework = this.frameworks.get(t.frameworkId);
-    return { frameworkId: t.frameworkId, ...(framework && { framework }), task: t.task, state: t.state };
+    return { frameworkId: t.frameworkId, task: t.task, state: t.state };
   }
 
   /** The master's reply (or its absence) to a message of type `type` the agent sent. */

@@ -85,7 +85,6 @@ export interface SimulatorStats {
 
 interface SimTask {
   frameworkId: string;
-  framework: FrameworkInfo | undefined;
   info: TaskInfo;
   state: TaskState;
 }
@@ -145,7 +144,7 @@ export class SimulatorCore {
       };
       for (let t = 0; t < config.tasksPerAgent; t++) {
         const info: TaskInfo = { taskId: `${id}-t${t}`, name: 'sim', agentId: id, resources: config.taskResources, command };
-        agent.tasks.set(info.taskId, { frameworkId: config.framework.id, framework: config.framework, info, state: TaskState.RUNNING });
+        agent.tasks.set(info.taskId, { frameworkId: config.framework.id, info, state: TaskState.RUNNING });
       }
       this.byId.set(id, agent);
       return agent;
@@ -342,7 +341,7 @@ export class SimulatorCore {
       return [{ kind: 'log', level: 'warn', msg: 'RUN_TASK for another agent or framework; ignored', data: { agentId: a.info.id, taskId: task.taskId } }];
     }
     if (a.tasks.has(task.taskId)) return [{ kind: 'log', level: 'debug', msg: 'RUN_TASK for a task already known; ignored', data: { taskId: task.taskId } }];
-    const t: SimTask = { frameworkId, framework, info: task, state: TaskState.STAGING };
+    const t: SimTask = { frameworkId, info: task, state: TaskState.STAGING };
     a.tasks.set(task.taskId, t);
     this.counts.launched += 1;
     const effects = this.move(a, t, TaskState.RUNNING, now, undefined);
@@ -384,7 +383,7 @@ export class SimulatorCore {
 
   private registration(a: SimAgent): RegisterMessage {
     const tasks: TaskOnAgent[] = [];
-    for (const t of a.tasks.values()) tasks.push({ frameworkId: t.frameworkId, ...(t.framework !== undefined && { framework: t.framework }), task: t.info, state: t.state });
+    for (const t of a.tasks.values()) tasks.push({ frameworkId: t.frameworkId, task: t.info, state: t.state });
     return { type: 'REGISTER_AGENT', agent: a.info, tasks };
   }
 

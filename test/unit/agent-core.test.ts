@@ -97,7 +97,7 @@ describe('agent core: registration', () => {
     expect(h.core.view().masterId).toBe(`m-${EPOCH}`);
   });
 
-  it('reregisters with every task it holds, their frameworks and states (Mesos: tasks are rebuilt from agents)', () => {
+  it('reregisters with every task it holds, their frameworks and states, without a FrameworkInfo per task (Mesos: tasks are rebuilt from agents)', () => {
     const h = new AgentHarness();
     h.launched('t1');
     h.update('t1', S.RUNNING);
@@ -105,8 +105,8 @@ describe('agent core: registration', () => {
     const msg = h.core.registrationMessage();
     expect(msg.agent.id).toBe(AGENT_ID);
     expect(msg.tasks).toEqual([
-      { frameworkId: 'f1', framework: framework('f1'), task: task('t1'), state: S.RUNNING },
-      { frameworkId: 'f2', framework: framework('f2'), task: task('t2'), state: S.STAGING },
+      { frameworkId: 'f1', task: task('t1'), state: S.RUNNING },
+      { frameworkId: 'f2', task: task('t2'), state: S.STAGING },
     ]);
   });
 });

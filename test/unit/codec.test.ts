@@ -67,6 +67,15 @@ describe('codec', () => {
     expect(l.ok).toBe(true);
   });
 
+  it('takes REGISTER_AGENT from an older agent that still sends a FrameworkInfo with each task, and leaves it out', () => {
+    const task = { taskId: 't-1', name: 'x', agentId: 'a-1', resources: [{ name: 'cpus', scalar: 0.1 }], command: { value: 'true', environment: {} } };
+    const agent = { id: 'a-1', hostname: 'h', resources: [{ name: 'cpus', scalar: 1 }], attributes: {} };
+    const framework = { id: 'f', name: 'f', principal: 'f', roles: ['*'], capabilities: [], failoverTimeoutSeconds: 0 };
+    const d = decode(AgentToMaster, encode({ type: 'REGISTER_AGENT', agent, tasks: [{ frameworkId: 'f', framework, task, state: TaskState.RUNNING }] }));
+    expect(d.ok).toBe(true);
+    if (d.ok && d.value.type === 'REGISTER_AGENT') expect(d.value.tasks).toEqual([{ frameworkId: 'f', task, state: TaskState.RUNNING }]);
+  });
+
   it('stores status updates in the updates stream only with a uuid', () => {
     const status = { taskId: 't', state: TaskState.FINISHED, source: TaskSource.MASTER, timestamp: 2 };
     const ok = decode(UpdateRecord, encode({ type: 'STATUS_UPDATE', frameworkId: 'f', status: { ...status, uuid: 'u-9' } }));

@@ -387,6 +387,30 @@ describe('master core: registering again after a failover', () => {
     expect(registryOps(h.registerAgent('a3').effects)).toEqual([{ op: 'put-agent', agent: expect.objectContaining({ admittedAt: h.now }) }]);
   });
 
+  it('rebuilds each reported task with its own resources, equal neighbours or not', () => {
+    const h = new MasterHarness();
+    const big = Resources.parse('cpus:16;mem:65536;ports:[31000-32000]').toWire();
+    h.core.recover({ agents: [{ info: { ...a1, resources: big }, admittedAt: 5 }], frameworks: [] }, h.now);
+    const asking = (taskId: string, resources: string) => ({
+      frameworkId: 'f1',
+      task: { taskId, name: taskId, agentId: 'a1', resources: Resources.parse(resources).toWire(), command: { value: 'true', environment: {} } },
+      state: S.RUNNING,
+    });
+    const asked: Array<[string, string]> = [
+      ['t1', 'cpus:1;mem:128'],
+      ['t2', 'cpus:1;mem:128'],
+      ['t3', 'cpus:2;mem:128'],
+      ['t4', 'cpus:1;mem:128'],
+      ['t5', 'cpus:1;mem:128;ports:[31000-31001]'],
+      ['t6', 'cpus:1;mem:128;ports:[31002-31003]'],
+      ['t7', 'cpus:1;mem:256'],
+    ];
+    const { effects } = h.agent({ type: 'REGISTER_AGENT', agent: { ...a1, resources: big }, tasks: asked.map(([id, r]) => asking(id, r)) });
+    for (const [id, r] of asked) expect(h.core.state.tasks.get(`f1/${id}`)?.resources.toString()).toBe(r);
+    const add = allocatorCalls(effects).find((c) => c.op === 'addAgent');
+    expect(add?.op === 'addAgent' && add.used.get('f1')?.toString()).toBe('cpus:8;mem:1024;ports:[31000-31003]');
+  });
+
   it('keeps a drain in the registry when a draining agent registers again with other info', () => {
     const h = new MasterHarness();
     h.core.recover({ agents: [{ info: a1, admittedAt: 5, deactivated: true, draining: true, goneWhenDrained: true }], frameworks: [] }, h.now);
