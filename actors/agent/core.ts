@@ -49,6 +49,12 @@ export interface AgentCoreOptions {
   maxCompletedTasks?: number;
   /** A default executor idle this long (every task ended) is shut down; until then it takes further groups (default 1 s). */
   defaultExecutorLingerMs?: number;
+  /**
+   * Spare executors kept ready while the agent is registered and active (default 0): a
+   * built-in executor (command or default) that must start binds one instead of starting
+   * a Node process of its own.
+   */
+  spareExecutors?: number;
 }
 
 /** Log levels a core may ask for. */
@@ -79,7 +85,26 @@ export type AgentEffect =
    * plus a custom executor's own) and start the executor: the command executor for one
    * task, the default executor for a task group, or a custom executor's `executor.command`.
    */
-  | { kind: 'launch-executor'; executorId: string; frameworkId: string; runId: string; taskId: string; executorKind: ExecutorKind; resources: ResourcesWire[]; executor?: ExecutorInfo }
+  | {
+      kind: 'launch-executor';
+      executorId: string;
+      frameworkId: string;
+      runId: string;
+      taskId: string;
+      executorKind: ExecutorKind;
+      resources: ResourcesWire[];
+      executor?: ExecutorInfo;
+      /** A spare executor to bind instead of starting a process (built-in kinds; start one if it is gone). */
+      spareId?: string;
+    }
+  /**
+   * Start a spare executor: a built-in executor process, not yet any executor, that loads
+   * its modules, connects to NATS and waits for a launch to bind it. Report its end (unless
+   * bound) with `onSpareExited`. It is no executor of the agent's and is never checkpointed.
+   */
+  | { kind: 'start-spare'; spareId: string }
+  /** Let a spare executor go (it exits); its end is reported with `onSpareExited`. */
+  | { kind: 'stop-spare'; spareId: string; reason: string }
   /**
    * Before the tasks start: create these persistent volumes' directories (if missing) and
    * link each at its path under `dir` of the run's sandbox (`''`, or a group task's `tasks/<id>`).
@@ -159,6 +184,15 @@ export interface ExecutorView {
   limitation: Limitation | undefined;
 }
 
+/** A spare executor as the agent knows it (for `view`). */
+export interface SpareView {
+  spareId: string;
+  /** When it was started (ms). */
+  startedAt: number;
+  /** Told to stop (it exits). */
+  stopping: boolean;
+}
+
 /** A read-only picture of the core, for logs and tests. */
 export interface AgentCoreView {
   agentId: string;
@@ -167,6 +201,8 @@ export interface AgentCoreView {
   masterId: string | undefined;
   tasks: TaskView[];
   executors: ExecutorView[];
+  /** Spare executors, oldest first. */
+  spares: SpareView[];
   drain: { state: DrainState; maxGracePeriodMs: number | undefined };
 }
 
@@ -248,6 +284,8 @@ interface ExecutorRecord {
 }
 
 const FIRST_RETRY_MS = 100;
+/** Longest pause before starting a spare again after spares ended on their own. */
+const MAX_SPARE_RETRY_MS = 30_000;
 const log = (level: LogLevel, msg: string, data?: Record<string, unknown>): AgentEffect =>
   data === undefined ? { kind: 'log', level, msg } : { kind: 'log', level, msg, data };
 
@@ -277,6 +315,12 @@ export class AgentCore {
   private drain: { state: DrainState; maxGracePeriodMs: number | undefined } = { state: 'active', maxGracePeriodMs: undefined };
   private readonly lingerMs: number;
   private groupSeq = 0;
+  private readonly spareTarget: number;
+  /** Spare executors, oldest first (Map order). */
+  private readonly spares = new Map<string, SpareView>();
+  /** Spares that ended on their own in a row (no bind since): the next one waits longer. */
+  private spareFailures = 0;
+  private nextSpareAt = 0;
 
   constructor(options: AgentCoreOptions) {
     this.info = options.info;
@@ -287,6 +331,7 @@ export class AgentCore {
     this.executorRegistrationTimeoutMs = options.executorRegistrationTimeoutMs ?? 60_000;
     this.executorReregistrationTimeoutMs = options.executorReregistrationTimeoutMs ?? 5000;
     this.lingerMs = options.defaultExecutorLingerMs ?? 1000;
+    this.spareTarget = Math.max(0, Math.floor(options.spareExecutors ?? 0));
     this.defaultGraceMs = options.defaultKillGracePeriodMs ?? 3000;
     this.maxCompleted = options.maxCompletedTasks ?? 1000;
   }
@@ -308,7 +353,7 @@ export class AgentCore {
       effects.push({ kind: 'send-master', message: { type: 'HEARTBEAT', agentId: this.agentId } });
     }
     effects.push(...this.updates.due(now).map((u) => this.publish(u)));
-    effects.push(...this.drainProgress(), ...this.reregistrationTimeouts(now), ...this.idleDefaultExecutors(now), ...this.nextRuns(now));
+    effects.push(...this.drainProgress(), ...this.reregistrationTimeouts(now), ...this.idleDefaultExecutors(now), ...this.nextRuns(now), ...this.keepSpares(now));
     for (const ex of this.executors.values()) {
       if (ex.phase !== 'launching' || now - ex.launchedAt < this.executorRegistrationTimeoutMs) continue;
       ex.phase = 'registration-timed-out';
@@ -468,6 +513,57 @@ export class AgentCore {
     // a default executor whose tasks were all forgotten (one with groups waiting starts again at the next tick)
     if (ex.taskIds.length === 0 && (ex.queued ?? []).length === 0) this.executors.delete(executorId);
     return effects;
+  }
+
+  // ---- spare executors -------------------------------------------------------------
+
+  /**
+   * Keeps `spareExecutors` spares while the agent is registered and active: starts the
+   * missing ones (after a backoff when spares ended on their own), lets every spare go
+   * while the agent drains.
+   */
+  private keepSpares(now: number): AgentEffect[] {
+    const live = [...this.spares.values()].filter((s) => !s.stopping);
+    if (this.drain.state !== 'active') return live.flatMap((s) => this.stopSpare(s, `the agent is ${this.drain.state}`));
+    if (this.registration.phase !== 'registered' || live.length >= this.spareTarget || now < this.nextSpareAt) return [];
+    const effects: AgentEffect[] = [];
+    for (let i = live.length; i < this.spareTarget; i++) {
+      const spareId = this.ids.runId();
+      this.spares.set(spareId, { spareId, startedAt: now, stopping: false });
+      effects.push({ kind: 'start-spare', spareId });
+    }
+    return effects;
+  }
+
+  private stopSpare(s: SpareView, reason: string): AgentEffect[] {
+    s.stopping = true;
+    return [{ kind: 'stop-spare', spareId: s.spareId, reason }];
+  }
+
+  /** The oldest spare (the likeliest to be ready), no longer a spare: `{ spareId }` for a launch, or nothing. */
+  private takeSpare(): { spareId?: string } {
+    const spare = [...this.spares.values()].find((s) => !s.stopping);
+    if (spare === undefined) return {};
+    this.spares.delete(spare.spareId);
+    this.spareFailures = 0;
+    return { spareId: spare.spareId };
+  }
+
+  /** A spare executor ended unbound: forgotten; one that was not told to stop delays the next. */
+  onSpareExited(spareId: string, exit: ExecutorExit, now: number): AgentEffect[] {
+    const s = this.spares.get(spareId);
+    if (s === undefined) return [];
+    this.spares.delete(spareId);
+    if (s.stopping) return [log('debug', 'spare executor stopped', { spareId })];
+    this.spareFailures++;
+    const delay = Math.min(MAX_SPARE_RETRY_MS, FIRST_RETRY_MS * 2 ** (this.spareFailures - 1));
+    this.nextSpareAt = now + delay;
+    return [log('warn', `spare executor ${describeExit(exit)} before it was needed; starting another later`, { spareId, retryInMs: delay })];
+  }
+
+  /** The agent is stopping: every spare goes. */
+  stopSpares(reason: string): AgentEffect[] {
+    return [...this.spares.values()].filter((s) => !s.stopping).flatMap((s) => this.stopSpare(s, reason));
   }
 
   // ---- checkpoint and recovery -----------------------------------------------------
@@ -698,6 +794,7 @@ export class AgentCore {
         executorKind,
         limitation,
       })),
+      spares: [...this.spares.values()].map((s) => ({ ...s })),
       drain: { ...this.drain },
     };
   }
@@ -777,7 +874,7 @@ export class AgentCore {
     const runId = this.ids.runId();
     record.executorId = taskId; // the command executor's id is its task's id
     this.executors.set(taskId, { executorId: taskId, frameworkId, runId, phase: 'launching', taskIds: [taskId], launchedAt: now, executorKind: 'command', limitation: undefined });
-    return [...volumeEffects({ executorId: taskId, frameworkId, runId }, [task], false), { kind: 'launch-executor', executorId: taskId, frameworkId, runId, taskId, executorKind: 'command', resources: [task.resources] }];
+    return [...volumeEffects({ executorId: taskId, frameworkId, runId }, [task], false), { kind: 'launch-executor', executorId: taskId, frameworkId, runId, taskId, executorKind: 'command', resources: [task.resources], ...this.takeSpare() }];
   }
 
   // ---- custom executors ------------------------------------------------------------
@@ -879,7 +976,10 @@ export class AgentCore {
     const runId = this.ids.runId();
     const taskIds = records.map((r) => r.task.taskId);
     this.executors.set(executorId, { executorId, frameworkId, runId, phase: 'launching', taskIds, launchedAt: now, executorKind: 'default', limitation: undefined });
-    return [...volumeEffects({ executorId, frameworkId, runId }, records.map((r) => r.task), true), { kind: 'launch-executor', executorId, frameworkId, runId, taskId: taskIds[0] ?? executorId, executorKind: 'default', resources: records.map((r) => r.task.resources) }];
+    return [
+      ...volumeEffects({ executorId, frameworkId, runId }, records.map((r) => r.task), true),
+      { kind: 'launch-executor', executorId, frameworkId, runId, taskId: taskIds[0] ?? executorId, executorKind: 'default', resources: records.map((r) => r.task.resources), ...this.takeSpare() },
+    ];
   }
 
   /** A running default executor of the framework that has not been told to shut down takes further groups. */
@@ -919,7 +1019,7 @@ export class AgentCore {
       effects.push(
         log('info', 'starting a new run of a default executor for the task groups that waited for it', { executorId, runId, tasks: records.length }),
         ...volumeEffects({ executorId, frameworkId, runId }, records.map((r) => r.task), true),
-        { kind: 'launch-executor', executorId, frameworkId, runId, taskId: records[0]!.task.taskId, executorKind: 'default', resources: records.map((r) => r.task.resources) },
+        { kind: 'launch-executor', executorId, frameworkId, runId, taskId: records[0]!.task.taskId, executorKind: 'default', resources: records.map((r) => r.task.resources), ...this.takeSpare() },
       );
     }
     return effects;
