@@ -51,8 +51,9 @@ export interface AgentCoreOptions {
   defaultExecutorLingerMs?: number;
   /**
    * Spare executors kept ready while the agent is registered and active (default 0): a
-   * built-in executor (command or default) that must start binds one instead of starting
-   * a Node process of its own.
+   * default executor (task groups) that must start binds one instead of starting a Node
+   * process of its own. Command executors do not (one Node process per task is their
+   * nature; a burst of them would use up the spare just before a group needs it).
    */
   spareExecutors?: number;
 }
@@ -94,7 +95,7 @@ export type AgentEffect =
       executorKind: ExecutorKind;
       resources: ResourcesWire[];
       executor?: ExecutorInfo;
-      /** A spare executor to bind instead of starting a process (built-in kinds; start one if it is gone). */
+      /** A spare executor to bind instead of starting a process (default executors; start one if it is gone). */
       spareId?: string;
     }
   /**
@@ -874,7 +875,7 @@ export class AgentCore {
     const runId = this.ids.runId();
     record.executorId = taskId; // the command executor's id is its task's id
     this.executors.set(taskId, { executorId: taskId, frameworkId, runId, phase: 'launching', taskIds: [taskId], launchedAt: now, executorKind: 'command', limitation: undefined });
-    return [...volumeEffects({ executorId: taskId, frameworkId, runId }, [task], false), { kind: 'launch-executor', executorId: taskId, frameworkId, runId, taskId, executorKind: 'command', resources: [task.resources], ...this.takeSpare() }];
+    return [...volumeEffects({ executorId: taskId, frameworkId, runId }, [task], false), { kind: 'launch-executor', executorId: taskId, frameworkId, runId, taskId, executorKind: 'command', resources: [task.resources] }];
   }
 
   // ---- custom executors ------------------------------------------------------------

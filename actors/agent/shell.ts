@@ -384,6 +384,7 @@ export class AgentShell extends Actor {
   private async launch(effect: Extract<AgentEffect, { kind: 'launch-executor' }>): Promise<void> {
     const { executorId, frameworkId, runId } = effect;
     const spare = effect.spareId === undefined ? undefined : this.takeSpare(effect.spareId);
+    const started = Date.now();
     let prepared = false;
     try {
       if (this.stopping !== undefined) throw new Error('the agent is stopping');
@@ -412,7 +413,7 @@ export class AgentShell extends Actor {
       const running: RunningExecutor = { pid: launched.pid, startTime, sandbox, exited: launched.exited };
       this.processes.set(executorId, running);
       this.checkpointer.changed();
-      this.log.info({ executorId, taskId: effect.taskId, pid: launched.pid, sandbox, ...(launched === spare && { spareId: effect.spareId }) }, launched === spare ? 'bound a spare executor' : 'launched executor');
+      this.log.info({ executorId, taskId: effect.taskId, pid: launched.pid, sandbox, ...(launched === spare && { spareId: effect.spareId }), ms: Date.now() - started }, launched === spare ? 'bound a spare executor' : 'launched executor');
       void launched.exited.then((exit) => {
         if (this.processes.get(executorId) === running) this.processes.delete(executorId);
         this.mailbox.post(() => this.executorEnded(executorId, exit, sandbox));

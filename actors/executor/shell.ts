@@ -65,7 +65,9 @@ export class ExecutorShell extends Actor {
   async run(): Promise<number> {
     const { agentId, executorId } = this.options;
     this.listen(this.subjects.agentToExecutor(agentId, executorId), ExecutorEvent, (event) => this.perform(this.onEvent(event)));
-    await this.nc.flush(); // listening before the agent can answer SUBSCRIBE with LAUNCH
+    // No flush (a round trip) needed before SUBSCRIBE: a connection's protocol lines are
+    // handled in order by its server (and forwarded in order over routes), so the
+    // subscription is in place before the agent can see SUBSCRIBE and answer with LAUNCH.
     this.timer = setInterval(() => this.mailbox.post(() => this.perform(this.core.tick(Date.now()))), 100);
     if (!(await this.subscribeToAgent())) this.resolveDone(1);
     const code = await this.done;
