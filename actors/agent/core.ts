@@ -75,9 +75,9 @@ export type AgentEffect =
       status: StoredStatus;
       /**
        * The task's first update, which tells the framework of its executor: publish it only
-       * once a checkpoint written after this effect is on disk (as Mesos checkpoints before
-       * forwarding), so that an agent killed after the framework heard of the task
-       * reattaches to its executor.
+       * once a checkpoint holding the task and its executor's process is on disk (as Mesos
+       * checkpoints before forwarding), so that an agent killed after the framework heard of
+       * the task reattaches to its executor.
        */
       afterCheckpoint?: true;
     }

@@ -109,6 +109,8 @@ export class AgentShell extends Actor {
   private readonly core: AgentCore;
   private readonly options: AgentShellOptions;
   private readonly processes = new Map<string, RunningExecutor>();
+  /** Per executor, the checkpoint change number of the last LAUNCH or LAUNCH_GROUP sent to it. */
+  private readonly launchChanges = new Map<string, number>();
   /** Spare executors (not yet any executor: never checkpointed). */
   private readonly spares = new Map<string, SpareProcess>();
   private timer: ReturnType<typeof setInterval> | undefined;
@@ -303,7 +305,7 @@ export class AgentShell extends Actor {
         this.sendMaster(effect.message);
         return undefined;
       case 'publish-update':
-        if (effect.afterCheckpoint === true) this.checkpointer.afterWrite(() => this.publishUpdate(effect.frameworkId, effect.status));
+        if (effect.afterCheckpoint === true) this.afterCheckpointHolding(effect.status.executorId, () => this.publishUpdate(effect.frameworkId, effect.status));
         else this.publishUpdate(effect.frameworkId, effect.status);
         return undefined;
       case 'send-executor':
@@ -495,11 +497,27 @@ export class AgentShell extends Actor {
 
   // ---- checkpoint and recovery --------------------------------------------------------
 
-  /** Events to executors; an ACKNOWLEDGED waits until the checkpoint holding its update is on disk. */
+  /**
+   * Events to executors; an ACKNOWLEDGED waits until the checkpoint holding its update is on
+   * disk. A LAUNCH or LAUNCH_GROUP is numbered as a change of the checkpoint: once a write
+   * covering it is done, the checkpoint holds its tasks and their executor's process.
+   */
   private sendExecutor(executorId: string, message: ExecutorEvent): void {
     const subject = this.subjects.agentToExecutor(this.id, executorId);
+    if (message.type === 'LAUNCH' || message.type === 'LAUNCH_GROUP') this.launchChanges.set(executorId, this.checkpointer.changed());
     if (message.type === 'ACKNOWLEDGED') this.checkpointer.afterWrite(() => this.publish(subject, message));
     else this.publish(subject, message);
+  }
+
+  /**
+   * Runs `fn` (a task's first update) once a checkpoint holding the task and its executor's
+   * process is on disk: one covering the last launch this agent process sent the executor
+   * (often already written by the time the executor reports), else the next write.
+   */
+  private afterCheckpointHolding(executorId: string | undefined, fn: () => void): void {
+    const change = executorId === undefined ? undefined : this.launchChanges.get(executorId);
+    if (change === undefined) this.checkpointer.afterWrite(fn);
+    else this.checkpointer.afterWriteOf(change, fn);
   }
 
   /** The checkpoint file's content now (run in the mailbox). */
@@ -559,6 +577,7 @@ export class AgentShell extends Actor {
    * then its container goes, and its sandbox's mtime marks the end (the collector's clock).
    */
   private async executorEnded(executorId: string, exit: ExecutorExit, sandbox: string | undefined): Promise<void> {
+    this.launchChanges.delete(executorId);
     const limitation = this.isolator.limitation(executorId);
     if (limitation !== undefined) await this.perform(this.core.onContainerLimitation(executorId, limitation, Date.now()));
     await this.perform(this.core.onExecutorExited(executorId, exit, Date.now()));
