@@ -16,7 +16,6 @@ import type { NatsConnection } from '../runtime/nats.js';
 import { backoffDelay } from '../runtime/request.js';
 import { ExecutorCore, type ExecutorEffect, type ExecutorIdentity, type ExecutorMode } from './core.js';
 import { TaskSpawnError } from './errors.js';
-import { probe } from './health-probe.js';
 import { taskArgv } from './task-command.js';
 
 /** Options of the executor shell. */
@@ -173,9 +172,10 @@ export class ExecutorShell extends Actor {
           this.signalTask(effect.taskId, effect.signal);
           break;
         case 'health-check':
-          void probe(effect.check, { env: effect.env, cwd: effect.cwd, joinFiles: this.options.joinFiles ?? [], timeoutMs: effect.timeoutMs }).then((r) =>
-            this.mailbox.post(() => this.perform(this.core.onHealthResult(effect.taskId, effect.seq, r.ok, r.detail, Date.now()))),
-          );
+          // Loaded at the first check (node:http and node:net cost every executor's start otherwise).
+          void import('./health-probe.js')
+            .then(({ probe }) => probe(effect.check, { env: effect.env, cwd: effect.cwd, joinFiles: this.options.joinFiles ?? [], timeoutMs: effect.timeoutMs }))
+            .then((r) => this.mailbox.post(() => this.perform(this.core.onHealthResult(effect.taskId, effect.seq, r.ok, r.detail, Date.now()))));
           break;
         case 'exit':
           this.log.info({ code: effect.code }, `executor exiting: ${effect.reason}`);
