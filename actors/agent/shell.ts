@@ -80,7 +80,7 @@ export interface AgentShellOptions {
   executorReregistrationTimeoutMs?: number;
   /** A default executor idle this long is shut down; until then further groups reuse it (default 1 s). */
   defaultExecutorLingerMs?: number;
-  /** Spare executors kept ready for built-in executors to bind (default 0: none). */
+  /** Spare executors kept ready for new default executors to bind (default 0: none). */
   spareExecutors?: number;
 }
 
@@ -415,7 +415,7 @@ export class AgentShell extends Actor {
       const running: RunningExecutor = { pid: launched.pid, startTime, sandbox, exited: launched.exited };
       this.processes.set(executorId, running);
       this.checkpointer.changed();
-      this.log.info({ executorId, taskId: effect.taskId, pid: launched.pid, sandbox, ...(launched === spare && { spareId: effect.spareId }), ms: Date.now() - started }, launched === spare ? 'bound a spare executor' : 'launched executor');
+      this.log.info({ executorId, taskId: effect.taskId, pid: launched.pid, sandbox, ...(launched === spare && { spareId: effect.spareId }), launchMs: Date.now() - started }, launched === spare ? 'bound a spare executor' : 'launched executor');
       void launched.exited.then((exit) => {
         if (this.processes.get(executorId) === running) this.processes.delete(executorId);
         this.mailbox.post(() => this.executorEnded(executorId, exit, sandbox));
