@@ -14,6 +14,7 @@
  *
  *     node dist/bench/launch.js [--quick] [--tasks 1000] [--group-size 25] [--groups-in-flight 2]
  *                               [--command-tasks 60] [--command-in-flight 8] [--isolation auto]
+ *                               [--spare-executors 1]
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -43,6 +44,8 @@ const { values: args } = parseArgs({
     'command-tasks': { type: 'string' },
     'command-in-flight': { type: 'string', default: '8' },
     isolation: { type: 'string', default: 'auto' },
+    /** The agent's --spare-executors (0: every default executor starts a Node process of its own). */
+    'spare-executors': { type: 'string', default: '1' },
     /** Write CPU profiles of the master and the agent there (node --cpu-prof). */
     'profile-dir': { type: 'string' },
   },
@@ -231,6 +234,15 @@ async function agentRate(sched: Scheduler, label: string, total: number, perLaun
   // Accepted once the executor was up (it had made a STARTING before): no cold start in them.
   const up = Math.min(...all.flatMap((t) => (t.startingStamp === undefined ? [] : [t.startingStamp])));
   const warm = all.flatMap((t) => (t.runningAt === undefined || t.acceptedWall < up ? [] : [t.runningAt - t.acceptedAt])).sort((a, b) => a - b);
+  // Accepted before it was up (the first groups): they wait for the executor to start (or for a spare to be bound).
+  const cold = all.filter((t) => t.acceptedWall < up);
+  const coldStat = (f: (t: Timing) => number | undefined) => {
+    const xs = cold.flatMap((t) => {
+      const v = f(t);
+      return v === undefined || Number.isNaN(v) ? [] : [v];
+    }).sort((a, b) => a - b);
+    return { p50: round(percentile(xs, 50)), max: round(xs.at(-1) ?? NaN) };
+  };
   return {
     tasks: total,
     failed,
@@ -241,6 +253,14 @@ async function agentRate(sched: Scheduler, label: string, total: number, perLaun
     acceptToRunningMs: { p50: round(percentile(toRunning, 50)), p90: round(percentile(toRunning, 90)), p99: round(percentile(toRunning, 99)), max: round(toRunning.at(-1) ?? NaN) },
     /** The same for the tasks accepted once the executor was up (for task groups: without its cold start). */
     acceptToRunningWarmMs: { tasks: warm.length, p50: round(percentile(warm, 50)), p90: round(percentile(warm, 90)), p99: round(percentile(warm, 99)) },
+    /** The tasks accepted before the executor was up: ACCEPT→RUNNING, and its parts as in `breakdownMs`. */
+    acceptToRunningColdMs: {
+      tasks: cold.length,
+      ...coldStat((t) => diff(t.runningAt, t.acceptedAt)),
+      acceptToExecutor: coldStat((t) => diff(t.startingStamp, t.acceptedWall)),
+      executorToSpawned: coldStat((t) => diff(t.runningStamp, t.startingStamp)),
+      runningMadeToFramework: coldStat((t) => diff(t.runningSeenWall, t.runningStamp)),
+    },
     acceptToFinishedMs: { p50: round(percentile(toFinished, 50)), p99: round(percentile(toFinished, 99)) },
     breakdownMs,
   };
@@ -258,7 +278,7 @@ async function main(): Promise<void> {
   try {
     const profile = args['profile-dir'];
     const masterArgs = ['--allocation-interval', '50'];
-    const agentArgs = ['--isolation', args.isolation ?? 'auto'];
+    const agentArgs = ['--isolation', args.isolation ?? 'auto', '--spare-executors', args['spare-executors'] ?? '1'];
     const agentResources = 'cpus:64;mem:262144;disk:1024;ports:[31000-32000]';
     if (profile === undefined) {
       cluster.startMaster('m1', masterArgs);

@@ -57,6 +57,18 @@ export const AgentExecutorView = z.object({
 /** One executor as the agent shows it. */
 export type AgentExecutorView = z.infer<typeof AgentExecutorView>;
 
+/** A spare executor: started ahead of need, not yet any executor (never checkpointed). */
+export const AgentSpareView = z.object({
+  spareId: Id,
+  pid: z.number().int().optional(),
+  /** When it was started (ms since the epoch). */
+  startedAt: z.number(),
+  /** Told to go (it exits). */
+  stopping: z.boolean(),
+});
+/** A spare executor as the agent shows it. */
+export type AgentSpareView = z.infer<typeof AgentSpareView>;
+
 /** One task as the agent knows it. */
 export const AgentTaskView = z.object({
   taskId: Id,
@@ -86,6 +98,8 @@ export const AgentSnapshot = z.object({
     .optional(),
   tasks: z.array(AgentTaskView).max(100_000),
   executors: z.array(AgentExecutorView).max(100_000),
+  /** Spare executors: built-in executor processes started ahead of need, bound to the next executors launched. */
+  spares: z.array(AgentSpareView).max(1024).optional(),
   timestamp: z.number(),
 });
 /** The agent's state. */

@@ -79,3 +79,15 @@ export const ExecutorEvent = defineUnion('ExecutorEvent', [
 ]);
 /** Every event an agent sends to an executor. */
 export type ExecutorEvent = z.infer<typeof ExecutorEvent.schema>;
+
+// ---- agent → spare executor --------------------------------------------------------
+
+/**
+ * BIND: a spare executor (a built-in executor process the agent started ahead of need,
+ * modules loaded and NATS connected) becomes this executor. Sent as one line of JSON on
+ * the spare's stdin; `env` is the whole environment an executor started for the run gets
+ * (NESOS_EXECUTOR_ID, NESOS_SANDBOX, NESOS_EXECUTOR_KIND, ...).
+ */
+export const SpareBind = message('BIND', { env: z.record(z.string().max(256), z.string().max(65_536)) });
+/** The line a spare executor waits for. */
+export type SpareBind = z.infer<typeof SpareBind>;

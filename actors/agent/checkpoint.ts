@@ -119,7 +119,9 @@ export interface CheckpointerOptions {
  * One writer of the checkpoint. `changed()` asks for a write; writes do not overlap, and
  * every change asked for during a write is covered by the next. A write whose content is
  * the same as the last one's is skipped. `afterWrite(fn)` runs `fn` once a write that began
- * after the call is done (or skipped as unchanged).
+ * after the call is done (or skipped as unchanged). Changes are numbered (`changed()` returns
+ * the number): `afterWriteOf(n, fn)` runs `fn` once a write covering change `n` is done, at
+ * once if one already is.
  */
 export class Checkpointer {
   private readonly path: string;
@@ -128,16 +130,28 @@ export class Checkpointer {
   private running: Promise<void> | undefined;
   private waiting: Array<() => void> = [];
   private last: string | undefined;
+  /** Changes asked for so far, and the highest of them a finished write covers. */
+  private requested = 0;
+  private written = 0;
+  private waitingFor: Array<{ change: number; fn: () => void }> = [];
 
   constructor(options: CheckpointerOptions) {
     this.options = options;
     this.path = join(options.workDir, CHECKPOINT_FILE);
   }
 
-  /** Something changed: write (soon) again. */
-  changed(): void {
+  /** Something changed: write (soon) again. Returns the change's number (for `afterWriteOf`). */
+  changed(): number {
+    const change = ++this.requested; // before the loop starts (it runs at once up to its first await)
     this.dirty = true;
     this.running ??= this.loop();
+    return change;
+  }
+
+  /** Runs `fn` once a write covering change `change` (a number `changed()` returned) is done: now, if one is. */
+  afterWriteOf(change: number, fn: () => void): void {
+    if (this.written >= change) fn();
+    else this.waitingFor.push({ change, fn });
   }
 
   /** Runs `fn` after the next write (one that starts after this call). */
@@ -157,6 +171,8 @@ export class Checkpointer {
         this.dirty = false;
         const release = this.waiting;
         this.waiting = [];
+        // The content is built after this (in the agent's mailbox): it holds every change numbered so far.
+        const covers = this.requested;
         try {
           const text = JSON.stringify(await this.options.build());
           if (text !== this.last) {
@@ -166,7 +182,11 @@ export class Checkpointer {
         } catch (e) {
           this.options.onError(e);
         }
+        this.written = covers;
+        const due = this.waitingFor.filter((w) => w.change <= covers);
+        this.waitingFor = this.waitingFor.filter((w) => w.change > covers);
         for (const fn of release) fn();
+        for (const w of due) w.fn();
       }
     } finally {
       this.running = undefined;

@@ -49,6 +49,13 @@ export interface AgentCoreOptions {
   maxCompletedTasks?: number;
   /** A default executor idle this long (every task ended) is shut down; until then it takes further groups (default 1 s). */
   defaultExecutorLingerMs?: number;
+  /**
+   * Spare executors kept ready while the agent is registered and active (default 0): a
+   * default executor (task groups) that must start binds one instead of starting a Node
+   * process of its own. Command executors do not (one Node process per task is their
+   * nature; a burst of them would use up the spare just before a group needs it).
+   */
+  spareExecutors?: number;
 }
 
 /** Log levels a core may ask for. */
@@ -67,21 +74,42 @@ export type AgentEffect =
       frameworkId: string;
       status: StoredStatus;
       /**
-       * Publish it only once a checkpoint written after this effect is on disk (as Mesos
-       * checkpoints before forwarding). Set on a task's first update, which tells the
-       * framework of its executor (an agent killed after the framework heard of the task
-       * reattaches to it), and on a terminal update (an agent killed after the framework
-       * heard TASK_FINISHED must not find the task live in its checkpoint, and report it
-       * TASK_FAILED when its executor has exited: chaos seed 1616172065).
+       * Publish it only once a checkpoint holding it is on disk (as Mesos checkpoints before
+       * forwarding). 'launch': a task's first update, which tells the framework of its
+       * executor — a checkpoint holding the task and its executor's process (one covering the
+       * executor's launch will do), so that an agent killed after the framework heard of the
+       * task reattaches to its executor. 'update': a terminal update — a checkpoint written
+       * after the core applied it, so that an agent killed after the framework heard
+       * TASK_FINISHED does not find the task live and report TASK_FAILED when its executor
+       * has exited (chaos seed 1616172065).
        */
-      afterCheckpoint?: true;
+      afterCheckpoint?: 'launch' | 'update';
     }
   /**
    * Create the run's sandbox and container (limits from `resources`, one entry per task,
    * plus a custom executor's own) and start the executor: the command executor for one
    * task, the default executor for a task group, or a custom executor's `executor.command`.
    */
-  | { kind: 'launch-executor'; executorId: string; frameworkId: string; runId: string; taskId: string; executorKind: ExecutorKind; resources: ResourcesWire[]; executor?: ExecutorInfo }
+  | {
+      kind: 'launch-executor';
+      executorId: string;
+      frameworkId: string;
+      runId: string;
+      taskId: string;
+      executorKind: ExecutorKind;
+      resources: ResourcesWire[];
+      executor?: ExecutorInfo;
+      /** A spare executor to bind instead of starting a process (default executors; start one if it is gone). */
+      spareId?: string;
+    }
+  /**
+   * Start a spare executor: a built-in executor process, not yet any executor, that loads
+   * its modules, connects to NATS and waits for a launch to bind it. Report its end (unless
+   * bound) with `onSpareExited`. It is no executor of the agent's and is never checkpointed.
+   */
+  | { kind: 'start-spare'; spareId: string }
+  /** Let a spare executor go (it exits); its end is reported with `onSpareExited`. */
+  | { kind: 'stop-spare'; spareId: string; reason: string }
   /**
    * Before the tasks start: create these persistent volumes' directories (if missing) and
    * link each at its path under `dir` of the run's sandbox (`''`, or a group task's `tasks/<id>`).
@@ -161,6 +189,15 @@ export interface ExecutorView {
   limitation: Limitation | undefined;
 }
 
+/** A spare executor as the agent knows it (for `view`). */
+export interface SpareView {
+  spareId: string;
+  /** When it was started (ms). */
+  startedAt: number;
+  /** Told to stop (it exits). */
+  stopping: boolean;
+}
+
 /** A read-only picture of the core, for logs and tests. */
 export interface AgentCoreView {
   agentId: string;
@@ -169,6 +206,8 @@ export interface AgentCoreView {
   masterId: string | undefined;
   tasks: TaskView[];
   executors: ExecutorView[];
+  /** Spare executors, oldest first. */
+  spares: SpareView[];
   drain: { state: DrainState; maxGracePeriodMs: number | undefined };
 }
 
@@ -250,6 +289,8 @@ interface ExecutorRecord {
 }
 
 const FIRST_RETRY_MS = 100;
+/** Longest pause before starting a spare again after spares ended on their own. */
+const MAX_SPARE_RETRY_MS = 30_000;
 const log = (level: LogLevel, msg: string, data?: Record<string, unknown>): AgentEffect =>
   data === undefined ? { kind: 'log', level, msg } : { kind: 'log', level, msg, data };
 
@@ -279,6 +320,12 @@ export class AgentCore {
   private drain: { state: DrainState; maxGracePeriodMs: number | undefined } = { state: 'active', maxGracePeriodMs: undefined };
   private readonly lingerMs: number;
   private groupSeq = 0;
+  private readonly spareTarget: number;
+  /** Spare executors, oldest first (Map order). */
+  private readonly spares = new Map<string, SpareView>();
+  /** Spares that ended on their own in a row (no bind since): the next one waits longer. */
+  private spareFailures = 0;
+  private nextSpareAt = 0;
 
   constructor(options: AgentCoreOptions) {
     this.info = options.info;
@@ -289,6 +336,7 @@ export class AgentCore {
     this.executorRegistrationTimeoutMs = options.executorRegistrationTimeoutMs ?? 60_000;
     this.executorReregistrationTimeoutMs = options.executorReregistrationTimeoutMs ?? 5000;
     this.lingerMs = options.defaultExecutorLingerMs ?? 1000;
+    this.spareTarget = Math.max(0, Math.floor(options.spareExecutors ?? 0));
     this.defaultGraceMs = options.defaultKillGracePeriodMs ?? 3000;
     this.maxCompleted = options.maxCompletedTasks ?? 1000;
   }
@@ -310,7 +358,7 @@ export class AgentCore {
       effects.push({ kind: 'send-master', message: { type: 'HEARTBEAT', agentId: this.agentId } });
     }
     effects.push(...this.updates.due(now).map((u) => this.publish(u)));
-    effects.push(...this.drainProgress(), ...this.reregistrationTimeouts(now), ...this.idleDefaultExecutors(now), ...this.nextRuns(now));
+    effects.push(...this.drainProgress(), ...this.reregistrationTimeouts(now), ...this.idleDefaultExecutors(now), ...this.nextRuns(now), ...this.keepSpares(now));
     for (const ex of this.executors.values()) {
       if (ex.phase !== 'launching' || now - ex.launchedAt < this.executorRegistrationTimeoutMs) continue;
       ex.phase = 'registration-timed-out';
@@ -469,6 +517,57 @@ export class AgentCore {
     // a default executor whose tasks were all forgotten (one with groups waiting starts again at the next tick)
     if (ex.taskIds.length === 0 && (ex.queued ?? []).length === 0) this.executors.delete(executorId);
     return effects;
+  }
+
+  // ---- spare executors -------------------------------------------------------------
+
+  /**
+   * Keeps `spareExecutors` spares while the agent is registered and active: starts the
+   * missing ones (after a backoff when spares ended on their own), lets every spare go
+   * while the agent drains.
+   */
+  private keepSpares(now: number): AgentEffect[] {
+    const live = [...this.spares.values()].filter((s) => !s.stopping);
+    if (this.drain.state !== 'active') return live.flatMap((s) => this.stopSpare(s, `the agent is ${this.drain.state}`));
+    if (this.registration.phase !== 'registered' || live.length >= this.spareTarget || now < this.nextSpareAt) return [];
+    const effects: AgentEffect[] = [];
+    for (let i = live.length; i < this.spareTarget; i++) {
+      const spareId = this.ids.runId();
+      this.spares.set(spareId, { spareId, startedAt: now, stopping: false });
+      effects.push({ kind: 'start-spare', spareId });
+    }
+    return effects;
+  }
+
+  private stopSpare(s: SpareView, reason: string): AgentEffect[] {
+    s.stopping = true;
+    return [{ kind: 'stop-spare', spareId: s.spareId, reason }];
+  }
+
+  /** The oldest spare (the likeliest to be ready), no longer a spare: `{ spareId }` for a launch, or nothing. */
+  private takeSpare(): { spareId?: string } {
+    const spare = [...this.spares.values()].find((s) => !s.stopping);
+    if (spare === undefined) return {};
+    this.spares.delete(spare.spareId);
+    this.spareFailures = 0;
+    return { spareId: spare.spareId };
+  }
+
+  /** A spare executor ended unbound: forgotten; one that was not told to stop delays the next. */
+  onSpareExited(spareId: string, exit: ExecutorExit, now: number): AgentEffect[] {
+    const s = this.spares.get(spareId);
+    if (s === undefined) return [];
+    this.spares.delete(spareId);
+    if (s.stopping) return [log('debug', 'spare executor stopped', { spareId })];
+    this.spareFailures++;
+    const delay = Math.min(MAX_SPARE_RETRY_MS, FIRST_RETRY_MS * 2 ** (this.spareFailures - 1));
+    this.nextSpareAt = now + delay;
+    return [log('warn', `spare executor ${describeExit(exit)} before it was needed; starting another later`, { spareId, retryInMs: delay })];
+  }
+
+  /** The agent is stopping: every spare goes. */
+  stopSpares(reason: string): AgentEffect[] {
+    return [...this.spares.values()].filter((s) => !s.stopping).flatMap((s) => this.stopSpare(s, reason));
   }
 
   // ---- checkpoint and recovery -----------------------------------------------------
@@ -655,7 +754,7 @@ export class AgentCore {
     if (r.status.source === TaskSource.EXECUTOR && ex !== undefined && ex.phase === 'subscribed') {
       effects.push({ kind: 'send-executor', executorId: ex.executorId, message: { type: 'ACKNOWLEDGED', taskId, uuid } });
     }
-    if (r.next !== undefined) effects.push(this.publish(r.next, isTerminal(r.next.status.state)));
+    if (r.next !== undefined) effects.push(this.publish(r.next));
     if (r.drained) effects.push(...this.maybeForget(taskId));
     return effects;
   }
@@ -699,6 +798,7 @@ export class AgentCore {
         executorKind,
         limitation,
       })),
+      spares: [...this.spares.values()].map((s) => ({ ...s })),
       drain: { ...this.drain },
     };
   }
@@ -880,7 +980,10 @@ export class AgentCore {
     const runId = this.ids.runId();
     const taskIds = records.map((r) => r.task.taskId);
     this.executors.set(executorId, { executorId, frameworkId, runId, phase: 'launching', taskIds, launchedAt: now, executorKind: 'default', limitation: undefined });
-    return [...volumeEffects({ executorId, frameworkId, runId }, records.map((r) => r.task), true), { kind: 'launch-executor', executorId, frameworkId, runId, taskId: taskIds[0] ?? executorId, executorKind: 'default', resources: records.map((r) => r.task.resources) }];
+    return [
+      ...volumeEffects({ executorId, frameworkId, runId }, records.map((r) => r.task), true),
+      { kind: 'launch-executor', executorId, frameworkId, runId, taskId: taskIds[0] ?? executorId, executorKind: 'default', resources: records.map((r) => r.task.resources), ...this.takeSpare() },
+    ];
   }
 
   /** A running default executor of the framework that has not been told to shut down takes further groups. */
@@ -920,7 +1023,7 @@ export class AgentCore {
       effects.push(
         log('info', 'starting a new run of a default executor for the task groups that waited for it', { executorId, runId, tasks: records.length }),
         ...volumeEffects({ executorId, frameworkId, runId }, records.map((r) => r.task), true),
-        { kind: 'launch-executor', executorId, frameworkId, runId, taskId: records[0]!.task.taskId, executorKind: 'default', resources: records.map((r) => r.task.resources) },
+        { kind: 'launch-executor', executorId, frameworkId, runId, taskId: records[0]!.task.taskId, executorKind: 'default', resources: records.map((r) => r.task.resources), ...this.takeSpare() },
       );
     }
     return effects;
@@ -1103,11 +1206,14 @@ export class AgentCore {
     t.state = nextTaskState(t.state, status.state);
     t.seen.add(status.uuid);
     const head = this.updates.enqueue(t.frameworkId, status);
-    return head === undefined ? [] : [this.publish(head, t.seen.size === 1 || isTerminal(head.status.state))];
+    return head === undefined ? [] : [this.publish(head, t.seen.size === 1)];
   }
 
-  private publish(u: UpdateToPublish, afterCheckpoint = false): AgentEffect {
-    return { kind: 'publish-update', frameworkId: u.frameworkId, status: u.status, ...(afterCheckpoint && { afterCheckpoint: true as const }) };
+  /** The effect publishing `u`; `first`: the task's first update (see `afterCheckpoint`). */
+  private publish(u: UpdateToPublish, first = false): AgentEffect {
+    // a terminal first update waits for a write after it, which covers the launch as well
+    const wait = isTerminal(u.status.state) ? ('update' as const) : first ? ('launch' as const) : undefined;
+    return { kind: 'publish-update', frameworkId: u.frameworkId, status: u.status, ...(wait !== undefined && { afterCheckpoint: wait }) };
   }
 
   private maybeForget(taskId: string): AgentEffect[] {

@@ -8,6 +8,7 @@
  */
 import { closeSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Writable } from 'node:stream';
 import { execa } from 'execa';
 import type { ExecutorExit } from './core.js';
 import { ExecutorLaunchError } from './errors.js';
@@ -76,6 +77,69 @@ export function launchExecutor(options: LaunchOptions): LaunchedExecutor {
     return { pid: subprocess.pid, exited };
   } finally {
     for (const fd of fds) closeSync(fd); // the child holds its own copies
+  }
+}
+
+/** What to start as a spare executor. */
+export interface SpareOptions {
+  spareId: string;
+  /** The built-in executors' JS entry point, run by this Node binary with `--spare <id>`. */
+  entry: string;
+  /** Its working directory until bound (the agent's work dir). */
+  cwd: string;
+  /** Its environment until bound: what every built-in executor of this agent shares (NATS, cluster, agent). */
+  env: Record<string, string>;
+  /** The file its stdout and stderr are appended to (a bound spare logs to its sandbox). */
+  logFile: string;
+}
+
+/** A started spare executor: its stdin is a pipe from this process, written once (the BIND) or closed to let it go. */
+export interface LaunchedSpare extends LaunchedExecutor {
+  stdin: Writable;
+}
+
+/**
+ * Starts a spare executor: `node <entry> --spare <id>`, detached like every executor (so
+ * that once bound it outlives the agent), stdin a pipe from the agent (it exits when that
+ * closes before a BIND: the agent let it go or is gone). Throws ExecutorLaunchError when it
+ * cannot be spawned.
+ */
+export function launchSpare(options: SpareOptions): LaunchedSpare {
+  let fd: number;
+  try {
+    fd = openSync(options.logFile, 'a');
+  } catch (cause) {
+    throw new ExecutorLaunchError(`spare ${options.spareId}`, `cannot open its output file: ${String(cause)}`, { cause });
+  }
+  try {
+    const subprocess = execa(process.execPath, [options.entry, '--spare', options.spareId], {
+      cwd: options.cwd,
+      env: options.env,
+      extendEnv: false,
+      detached: true,
+      stdin: 'pipe',
+      stdout: fd as 3,
+      stderr: fd as 3,
+      buffer: false,
+      reject: false,
+      cleanup: false,
+    });
+    const exited = subprocess.then(
+      (r): ExecutorExit => {
+        if (r.exitCode !== undefined) return { exitCode: r.exitCode };
+        if (r.signal !== undefined) return { signal: r.signal };
+        return { error: r.shortMessage };
+      },
+      (e: unknown): ExecutorExit => ({ error: e instanceof Error ? e.message : String(e) }),
+    );
+    if (subprocess.pid === undefined || subprocess.stdin === null) {
+      throw new ExecutorLaunchError(`spare ${options.spareId}`, 'the process did not start');
+    }
+    // A write to a spare that has just died fails with EPIPE: its exit tells the rest.
+    subprocess.stdin.on('error', () => undefined);
+    return { pid: subprocess.pid, exited, stdin: subprocess.stdin };
+  } finally {
+    closeSync(fd); // the child holds its own copy
   }
 }
 

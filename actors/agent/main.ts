@@ -63,6 +63,8 @@ export interface AgentOptions {
   executorReregistrationTimeoutMs?: number;
   /** A default executor idle this long is shut down; until then further groups reuse it (default 1 s). */
   defaultExecutorLingerMs?: number;
+  /** Spare executors kept started ahead of need for built-in executors to bind (default 1; 0: none). */
+  spareExecutors?: number;
 }
 
 /** A running agent. */
@@ -74,6 +76,9 @@ export interface AgentHandle {
   /** The agent's state as GET_STATE answers it (with each container's usage). */
   snapshot(): Promise<AgentSnapshot>;
 }
+
+/** Spare executors an agent keeps unless told otherwise (`--spare-executors`). */
+export const DEFAULT_SPARE_EXECUTORS = 1;
 
 /** The name of the file that keeps the agent's id in its work dir. */
 export const AGENT_ID_FILE = 'agent-id';
@@ -168,6 +173,7 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
     ...(options.recover !== undefined && { recover: options.recover }),
     ...(options.executorReregistrationTimeoutMs !== undefined && { executorReregistrationTimeoutMs: options.executorReregistrationTimeoutMs }),
     ...(options.defaultExecutorLingerMs !== undefined && { defaultExecutorLingerMs: options.defaultExecutorLingerMs }),
+    spareExecutors: options.spareExecutors ?? DEFAULT_SPARE_EXECUTORS,
   });
   await shell.start();
   return { id, stop: () => shell.stop(), snapshot: () => shell.mailbox.run(() => shell.snapshot()) };

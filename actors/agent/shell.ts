@@ -22,7 +22,8 @@ import type { NatsConnection } from '../runtime/nats.js';
 import { ensureUpdateStream, publishUpdate } from '../runtime/update-stream.js';
 import { AgentCore, type AgentEffect, type ExecutorExit, type MasterResult } from './core.js';
 import { taskArgv } from '../executor/task-command.js';
-import { killProcessTree, launchExecutor } from './executor-launcher.js';
+import { bindingLine } from '../executor/spare.js';
+import { killProcessTree, launchExecutor, launchSpare, type LaunchedExecutor, type LaunchedSpare } from './executor-launcher.js';
 import { FilesServer } from './files-server.js';
 import { containerLimits, type Isolator } from './isolation/index.js';
 import { isSameProcessRunning, readProcStat } from './isolation/proc.js';
@@ -79,6 +80,8 @@ export interface AgentShellOptions {
   executorReregistrationTimeoutMs?: number;
   /** A default executor idle this long is shut down; until then further groups reuse it (default 1 s). */
   defaultExecutorLingerMs?: number;
+  /** Spare executors kept ready for new default executors to bind (default 0: none). */
+  spareExecutors?: number;
 }
 
 interface RunningExecutor {
@@ -89,11 +92,27 @@ interface RunningExecutor {
   exited: Promise<ExecutorExit>;
 }
 
+interface SpareProcess extends LaunchedSpare {
+  startTime: number | undefined;
+  /** Set once its process has ended. */
+  ended: boolean;
+}
+
+/** How long a spare told to go (its stdin closed) has before it is killed. */
+const SPARE_STOP_MS = 2000;
+
+/** The file (in the work dir) spare executors write to until bound (they write only when something goes wrong). */
+export const SPARE_LOG = 'spare-executors.log';
+
 /** The agent actor. */
 export class AgentShell extends Actor {
   private readonly core: AgentCore;
   private readonly options: AgentShellOptions;
   private readonly processes = new Map<string, RunningExecutor>();
+  /** Per executor, the checkpoint change number of the last LAUNCH or LAUNCH_GROUP sent to it. */
+  private readonly launchChanges = new Map<string, number>();
+  /** Spare executors (not yet any executor: never checkpointed). */
+  private readonly spares = new Map<string, SpareProcess>();
   private timer: ReturnType<typeof setInterval> | undefined;
   private stopping: Promise<void> | undefined;
   private follower: LeaderFollower | undefined;
@@ -120,6 +139,7 @@ export class AgentShell extends Actor {
       ...(options.executorRegistrationTimeoutMs !== undefined && { executorRegistrationTimeoutMs: options.executorRegistrationTimeoutMs }),
       ...(options.executorReregistrationTimeoutMs !== undefined && { executorReregistrationTimeoutMs: options.executorReregistrationTimeoutMs }),
       ...(options.defaultExecutorLingerMs !== undefined && { defaultExecutorLingerMs: options.defaultExecutorLingerMs }),
+      ...(options.spareExecutors !== undefined && { spareExecutors: options.spareExecutors }),
     });
     this.checkpointer = new Checkpointer({
       workDir: options.workDir,
@@ -196,6 +216,7 @@ export class AgentShell extends Actor {
       recovery: this.recoveryInfo,
       tasks: view.tasks.map((t) => definedOnly(t)),
       executors,
+      spares: view.spares.map((s) => definedOnly({ ...s, pid: this.spares.get(s.spareId)?.pid })),
       timestamp: Date.now(),
     });
   }
@@ -216,14 +237,19 @@ export class AgentShell extends Actor {
     await this.sweeping;
     this.follower?.stop();
     const running = [...this.processes.keys()];
-    this.log.info({ executors: running.length }, 'stopping agent');
+    this.log.info({ executors: running.length, spares: this.spares.size }, 'stopping agent');
+    await this.mailbox.run(() => this.perform(this.core.stopSpares('the agent is stopping')));
     for (const executorId of running) {
       this.publish(this.subjects.agentToExecutor(this.id, executorId), { type: 'SHUTDOWN', gracePeriodMs: this.options.shutdownGracePeriodMs ?? 2000 });
     }
-    const allExited = (): Promise<unknown> => Promise.all([...this.processes.values()].map((p) => p.exited));
+    const allExited = (): Promise<unknown> => Promise.all([...this.processes.values(), ...this.spares.values()].map((p) => p.exited));
     if (!(await within(allExited(), this.options.shutdownTimeoutMs ?? 5000))) {
       for (const [executorId, p] of this.processes) {
         this.log.warn({ executorId, pid: p.pid }, 'executor did not exit in time; killing it');
+        killProcessTree(p.pid, 'SIGKILL');
+      }
+      for (const [spareId, p] of this.spares) {
+        this.log.warn({ spareId, pid: p.pid }, 'spare executor did not exit in time; killing it');
         killProcessTree(p.pid, 'SIGKILL');
       }
       await within(allExited(), 2000);
@@ -279,7 +305,8 @@ export class AgentShell extends Actor {
         this.sendMaster(effect.message);
         return undefined;
       case 'publish-update':
-        if (effect.afterCheckpoint === true) this.checkpointer.afterWrite(() => this.publishUpdate(effect.frameworkId, effect.status));
+        if (effect.afterCheckpoint === 'launch') this.afterCheckpointHolding(effect.status.executorId, () => this.publishUpdate(effect.frameworkId, effect.status));
+        else if (effect.afterCheckpoint === 'update') this.checkpointer.afterWrite(() => this.publishUpdate(effect.frameworkId, effect.status));
         else this.publishUpdate(effect.frameworkId, effect.status);
         return undefined;
       case 'send-executor':
@@ -290,6 +317,12 @@ export class AgentShell extends Actor {
         return undefined;
       case 'launch-executor':
         return this.launch(effect);
+      case 'start-spare':
+        this.startSpare(effect.spareId);
+        return undefined;
+      case 'stop-spare':
+        this.stopSpare(effect.spareId, effect.reason);
+        return undefined;
       case 'prepare-volumes': {
         const dir = join(runDir(this.options.workDir, { agentId: this.id, frameworkId: effect.frameworkId, executorId: effect.executorId }, effect.runId), effect.dir);
         return prepareVolumes(this.options.workDir, dir, effect.volumes).then(
@@ -353,6 +386,8 @@ export class AgentShell extends Actor {
 
   private async launch(effect: Extract<AgentEffect, { kind: 'launch-executor' }>): Promise<void> {
     const { executorId, frameworkId, runId } = effect;
+    const spare = effect.spareId === undefined ? undefined : this.takeSpare(effect.spareId);
+    const started = Date.now();
     let prepared = false;
     try {
       if (this.stopping !== undefined) throw new Error('the agent is stopping');
@@ -362,9 +397,12 @@ export class AgentShell extends Actor {
       const base = this.executorEnv(executorId, frameworkId, sandbox);
       const custom = effect.executor;
       // A custom executor joins its container itself (its tasks are its children); the built-in ones have their tasks join.
+      const builtIn = { ...base, NESOS_EXECUTOR_KIND: effect.executorKind, NESOS_CGROUP_PROCS: container.joinFiles.join(':') };
       const launched =
         custom === undefined
-          ? launchExecutor({ executorId, entry: this.options.executorEntry, sandbox, env: { ...base, NESOS_EXECUTOR_KIND: effect.executorKind, NESOS_CGROUP_PROCS: container.joinFiles.join(':') } })
+          ? spare !== undefined && !spare.ended
+            ? this.bindSpare(spare, builtIn)
+            : launchExecutor({ executorId, entry: this.options.executorEntry, sandbox, env: builtIn })
           : launchExecutor({
               executorId,
               entry: this.options.executorEntry,
@@ -374,15 +412,17 @@ export class AgentShell extends Actor {
               output: { stdout: 'stdout', stderr: 'stderr' },
             });
       this.isolator.watch(executorId, launched.pid);
-      const running: RunningExecutor = { pid: launched.pid, startTime: readProcStat(launched.pid)?.startTime, sandbox, exited: launched.exited };
+      const startTime = launched === spare ? spare.startTime : readProcStat(launched.pid)?.startTime;
+      const running: RunningExecutor = { pid: launched.pid, startTime, sandbox, exited: launched.exited };
       this.processes.set(executorId, running);
       this.checkpointer.changed();
-      this.log.info({ executorId, taskId: effect.taskId, pid: launched.pid, sandbox }, 'launched executor');
+      this.log.info({ executorId, taskId: effect.taskId, pid: launched.pid, sandbox, ...(launched === spare && { spareId: effect.spareId }), launchMs: Date.now() - started }, launched === spare ? 'bound a spare executor' : 'launched executor');
       void launched.exited.then((exit) => {
         if (this.processes.get(executorId) === running) this.processes.delete(executorId);
         this.mailbox.post(() => this.executorEnded(executorId, exit, sandbox));
       });
     } catch (e) {
+      if (spare !== undefined && !this.processes.has(executorId)) this.releaseSpare(spare, 'the launch it was taken for failed');
       const error = e instanceof Error ? e.message : String(e);
       this.log.error({ executorId, err: e }, 'could not launch executor');
       await this.perform(this.core.onExecutorExited(executorId, { error }, Date.now()));
@@ -390,13 +430,95 @@ export class AgentShell extends Actor {
     }
   }
 
+  // ---- spare executors ----------------------------------------------------------------
+
+  /** Starts a spare executor; one that cannot start (or comes while stopping) is reported ended at once. */
+  private startSpare(spareId: string): void {
+    const ended = (exit: ExecutorExit): void => this.mailbox.post(() => this.perform(this.core.onSpareExited(spareId, exit, Date.now())));
+    if (this.stopping !== undefined) return ended({ error: 'the agent is stopping' });
+    let launched: LaunchedSpare;
+    try {
+      const level = process.env.NESOS_LOG_LEVEL;
+      launched = launchSpare({
+        spareId,
+        entry: this.options.executorEntry,
+        cwd: this.options.workDir,
+        logFile: join(this.options.workDir, SPARE_LOG),
+        env: {
+          PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+          NESOS_NATS_URL: this.options.natsServers,
+          NESOS_CLUSTER: this.options.cluster,
+          NESOS_AGENT_ID: this.id,
+          ...(level !== undefined && { NESOS_LOG_LEVEL: level }),
+        },
+      });
+    } catch (e) {
+      this.log.error({ spareId, err: e }, 'could not start a spare executor');
+      return ended({ error: e instanceof Error ? e.message : String(e) });
+    }
+    const spare: SpareProcess = { ...launched, startTime: readProcStat(launched.pid)?.startTime, ended: false };
+    this.spares.set(spareId, spare);
+    this.log.debug({ spareId, pid: spare.pid }, 'started a spare executor');
+    void launched.exited.then((exit) => {
+      spare.ended = true;
+      if (this.spares.get(spareId) !== spare) return; // bound: its exit is its executor's
+      this.spares.delete(spareId);
+      ended(exit);
+    });
+  }
+
+  /** The spare's process, no longer a spare (the core bound it to a launch); undefined when it is gone. */
+  private takeSpare(spareId: string): SpareProcess | undefined {
+    const spare = this.spares.get(spareId);
+    this.spares.delete(spareId);
+    return spare;
+  }
+
+  /** Hands the spare its executor's environment (the BIND line) and closes its stdin: from now on it is that executor. */
+  private bindSpare(spare: SpareProcess, env: Record<string, string>): LaunchedExecutor {
+    spare.stdin.end(bindingLine(env));
+    return spare;
+  }
+
+  /** Lets a spare go (the core's stop-spare): see `releaseSpare`. */
+  private stopSpare(spareId: string, reason: string): void {
+    const spare = this.spares.get(spareId);
+    if (spare !== undefined) this.releaseSpare(spare, reason);
+  }
+
+  /** Lets a spare go: its stdin closes (it exits), and it is killed if still there after a while. */
+  private releaseSpare(spare: SpareProcess, reason: string): void {
+    this.log.debug({ pid: spare.pid, reason }, 'letting a spare executor go');
+    spare.stdin.end();
+    const timer = setTimeout(() => {
+      if (!spare.ended) killProcessTree(spare.pid, 'SIGKILL');
+    }, SPARE_STOP_MS);
+    void spare.exited.then(() => clearTimeout(timer));
+  }
+
   // ---- checkpoint and recovery --------------------------------------------------------
 
-  /** Events to executors; an ACKNOWLEDGED waits until the checkpoint holding its update is on disk. */
+  /**
+   * Events to executors; an ACKNOWLEDGED waits until the checkpoint holding its update is on
+   * disk. A LAUNCH or LAUNCH_GROUP is numbered as a change of the checkpoint: once a write
+   * covering it is done, the checkpoint holds its tasks and their executor's process.
+   */
   private sendExecutor(executorId: string, message: ExecutorEvent): void {
     const subject = this.subjects.agentToExecutor(this.id, executorId);
+    if (message.type === 'LAUNCH' || message.type === 'LAUNCH_GROUP') this.launchChanges.set(executorId, this.checkpointer.changed());
     if (message.type === 'ACKNOWLEDGED') this.checkpointer.afterWrite(() => this.publish(subject, message));
     else this.publish(subject, message);
+  }
+
+  /**
+   * Runs `fn` (a task's first update) once a checkpoint holding the task and its executor's
+   * process is on disk: one covering the last launch this agent process sent the executor
+   * (often already written by the time the executor reports), else the next write.
+   */
+  private afterCheckpointHolding(executorId: string | undefined, fn: () => void): void {
+    const change = executorId === undefined ? undefined : this.launchChanges.get(executorId);
+    if (change === undefined) this.checkpointer.afterWrite(fn);
+    else this.checkpointer.afterWriteOf(change, fn);
   }
 
   /** The checkpoint file's content now (run in the mailbox). */
@@ -456,6 +578,7 @@ export class AgentShell extends Actor {
    * then its container goes, and its sandbox's mtime marks the end (the collector's clock).
    */
   private async executorEnded(executorId: string, exit: ExecutorExit, sandbox: string | undefined): Promise<void> {
+    this.launchChanges.delete(executorId);
     const limitation = this.isolator.limitation(executorId);
     if (limitation !== undefined) await this.perform(this.core.onContainerLimitation(executorId, limitation, Date.now()));
     await this.perform(this.core.onExecutorExited(executorId, exit, Date.now()));

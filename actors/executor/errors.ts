@@ -21,3 +21,11 @@ export class TaskSpawnError extends Error {
     this.taskId = taskId;
   }
 }
+
+/** A spare executor's BIND line (on its stdin) is not JSON or not a BIND. */
+export class SpareBindError extends Error {
+  constructor(problem: string, options?: { cause?: unknown }) {
+    super(`bad BIND line on a spare executor's stdin: ${problem}`, options);
+    this.name = 'SpareBindError';
+  }
+}

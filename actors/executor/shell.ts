@@ -16,7 +16,6 @@ import type { NatsConnection } from '../runtime/nats.js';
 import { backoffDelay } from '../runtime/request.js';
 import { ExecutorCore, type ExecutorEffect, type ExecutorIdentity, type ExecutorMode } from './core.js';
 import { TaskSpawnError } from './errors.js';
-import { probe } from './health-probe.js';
 import { taskArgv } from './task-command.js';
 
 /** Options of the executor shell. */
@@ -65,7 +64,9 @@ export class ExecutorShell extends Actor {
   async run(): Promise<number> {
     const { agentId, executorId } = this.options;
     this.listen(this.subjects.agentToExecutor(agentId, executorId), ExecutorEvent, (event) => this.perform(this.onEvent(event)));
-    await this.nc.flush(); // listening before the agent can answer SUBSCRIBE with LAUNCH
+    // No flush (a round trip) needed before SUBSCRIBE: a connection's protocol lines are
+    // handled in order by its server (and forwarded in order over routes), so the
+    // subscription is in place before the agent can see SUBSCRIBE and answer with LAUNCH.
     this.timer = setInterval(() => this.mailbox.post(() => this.perform(this.core.tick(Date.now()))), 100);
     if (!(await this.subscribeToAgent())) this.resolveDone(1);
     const code = await this.done;
@@ -171,9 +172,10 @@ export class ExecutorShell extends Actor {
           this.signalTask(effect.taskId, effect.signal);
           break;
         case 'health-check':
-          void probe(effect.check, { env: effect.env, cwd: effect.cwd, joinFiles: this.options.joinFiles ?? [], timeoutMs: effect.timeoutMs }).then((r) =>
-            this.mailbox.post(() => this.perform(this.core.onHealthResult(effect.taskId, effect.seq, r.ok, r.detail, Date.now()))),
-          );
+          // Loaded at the first check (node:http and node:net cost every executor's start otherwise).
+          void import('./health-probe.js')
+            .then(({ probe }) => probe(effect.check, { env: effect.env, cwd: effect.cwd, joinFiles: this.options.joinFiles ?? [], timeoutMs: effect.timeoutMs }))
+            .then((r) => this.mailbox.post(() => this.perform(this.core.onHealthResult(effect.taskId, effect.seq, r.ok, r.detail, Date.now()))));
           break;
         case 'exit':
           this.log.info({ code: effect.code }, `executor exiting: ${effect.reason}`);

@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import type { IsolationMode } from '../../actors/agent/isolation/index.js';
 import { startAgent } from '../../actors/agent/main.js';
 import type { RecoverMode } from '../../actors/agent/recovery.js';
-import { checkClusterOptions, durationFlag, natsServers, withClusterOptions, type ClusterOptions } from '../options.js';
+import { checkClusterOptions, durationFlag, intFlag, natsServers, withClusterOptions, type ClusterOptions } from '../options.js';
 import { UsageError } from '../errors.js';
 
 /** Parses a fraction from 0 to 1; throws UsageError naming the flag. */
@@ -31,6 +31,7 @@ interface AgentFlags extends ClusterOptions {
   recover: string;
   executorReregistrationTimeout?: number;
   defaultExecutorLinger?: number;
+  spareExecutors?: number;
 }
 
 /** The `agent` command. */
@@ -50,6 +51,7 @@ export function agentCommand(): Command {
     .option('--recover <mode>', 'executors found running at start (from <work-dir>/meta/checkpoint.json): reconnect (take them back) or cleanup (kill them)', 'reconnect')
     .option('--executor-reregistration-timeout <duration>', 'after a restart, kill an executor that has not reconnected within this (default: 5secs)', durationFlag('--executor-reregistration-timeout'))
     .option('--default-executor-linger <duration>', 'keep an idle task-group executor this long for further groups with its executor id (default: 1secs)', durationFlag('--default-executor-linger'))
+    .option('--spare-executors <count>', 'built-in executor processes kept started ahead of need, so that a task group or command task does not wait for a Node process to start; 0 turns them off (default: 1)', intFlag('--spare-executors', 0, 16))
     .action(async (flags: AgentFlags) => {
       const o = checkClusterOptions(flags);
       await runProcess('nesos-agent', o, (nc, logger) =>
@@ -71,6 +73,7 @@ export function agentCommand(): Command {
           recover: flags.recover as RecoverMode,
           ...(flags.executorReregistrationTimeout !== undefined && { executorReregistrationTimeoutMs: flags.executorReregistrationTimeout }),
           ...(flags.defaultExecutorLinger !== undefined && { defaultExecutorLingerMs: flags.defaultExecutorLinger }),
+          ...(flags.spareExecutors !== undefined && { spareExecutors: flags.spareExecutors }),
         }),
       );
     });

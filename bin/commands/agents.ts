@@ -41,6 +41,7 @@ export function describeAgent(a: AgentSnapshot): string {
     `isolator   ${a.isolation['isolator'] ?? '?'}`,
     `drain      ${a.drain.state}`,
     `tasks      ${a.tasks.length}`,
+    `spares     ${(a.spares ?? []).map((s) => `pid ${s.pid ?? '?'}${s.stopping ? ' (stopping)' : ''}`).join(', ') || 'none'}`,
   ];
   if (a.executors.length === 0) return `${facts.join('\n')}\nNo executors.\n`;
   const mb = (n: number | undefined) => (n === undefined ? '-' : (n / MiB).toFixed(1));

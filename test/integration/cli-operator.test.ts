@@ -82,6 +82,7 @@ describe('nesos operator commands', () => {
     expect(detail.code, detail.stderr).toBe(0);
     expect(detail.stdout).toMatch(/^isolator\s+(cgroups-v1|cgroups-v2|posix)$/m);
     expect(detail.stdout).toMatch(/^drain\s+active$/m);
+    expect(detail.stdout).toMatch(/^spares\s+(pid \d+|none)/m); // one spare executor (pid), or none while it is being replaced
     const own = json<{ id: string; executors: unknown[] }>(await nesos(['agents', 'agent-2', '--json']));
     expect(own.id).toBe('agent-2');
     const missing = await nesos(['agents', 'agent-9']);

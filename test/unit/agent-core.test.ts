@@ -312,7 +312,7 @@ describe('agent core: executor calls', () => {
         frameworkId: 'f1',
         status: expect.objectContaining({ taskId: 't1', state: S.RUNNING, uuid: 'x1', agentId: AGENT_ID, executorId: 't1', source: TaskSource.EXECUTOR, healthy: true }),
         // the task's first update (this executor sent no STARTING): it waits for a checkpoint holding the executor
-        afterCheckpoint: true,
+        afterCheckpoint: 'launch',
       },
     ]);
     expect(toMaster(r.effects)).toEqual([]);
@@ -329,7 +329,15 @@ describe('agent core: executor calls', () => {
     // a terminal one does: published before the checkpoint holds it, an agent killed then would
     // find the task RUNNING, its executor gone, and report TASK_FAILED after TASK_FINISHED
     const terminal = ofKind(h.update('t1', S.FINISHED, 'x3').effects, 'publish-update');
-    expect(terminal).toEqual([expect.objectContaining({ status: expect.objectContaining({ state: S.FINISHED, uuid: 'x3' }), afterCheckpoint: true })]);
+    expect(terminal).toEqual([expect.objectContaining({ status: expect.objectContaining({ state: S.FINISHED, uuid: 'x3' }), afterCheckpoint: 'update' })]);
+  });
+
+  it("a task's first update that is terminal waits for a write after it ('update'), which covers the launch too", () => {
+    const h = new AgentHarness();
+    h.launched('t1');
+    // the executor's first word is TASK_FAILED: a write covering only the launch would hold the task STAGING
+    const first = ofKind(h.update('t1', S.FAILED, 'x1').effects, 'publish-update');
+    expect(first).toEqual([expect.objectContaining({ status: expect.objectContaining({ state: S.FAILED }), afterCheckpoint: 'update' })]);
   });
 
   it('a terminal update queued behind another waits for the checkpoint when its turn comes', () => {
@@ -339,7 +347,7 @@ describe('agent core: executor calls', () => {
     // FINISHED arrives while RUNNING is still on its way into the stream: it queues
     expect(ofKind(h.update('t1', S.FINISHED, 'x2').effects, 'publish-update')).toEqual([]);
     const next = ofKind(h.published('t1', 'x1'), 'publish-update');
-    expect(next).toEqual([expect.objectContaining({ status: expect.objectContaining({ state: S.FINISHED, uuid: 'x2' }), afterCheckpoint: true })]);
+    expect(next).toEqual([expect.objectContaining({ status: expect.objectContaining({ state: S.FINISHED, uuid: 'x2' }), afterCheckpoint: 'update' })]);
   });
 
   it('refuses an UPDATE without uuid, or for a task the executor does not run', () => {
@@ -724,7 +732,7 @@ describe('agent core: executor exits', () => {
           timestamp: h.now / 1000,
         }),
         // terminal: published once a checkpoint holds it
-        afterCheckpoint: true,
+        afterCheckpoint: 'update',
       },
     ]);
     expect(h.executorView('t1')?.phase).toBe('exited');

@@ -170,6 +170,28 @@ describe('the checkpoint file', () => {
     expect(order).toEqual(['ack-1', 'ack-2', 'ack-3']);
   });
 
+  it('afterWriteOf(change) waits for a write covering that change, and runs at once once one is done', async () => {
+    let content = file([{ id: 'a', pid: 10 }]);
+    let seen: string[] = [];
+    const cp = new Checkpointer({ workDir: work, build: async () => ((seen = content.core.executors.map((e) => e.executorId)), content), onError: (e) => { throw e; } });
+    const order: string[] = [];
+    content = file([{ id: 'a', pid: 10 }, { id: 'b', pid: 11 }]);
+    const change = cp.changed();
+    cp.afterWriteOf(change, () => order.push(`b written: ${String(seen.includes('b'))}`));
+    expect(order).toEqual([]);
+    await cp.flush();
+    expect(order).toEqual(['b written: true']);
+    // covered already: no new write needed, it runs now
+    cp.afterWriteOf(change, () => order.push('again'));
+    expect(order).toEqual(['b written: true', 'again']);
+    // a later change waits for its own write
+    const later = cp.changed();
+    cp.afterWriteOf(later, () => order.push('later'));
+    expect(order).toHaveLength(2);
+    await cp.flush();
+    expect(order).toEqual(['b written: true', 'again', 'later']);
+  });
+
   it('is absent on a fresh work dir, and a broken one is an error naming the file and the way out', async () => {
     expect(await readCheckpoint(work)).toBeUndefined();
     await mkdir(join(work, 'meta'));
