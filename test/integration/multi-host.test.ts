@@ -290,7 +290,11 @@ describe.skipIf(unavailable !== undefined)(`multi-host${unavailable === undefine
         return done;
       },
       'TASK_KILLED from the updates stream',
-      45_000,
+      // after a heal, nats-server 2.9.10 may take a while to route the agent's publishes to
+      // the stream's leader again (answered 503, "jetstream is not enabled": seen for over
+      // 40 s once); the agent retries every 2 s. This lane runs beside the main one, so a
+      // longer wait costs `npm test` nothing.
+      90_000,
       () => `updates seen: ${JSON.stringify(seen.filter((x) => x.taskId === taskId).map((x) => [x.state, x.reason, x.uuid !== undefined]))}\n${logs()}`,
       3000,
     );
@@ -299,7 +303,7 @@ describe.skipIf(unavailable !== undefined)(`multi-host${unavailable === undefine
     const states = seen.filter((x) => x.taskId === taskId).map((x) => x.state);
     expect(states).not.toContain(TaskState.LOST);
     expect(states).not.toContain(TaskState.GONE);
-  }, 180_000);
+  }, 240_000);
 
   it.skipIf(!partitions)(`isolates the leader with its NATS node: it steps down, the majority elects another, one leader after heal${partitions ? '' : PARTITIONS_OFF}`, async () => {
     await settled(60_000);
