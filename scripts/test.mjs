@@ -2,8 +2,9 @@
 //
 // - The main lane: every test file but the multi-host one, one file at a time (vitest's
 //   single worker on two cores; the files are CPU-bound, so more workers do not help).
-// - The multi-host lane: test/integration/multi-host.test.ts with its partition scenarios
-//   (NESOS_TEST_PARTITIONS=1). It spends its minute or two waiting on nats-server's Raft
+// - The multi-host lane: test/integration/multi-host.test.ts with the leader's isolation
+//   (NESOS_TEST_PARTITIONS=leader; the agent's partition runs with `npm run
+//   test:partitions`, see the test's header). It spends its minute waiting on nats-server's Raft
 //   elections and TCP time-outs inside network namespaces, not on the CPU, so it costs the
 //   main lane little and keeps `npm test` under six minutes.
 //
@@ -61,7 +62,7 @@ if (extra.length > 0) {
   const dir = mkdtempSync(join(tmpdir(), 'nesos-test-lanes-'));
   const logPath = join(dir, 'multi-host.log');
   const fd = openSync(logPath, 'w');
-  const multiHost = vitest([MULTI_HOST], { NESOS_TEST_PARTITIONS: '1' }, fd);
+  const multiHost = vitest([MULTI_HOST], { NESOS_TEST_PARTITIONS: 'leader' }, fd);
   const mainTail = { text: '' };
   const mainCode = await vitest(['--exclude', MULTI_HOST], {}, undefined, mainTail);
   process.stdout.write(`\n--- multi-host lane (${MULTI_HOST}, ran alongside the main lane) ---\n`);
