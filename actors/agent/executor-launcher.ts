@@ -63,14 +63,7 @@ export function launchExecutor(options: LaunchOptions): LaunchedExecutor {
       reject: false,
       cleanup: false,
     });
-    const exited = subprocess.then(
-      (r): ExecutorExit => {
-        if (r.exitCode !== undefined) return { exitCode: r.exitCode };
-        if (r.signal !== undefined) return { signal: r.signal };
-        return { error: r.shortMessage };
-      },
-      (e: unknown): ExecutorExit => ({ error: e instanceof Error ? e.message : String(e) }),
-    );
+    const exited = exitOf(subprocess);
     if (subprocess.pid === undefined) {
       throw new ExecutorLaunchError(options.executorId, 'the process did not start');
     }
@@ -78,6 +71,18 @@ export function launchExecutor(options: LaunchOptions): LaunchedExecutor {
   } finally {
     for (const fd of fds) closeSync(fd); // the child holds its own copies
   }
+}
+
+/** How an executor process ended, from its execa result (it never rejects: `reject: false`). */
+function exitOf(subprocess: PromiseLike<{ exitCode?: number | undefined; signal?: string | undefined; shortMessage?: string | undefined }>): Promise<ExecutorExit> {
+  return Promise.resolve(subprocess).then(
+    (r): ExecutorExit => {
+      if (r.exitCode !== undefined) return { exitCode: r.exitCode };
+      if (r.signal !== undefined) return { signal: r.signal };
+      return { error: r.shortMessage ?? 'the process ended without an exit code or signal' };
+    },
+    (e: unknown): ExecutorExit => ({ error: e instanceof Error ? e.message : String(e) }),
+  );
 }
 
 /** What to start as a spare executor. */
@@ -124,14 +129,7 @@ export function launchSpare(options: SpareOptions): LaunchedSpare {
       reject: false,
       cleanup: false,
     });
-    const exited = subprocess.then(
-      (r): ExecutorExit => {
-        if (r.exitCode !== undefined) return { exitCode: r.exitCode };
-        if (r.signal !== undefined) return { signal: r.signal };
-        return { error: r.shortMessage };
-      },
-      (e: unknown): ExecutorExit => ({ error: e instanceof Error ? e.message : String(e) }),
-    );
+    const exited = exitOf(subprocess);
     if (subprocess.pid === undefined || subprocess.stdin === null) {
       throw new ExecutorLaunchError(`spare ${options.spareId}`, 'the process did not start');
     }
