@@ -1,6 +1,7 @@
 /**
- * Shorthands for the agent's integration tests: a framework on a test cluster, an offer
- * from one chosen agent, the updates of one task, and polling until something holds.
+ * Shorthands for the agent's integration tests: a cluster and a framework per test, a
+ * framework on a test cluster, an offer from one chosen agent, the updates of one task,
+ * SIGKILL of an agent, and polling until something holds.
  */
 import { Resources, Scheduler, offerResources, type Offer, type SchedulerOptions, type TaskStatus } from '../../actors/scheduler/index.js';
 import { silentLogger } from '../../actors/runtime/logger.js';
@@ -9,7 +10,33 @@ import { AgentStateReplies, type AgentSnapshot } from '../../protocol/agent-stat
 import { encode } from '../../protocol/codec.js';
 import { Subjects } from '../../protocol/subjects.js';
 import { isTerminal } from '../../protocol/task-state.js';
+import { afterEach } from 'vitest';
 import type { TestCluster } from './cluster.js';
+import type { TestProcess } from './processes.js';
+
+/** The cluster and the framework of the test that runs now. */
+export interface PerTest {
+  cluster: TestCluster | undefined;
+  sched: Scheduler | undefined;
+}
+
+/** Call at a test file's top: what a test keeps in the returned holder is closed and stopped after it, even when it fails. */
+export function stoppedAfterEach(): PerTest {
+  const held: PerTest = { cluster: undefined, sched: undefined };
+  afterEach(async () => {
+    await held.sched?.close();
+    await held.cluster?.stop();
+    held.sched = undefined;
+    held.cluster = undefined;
+  });
+  return held;
+}
+
+/** SIGKILLs an agent process (not its executors: they run in sessions of their own) and waits until it is gone. */
+export async function killAgent(agent: TestProcess): Promise<void> {
+  process.kill(agent.pid, 'SIGKILL');
+  await agent.exited;
+}
 
 /** Offers each framework holds that no test has taken yet (so an offer made between two waits is not missed). */
 const held = new WeakMap<Scheduler, Map<string, Offer>>();

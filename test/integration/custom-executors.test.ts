@@ -5,29 +5,21 @@
 // started again; the executor reconnects and its task finishes with its updates delivered.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ExecutorSpec, Scheduler } from '../../actors/scheduler/index.js';
 import { TaskState } from '../../protocol/task-state.js';
-import { agentState, connectFramework, offerFrom, recordUpdates, statesOf, terminalOf, until } from '../helpers/agent-tests.js';
+import { agentState, connectFramework, offerFrom, recordUpdates, statesOf, stoppedAfterEach, terminalOf, until } from '../helpers/agent-tests.js';
 import { TestCluster } from '../helpers/cluster.js';
 import { isAlive } from '../helpers/processes.js';
 
 const EXAMPLE = resolve('dist/examples/echo-executor.js');
 const ECHO: ExecutorSpec = { executorId: 'echo', name: 'echo', command: `${process.execPath} ${EXAMPLE}`, resources: 'cpus:0.1;mem:128' };
 
-let cluster: TestCluster | undefined;
-let sched: Scheduler | undefined;
-
-afterEach(async () => {
-  await sched?.close();
-  await cluster?.stop();
-  sched = undefined;
-  cluster = undefined;
-});
+const held = stoppedAfterEach();
 
 async function setUp(name: string): Promise<{ c: TestCluster; s: Scheduler }> {
-  cluster = await TestCluster.start({ agents: 1 });
-  sched = await connectFramework(cluster, name);
+  const cluster = (held.cluster = await TestCluster.start({ agents: 1 }));
+  const sched = (held.sched = await connectFramework(cluster, name));
   return { c: cluster, s: sched };
 }
 

@@ -5,35 +5,21 @@
 // processes do not survive it. With --recover=cleanup, running executors are killed.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Scheduler, TaskInfo } from '../../actors/scheduler/index.js';
 import { TaskReason, TaskState } from '../../protocol/task-state.js';
-import { agentState, connectFramework, offerFrom, recordUpdates, statesOf, terminalOf, until } from '../helpers/agent-tests.js';
+import { agentState, connectFramework, killAgent, offerFrom, recordUpdates, statesOf, stoppedAfterEach, terminalOf, until } from '../helpers/agent-tests.js';
 import { TestCluster } from '../helpers/cluster.js';
-import { isAlive, processesUnder, type TestProcess } from '../helpers/processes.js';
+import { isAlive, processesUnder } from '../helpers/processes.js';
 
-let cluster: TestCluster | undefined;
-let sched: Scheduler | undefined;
-
-afterEach(async () => {
-  await sched?.close();
-  await cluster?.stop();
-  sched = undefined;
-  cluster = undefined;
-});
+const held = stoppedAfterEach();
 
 const RESOURCES = 'cpus:2;mem:1024;disk:1024;ports:[31000-31100]';
 
 async function setUp(name: string): Promise<{ c: TestCluster; s: Scheduler }> {
-  cluster = await TestCluster.start({ agents: 1 });
-  sched = await connectFramework(cluster, name);
+  const cluster = (held.cluster = await TestCluster.start({ agents: 1 }));
+  const sched = (held.sched = await connectFramework(cluster, name));
   return { c: cluster, s: sched };
-}
-
-/** SIGKILLs the agent process (not its executors: they run in sessions of their own). */
-async function killAgent(agent: TestProcess): Promise<void> {
-  process.kill(agent.pid, 'SIGKILL');
-  await agent.exited;
 }
 
 /** The executor pids the agent checkpointed. */

@@ -6,31 +6,23 @@
 // keeps none.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Scheduler } from '../../actors/scheduler/index.js';
 import type { AgentSnapshot } from '../../protocol/agent-state.js';
 import { TaskState } from '../../protocol/task-state.js';
-import { agentState, connectFramework, offerFrom, recordUpdates, statesOf, terminalOf, until } from '../helpers/agent-tests.js';
+import { agentState, connectFramework, killAgent, offerFrom, recordUpdates, statesOf, stoppedAfterEach, terminalOf, until } from '../helpers/agent-tests.js';
 import { TestCluster } from '../helpers/cluster.js';
-import { isAlive, stopProcess, type TestProcess } from '../helpers/processes.js';
+import { isAlive, stopProcess } from '../helpers/processes.js';
 
-let cluster: TestCluster | undefined;
-let sched: Scheduler | undefined;
-
-afterEach(async () => {
-  await sched?.close();
-  await cluster?.stop();
-  sched = undefined;
-  cluster = undefined;
-});
+const held = stoppedAfterEach();
 
 const RESOURCES = 'cpus:2;mem:1024;disk:1024;ports:[31000-31100]';
 
 async function setUp(name: string, agentArgs: string[] = []): Promise<{ c: TestCluster; s: Scheduler }> {
-  cluster = await TestCluster.start({ agents: 0 });
+  const cluster = (held.cluster = await TestCluster.start({ agents: 0 }));
   cluster.startAgent('agent-1', RESOURCES, agentArgs);
   await cluster.waitForAgents(1);
-  sched = await connectFramework(cluster, name);
+  const sched = (held.sched = await connectFramework(cluster, name));
   return { c: cluster, s: sched };
 }
 
@@ -71,11 +63,6 @@ function cmdline(pid: number): string {
   } catch {
     return '';
   }
-}
-
-async function killAgent(agent: TestProcess): Promise<void> {
-  process.kill(agent.pid, 'SIGKILL');
-  await agent.exited;
 }
 
 describe('spare executors', () => {

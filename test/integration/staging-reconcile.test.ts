@@ -7,35 +7,21 @@
 // (partition-aware) or TASK_LOST, REASON_RECONCILIATION, through the updates stream; the
 // resources come back. A kill made while the task was stuck ends with it. And a kill of a
 // task whose RUN_TASK is still on its way (the agent paused) is not taken for a lost launch.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Scheduler } from '../../actors/scheduler/index.js';
 import { TaskReason, TaskState } from '../../protocol/task-state.js';
-import { connectFramework, offerFrom, recordUpdates, statesOf, terminalOf, until } from '../helpers/agent-tests.js';
+import { connectFramework, killAgent, offerFrom, recordUpdates, statesOf, stoppedAfterEach, terminalOf, until } from '../helpers/agent-tests.js';
 import { TestCluster } from '../helpers/cluster.js';
-import type { TestProcess } from '../helpers/processes.js';
 
-let cluster: TestCluster | undefined;
-let sched: Scheduler | undefined;
-
-afterEach(async () => {
-  await sched?.close();
-  await cluster?.stop();
-  sched = undefined;
-  cluster = undefined;
-});
+const held = stoppedAfterEach();
 
 const RESOURCES = 'cpus:2;mem:1024;disk:1024;ports:[31000-31100]';
 
 async function setUp(name: string, partitionAware: boolean): Promise<{ c: TestCluster; s: Scheduler }> {
   // 30 missed heartbeats: the master goes on taking the SIGKILLed agent for alive meanwhile
-  cluster = await TestCluster.start({ agents: 1, masterArgs: ['--max-missed-heartbeats', '30'] });
-  sched = await connectFramework(cluster, name, { framework: { name, ...(partitionAware && { capabilities: ['PARTITION_AWARE'] }) } });
+  const cluster = (held.cluster = await TestCluster.start({ agents: 1, masterArgs: ['--max-missed-heartbeats', '30'] }));
+  const sched = (held.sched = await connectFramework(cluster, name, { framework: { name, ...(partitionAware && { capabilities: ['PARTITION_AWARE'] }) } }));
   return { c: cluster, s: sched };
-}
-
-async function killAgent(agent: TestProcess): Promise<void> {
-  process.kill(agent.pid, 'SIGKILL');
-  await agent.exited;
 }
 
 describe('a launch lost while the agent process is replaced', () => {
