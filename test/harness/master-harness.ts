@@ -6,6 +6,7 @@ import { MasterCore } from '../../actors/master/core.js';
 import { DEFAULT_MASTER_CONFIG } from '../../actors/master/context.js';
 import type { MasterEffect } from '../../actors/master/effects.js';
 import type { AgentToMaster } from '../../protocol/agent.js';
+import type { OperatorApiCall } from '../../protocol/operator-api.js';
 import { Resources } from '../../protocol/resources.js';
 import type { SchedulerCall, SchedulerEvent } from '../../protocol/scheduler.js';
 import type { FrameworkCapability, TaskInfo, TaskStatus } from '../../protocol/schema.js';
@@ -46,6 +47,11 @@ export class MasterHarness {
   /** Sends a scheduler call as `principal` (default "p"). */
   call(call: SchedulerCall, principal = 'p') {
     return this.core.onSchedulerCall(call, principal, this.now);
+  }
+
+  /** Makes an operator API call now. */
+  operator(call: OperatorApiCall) {
+    return this.core.onOperatorCall(call, this.now);
   }
 
   /** Subscribes a framework. */

@@ -9,7 +9,7 @@ import type { MasterEffect } from '../../actors/master/effects.js';
 import { SchedulerCall, SchedulerEvent } from '../../protocol/scheduler.js';
 import type { InverseOffer } from '../../protocol/schema.js';
 import { TaskState as S } from '../../protocol/task-state.js';
-import { MaintenanceStatusReply, type OperatorApiCall } from '../../protocol/operator-api.js';
+import { MaintenanceStatusReply } from '../../protocol/operator-api.js';
 import { EPOCH, MasterHarness, events, rejection } from '../harness/master-harness.js';
 
 const HOUR = 3_600_000;
@@ -29,13 +29,9 @@ function cluster() {
   return h;
 }
 
-function op(h: MasterHarness, call: OperatorApiCall) {
-  return h.core.onOperatorCall(call, h.now);
-}
-
 /** Schedules `agentIds` from one hour from now for two hours (unless told otherwise). */
 function schedule(h: MasterHarness, agentIds: string[], start = T0 + HOUR, durationMs = 2 * HOUR) {
-  return op(h, { type: 'UPDATE_MAINTENANCE_SCHEDULE', windows: [{ agentIds, start, durationMs }] });
+  return h.operator({ type: 'UPDATE_MAINTENANCE_SCHEDULE', windows: [{ agentIds, start, durationMs }] });
 }
 
 /** The inverse offers sent to one framework by these effects. */
@@ -50,7 +46,7 @@ function rescinded(effects: readonly MasterEffect[], frameworkId: string): strin
 
 /** The maintenance status of one agent as GET_MAINTENANCE_STATUS answers it. */
 function statusOf(h: MasterHarness, agentId: string) {
-  const { reply } = op(h, { type: 'GET_MAINTENANCE_STATUS' });
+  const { reply } = h.operator({ type: 'GET_MAINTENANCE_STATUS' });
   // Parsed with the reply's schema: what the core answers is what the protocol allows.
   return reply.type === 'MAINTENANCE_STATUS' ? MaintenanceStatusReply.parse(reply).agents.find((a) => a.agentId === agentId) : undefined;
 }
@@ -82,7 +78,7 @@ describe('inverse offers are made', () => {
 
   it('an outstanding offer of the agent counts as holding resources there; an agent nobody holds gets no inverse offers', () => {
     const h = cluster();
-    const { effects } = op(h, { type: 'UPDATE_MAINTENANCE_SCHEDULE', windows: [{ agentIds: ['a1', 'a2'], start: T0, durationMs: HOUR }] });
+    const { effects } = h.operator({ type: 'UPDATE_MAINTENANCE_SCHEDULE', windows: [{ agentIds: ['a1', 'a2'], start: T0, durationMs: HOUR }] });
     expect(inverseOffers(effects, 'f1').map((o) => o.agentId)).toEqual(['a1']);
     expect(inverseOffers(effects, 'f2')).toEqual([]);
     // a1 is offered to f2 (with its unavailability): f2 now holds resources there and is asked on the next tick.
@@ -204,7 +200,7 @@ describe('inverse offers are rescinded', () => {
   it('not when the schedule changes elsewhere', () => {
     const h = cluster();
     const [io] = inverseOffers(schedule(h, ['a1']).effects, 'f1');
-    const { effects } = op(h, {
+    const { effects } = h.operator({
       type: 'UPDATE_MAINTENANCE_SCHEDULE',
       windows: [
         { agentIds: ['a1'], start: T0 + HOUR, durationMs: 2 * HOUR },
@@ -218,7 +214,7 @@ describe('inverse offers are rescinded', () => {
   it('when the agent leaves the schedule, or goes DOWN', () => {
     const h = cluster();
     const [first] = inverseOffers(schedule(h, ['a1']).effects, 'f1');
-    const cleared = op(h, { type: 'UPDATE_MAINTENANCE_SCHEDULE', windows: [] });
+    const cleared = h.operator({ type: 'UPDATE_MAINTENANCE_SCHEDULE', windows: [] });
     expect(rescinded(cleared.effects, 'f1')).toEqual([first!.id]);
     expect(h.core.state.maintenance.responses.size).toBe(0);
 
@@ -226,7 +222,7 @@ describe('inverse offers are rescinded', () => {
     answer(h, 'ACCEPT_INVERSE_OFFERS', 'f1', [second!.id]);
     h.offer('f1', 'a1', 'cpus:1'); // f1 holds a1 again after the task is gone
     const [third] = inverseOffers(tick(h, T0 + 5_000), 'f1');
-    const down = op(h, { type: 'START_MAINTENANCE', agentIds: ['a1'] });
+    const down = h.operator({ type: 'START_MAINTENANCE', agentIds: ['a1'] });
     expect(rescinded(down.effects, 'f1')).toEqual([third!.id]);
     expect(statusOf(h, 'a1')).toEqual({ agentId: 'a1', mode: 'DOWN' });
     expect(inverseOffers(tick(h, T0 + 60_000), 'f1')).toEqual([]);

@@ -9,7 +9,7 @@ import { MAX_SCHEDULED_AGENTS } from '../../actors/master/maintenance.js';
 import { RegistryEntry, contentsOf, registryWrite, type RegistryOp } from '../../actors/master/registry.js';
 import { Resources } from '../../protocol/resources.js';
 import { TaskState as S } from '../../protocol/task-state.js';
-import { MaintenanceStatusReply, type OperatorApiCall } from '../../protocol/operator-api.js';
+import { MaintenanceStatusReply } from '../../protocol/operator-api.js';
 import { EPOCH, MasterHarness, allocatorCalls, events, published, rejection, toAgent } from '../harness/master-harness.js';
 
 const HOUR = 3_600_000;
@@ -26,17 +26,13 @@ function cluster(aware = true) {
   return h;
 }
 
-function op(h: MasterHarness, call: OperatorApiCall) {
-  return h.core.onOperatorCall(call, h.now);
-}
-
 function schedule(h: MasterHarness, agentIds: string[], start = h.now + HOUR, durationMs = 2 * HOUR) {
-  return op(h, { type: 'UPDATE_MAINTENANCE_SCHEDULE', windows: [{ agentIds, start, durationMs }] });
+  return h.operator({ type: 'UPDATE_MAINTENANCE_SCHEDULE', windows: [{ agentIds, start, durationMs }] });
 }
 
 /** Each scheduled agent's mode (the inverse offer answers are tested in master-inverse-offers.test.ts). */
 function status(h: MasterHarness) {
-  const { reply } = op(h, { type: 'GET_MAINTENANCE_STATUS' });
+  const { reply } = h.operator({ type: 'GET_MAINTENANCE_STATUS' });
   return reply.type === 'MAINTENANCE_STATUS' ? MaintenanceStatusReply.parse(reply).agents.map(({ agentId, mode }) => ({ agentId, mode })) : [];
 }
 
@@ -51,7 +47,7 @@ describe('maintenance schedule (UP → DRAINING)', () => {
     const { reply, effects } = schedule(h, ['a1'], start);
     expect(reply).toEqual({ type: 'OK', epoch: EPOCH });
     expect(status(h)).toEqual([{ agentId: 'a1', mode: 'DRAINING' }]);
-    expect(op(h, { type: 'GET_MAINTENANCE_SCHEDULE' }).reply).toEqual({
+    expect(h.operator({ type: 'GET_MAINTENANCE_SCHEDULE' }).reply).toEqual({
       type: 'MAINTENANCE_SCHEDULE',
       epoch: EPOCH,
       windows: [{ agentIds: ['a1'], start, durationMs: 2 * HOUR }],
@@ -86,7 +82,7 @@ describe('maintenance schedule (UP → DRAINING)', () => {
     expect(events(effects, 'f1')).toContainEqual({ type: 'RESCIND', offerId, epoch: EPOCH });
     expect(allocatorCalls(effects)).toContainEqual(expect.objectContaining({ op: 'recoverResources', agentId: 'a1', resources: Resources.parse('cpus:1') }));
     const again = h.offer('f1', 'a1', 'cpus:1');
-    const cleared = op(h, { type: 'UPDATE_MAINTENANCE_SCHEDULE', windows: [] });
+    const cleared = h.operator({ type: 'UPDATE_MAINTENANCE_SCHEDULE', windows: [] });
     expect(events(cleared.effects, 'f1')).toContainEqual({ type: 'RESCIND', offerId: again.offerId, epoch: EPOCH });
     expect(status(h)).toEqual([]);
   });
@@ -96,7 +92,7 @@ describe('maintenance schedule (UP → DRAINING)', () => {
     const start = h.now + HOUR;
     schedule(h, ['a1'], start);
     h.offer('f1', 'a1', 'cpus:1');
-    const { effects } = op(h, {
+    const { effects } = h.operator({
       type: 'UPDATE_MAINTENANCE_SCHEDULE',
       windows: [
         { agentIds: ['a1'], start, durationMs: 2 * HOUR },
@@ -109,7 +105,7 @@ describe('maintenance schedule (UP → DRAINING)', () => {
   it('an agent may be in one window only (INVALID), and the schedule is bounded', () => {
     const h = cluster();
     const twice = rejection(() =>
-      op(h, {
+      h.operator({
         type: 'UPDATE_MAINTENANCE_SCHEDULE',
         windows: [
           { agentIds: ['a1'], start: 0, durationMs: 1 },
@@ -131,7 +127,7 @@ describe('START_MAINTENANCE (DRAINING → DOWN)', () => {
     const { offerId } = h.offer('f1', 'a1', 'cpus:1');
     schedule(h, ['a1']);
     h.offer('f1', 'a1', 'cpus:1'); // offered again, with unavailability
-    const { reply, effects } = op(h, { type: 'START_MAINTENANCE', agentIds: ['a1'] });
+    const { reply, effects } = h.operator({ type: 'START_MAINTENANCE', agentIds: ['a1'] });
     expect(reply).toEqual({ type: 'OK', epoch: EPOCH });
     expect(status(h)).toEqual([{ agentId: 'a1', mode: 'DOWN' }]);
     expect(h.core.state.agents.get('a1')?.status).toBe('down');
@@ -148,14 +144,14 @@ describe('START_MAINTENANCE (DRAINING → DOWN)', () => {
   it('tasks of frameworks that are not partition-aware become TASK_LOST', () => {
     const h = cluster(false);
     schedule(h, ['a1']);
-    const { effects } = op(h, { type: 'START_MAINTENANCE', agentIds: ['a1'] });
+    const { effects } = h.operator({ type: 'START_MAINTENANCE', agentIds: ['a1'] });
     expect(published(effects, 'f1')).toMatchObject([{ taskId: 't1', state: S.LOST }]);
   });
 
   it('a DOWN agent gets no offers, its heartbeats are not taken and its registration is refused AGENT_DOWN', () => {
     const h = cluster();
     schedule(h, ['a1']);
-    op(h, { type: 'START_MAINTENANCE', agentIds: ['a1'] });
+    h.operator({ type: 'START_MAINTENANCE', agentIds: ['a1'] });
     // A decision the allocator made before the agent went down is not offered.
     const late = h.core.onAllocations([{ frameworkId: 'f1', agentId: 'a1', resources: Resources.parse('cpus:1') }], h.now);
     expect(events(late, 'f1')).toEqual([]);
@@ -172,20 +168,20 @@ describe('START_MAINTENANCE (DRAINING → DOWN)', () => {
   it('refuses an agent that is not scheduled, or already DOWN, with WRONG_MODE, and then takes none down', () => {
     const h = cluster();
     schedule(h, ['a1']);
-    const unscheduled = rejection(() => op(h, { type: 'START_MAINTENANCE', agentIds: ['a1', 'a2'] }));
+    const unscheduled = rejection(() => h.operator({ type: 'START_MAINTENANCE', agentIds: ['a1', 'a2'] }));
     expect(unscheduled.code).toBe('WRONG_MODE');
     expect(unscheduled.message).toMatch(/a2 is not in the maintenance schedule/);
     expect(h.core.state.agents.get('a1')?.status).toBe('active');
     expect(status(h)).toEqual([{ agentId: 'a1', mode: 'DRAINING' }]);
-    op(h, { type: 'START_MAINTENANCE', agentIds: ['a1'] });
-    expect(rejection(() => op(h, { type: 'START_MAINTENANCE', agentIds: ['a1'] })).code).toBe('WRONG_MODE');
+    h.operator({ type: 'START_MAINTENANCE', agentIds: ['a1'] });
+    expect(rejection(() => h.operator({ type: 'START_MAINTENANCE', agentIds: ['a1'] })).code).toBe('WRONG_MODE');
   });
 
   it('a DOWN agent must stay in the schedule (WRONG_MODE); its window may change', () => {
     const h = cluster();
     schedule(h, ['a1']);
-    op(h, { type: 'START_MAINTENANCE', agentIds: ['a1'] });
-    expect(rejection(() => op(h, { type: 'UPDATE_MAINTENANCE_SCHEDULE', windows: [] })).code).toBe('WRONG_MODE');
+    h.operator({ type: 'START_MAINTENANCE', agentIds: ['a1'] });
+    expect(rejection(() => h.operator({ type: 'UPDATE_MAINTENANCE_SCHEDULE', windows: [] })).code).toBe('WRONG_MODE');
     schedule(h, ['a1', 'a2'], h.now, HOUR);
     expect(status(h)).toEqual([
       { agentId: 'a1', mode: 'DOWN' },
@@ -196,7 +192,7 @@ describe('START_MAINTENANCE (DRAINING → DOWN)', () => {
   it('an agent never seen may be scheduled and taken down: it may not register', () => {
     const h = cluster();
     schedule(h, ['new-agent']);
-    op(h, { type: 'START_MAINTENANCE', agentIds: ['new-agent'] });
+    h.operator({ type: 'START_MAINTENANCE', agentIds: ['new-agent'] });
     expect(rejection(() => h.registerAgent('new-agent')).code).toBe('AGENT_DOWN');
   });
 });
@@ -204,18 +200,18 @@ describe('START_MAINTENANCE (DRAINING → DOWN)', () => {
 describe('STOP_MAINTENANCE (DOWN → UP)', () => {
   it('brings the agent UP and out of the schedule; it registers again and is offered again', () => {
     const h = cluster();
-    op(h, {
+    h.operator({
       type: 'UPDATE_MAINTENANCE_SCHEDULE',
       windows: [
         { agentIds: ['a1'], start: h.now, durationMs: HOUR },
         { agentIds: ['a2'], start: h.now, durationMs: HOUR },
       ],
     });
-    op(h, { type: 'START_MAINTENANCE', agentIds: ['a1'] });
-    const { reply, effects } = op(h, { type: 'STOP_MAINTENANCE', agentIds: ['a1'] });
+    h.operator({ type: 'START_MAINTENANCE', agentIds: ['a1'] });
+    const { reply, effects } = h.operator({ type: 'STOP_MAINTENANCE', agentIds: ['a1'] });
     expect(reply).toEqual({ type: 'OK', epoch: EPOCH });
     expect(status(h)).toEqual([{ agentId: 'a2', mode: 'DRAINING' }]);
-    const windows = op(h, { type: 'GET_MAINTENANCE_SCHEDULE' }).reply;
+    const windows = h.operator({ type: 'GET_MAINTENANCE_SCHEDULE' }).reply;
     expect(windows).toMatchObject({ windows: [{ agentIds: ['a2'] }] }); // a1's window, left empty, is dropped
     expect(registryOps(effects)).toEqual([{ op: 'put-maintenance', maintenance: { windows: [{ agentIds: ['a2'], start: h.now, durationMs: HOUR }], down: [] } }]);
     expect(h.core.state.agents.get('a1')?.status).toBe('unreachable'); // until it registers
@@ -229,16 +225,16 @@ describe('STOP_MAINTENANCE (DOWN → UP)', () => {
 
   it('refuses agents that are not DOWN with WRONG_MODE', () => {
     const h = cluster();
-    expect(rejection(() => op(h, { type: 'STOP_MAINTENANCE', agentIds: ['a1'] })).message).toMatch(/a1 is UP, not DOWN/);
+    expect(rejection(() => h.operator({ type: 'STOP_MAINTENANCE', agentIds: ['a1'] })).message).toMatch(/a1 is UP, not DOWN/);
     schedule(h, ['a1']);
-    expect(rejection(() => op(h, { type: 'STOP_MAINTENANCE', agentIds: ['a1'] })).code).toBe('WRONG_MODE');
+    expect(rejection(() => h.operator({ type: 'STOP_MAINTENANCE', agentIds: ['a1'] })).code).toBe('WRONG_MODE');
   });
 
   it('an agent that kept running the task killed for maintenance is told to kill it again when it registers', () => {
     const h = cluster();
     schedule(h, ['a1']);
-    op(h, { type: 'START_MAINTENANCE', agentIds: ['a1'] });
-    op(h, { type: 'STOP_MAINTENANCE', agentIds: ['a1'] });
+    h.operator({ type: 'START_MAINTENANCE', agentIds: ['a1'] });
+    h.operator({ type: 'STOP_MAINTENANCE', agentIds: ['a1'] });
     const t1 = h.core.state.completedTasks.get('f1/t1')!;
     const { effects } = h.agent({
       type: 'REGISTER_AGENT',
@@ -271,8 +267,8 @@ describe('maintenance across failover', () => {
   it('a new leader keeps the schedule and the DOWN agents: still DOWN, still refused', () => {
     const h = cluster();
     const all: MasterEffect[] = [...h.registerAgent('a3').effects];
-    all.push(...op(h, { type: 'UPDATE_MAINTENANCE_SCHEDULE', windows: [{ agentIds: ['a1', 'a3'], start: h.now, durationMs: HOUR }] }).effects);
-    all.push(...op(h, { type: 'START_MAINTENANCE', agentIds: ['a1'] }).effects);
+    all.push(...h.operator({ type: 'UPDATE_MAINTENANCE_SCHEDULE', windows: [{ agentIds: ['a1', 'a3'], start: h.now, durationMs: HOUR }] }).effects);
+    all.push(...h.operator({ type: 'START_MAINTENANCE', agentIds: ['a1'] }).effects);
     const contents = registryAfter([...h.core.recover({ agents: [], frameworks: [] }, h.now), ...all]);
     // a1's own record came from its registration in `cluster`, before `all`: add it as the registry holds it.
     contents.agents.push({ info: h.core.state.agents.get('a1')!.info, admittedAt: 0 });
@@ -289,7 +285,7 @@ describe('maintenance across failover', () => {
     next.now += next.core.config.agentReregisterTimeoutMs + 1;
     next.core.onTick(next.now);
     expect(next.core.state.agents.get('a1')?.status).toBe('down');
-    op(next, { type: 'STOP_MAINTENANCE', agentIds: ['a1'] });
+    next.operator({ type: 'STOP_MAINTENANCE', agentIds: ['a1'] });
     expect(next.registerAgent('a1').reply).toMatchObject({ type: 'AGENT_REGISTERED' });
   });
 });
