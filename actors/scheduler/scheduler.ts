@@ -9,7 +9,8 @@
  * heartbeat watchdog, and goes to the Dispatcher, which hands it to framework code. Status
  * updates come from the stream (`updates.ts`), one per task at a time, and are acknowledged
  * there. When no event arrives for `missedHeartbeats` intervals the SDK resubscribes with
- * the same id, with jittered exponential backoff, until SUBSCRIBED comes back; after every
+ * the same id, with jittered exponential backoff, until SUBSCRIBED comes back (a new term
+ * announced on the leader key meanwhile ends the pause and restarts the backoff); after every
  * SUBSCRIBED it asks for the state of all tasks (implicit RECONCILE) unless told not to.
  */
 import { randomUUID } from 'node:crypto';
@@ -81,6 +82,10 @@ export class Scheduler extends Actor {
   private watchdog: NodeJS.Timeout | undefined;
   private waiter: Waiter | undefined;
   private resubscribing: Promise<void> | undefined;
+  /** Set when a new term is announced while resubscribing: the next attempt goes at once, its backoff restarted. */
+  private termWhileResubscribing = false;
+  /** Ends the resubscribe loop's current pause early (a new term was announced). */
+  private wakeResubscribe: AbortController | undefined;
   private follower: LeaderFollower | undefined;
 
   private constructor(opts: ResolvedOptions, nc: NatsConnection, logger: Logger, ownsConnection: boolean) {
@@ -379,8 +384,13 @@ export class Scheduler extends Actor {
     return e;
   }
 
-  /** Resubscribes with backoff until SUBSCRIBED arrives, the master refuses for good, or `close`. */
+  /**
+   * Resubscribes with backoff until SUBSCRIBED arrives, the master refuses for good, or
+   * `close`. A new term announced meanwhile (the leader key) ends the pause and restarts the
+   * backoff: the attempts so far went to a master that no longer leads, or to none.
+   */
   private async resubscribe(): Promise<void> {
+    this.termWhileResubscribing = false;
     for (let attempt = 1; this.current === 'disconnected'; attempt++) {
       try {
         await this.subscribeOnce();
@@ -394,8 +404,16 @@ export class Scheduler extends Actor {
         }
         this.log.warn({ err: e, attempt }, 'resubscribe failed; trying again');
       }
-      const pause = backoffDelay(attempt, this.opts.resubscribeBackoffMs, this.opts.maxResubscribeBackoffMs, this.opts.random);
-      await sleep(pause, undefined, { signal: this.closing.signal }).catch(() => {});
+      if (!this.termWhileResubscribing) {
+        const pause = backoffDelay(attempt, this.opts.resubscribeBackoffMs, this.opts.maxResubscribeBackoffMs, this.opts.random);
+        const wake = (this.wakeResubscribe = new AbortController());
+        await sleep(pause, undefined, { signal: AbortSignal.any([this.closing.signal, wake.signal]) }).catch(() => {});
+        this.wakeResubscribe = undefined;
+      }
+      if (this.termWhileResubscribing) {
+        this.termWhileResubscribing = false;
+        attempt = 0; // the next attempt is the first towards the new leader
+      }
     }
   }
 
@@ -467,6 +485,14 @@ export class Scheduler extends Actor {
   private onNewTerm(epoch: number, masterId: string): void {
     if (epoch <= this.newestEpoch || this.current === 'closed' || this.current === 'ended') return;
     this.newestEpoch = epoch;
+    if (this.current === 'disconnected') {
+      // Already resubscribing (silence, or an earlier term): go to the new leader now, not
+      // after a backoff grown on attempts that could not succeed.
+      this.log.info({ masterId, epoch }, 'a new master leads: resubscribing to it now');
+      this.termWhileResubscribing = true;
+      this.wakeResubscribe?.abort();
+      return;
+    }
     this.lostMaster(`master ${masterId} leads now (epoch ${epoch})`);
   }
 

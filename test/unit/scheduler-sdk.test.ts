@@ -29,6 +29,8 @@ import {
 } from '../../actors/scheduler/index.js';
 import { silentLogger } from '../../actors/runtime/logger.js';
 import { publishUpdate } from '../../actors/runtime/update-stream.js';
+import { encodeLeader, openLeaderBucket } from '../../actors/runtime/kv.js';
+import { LEADER_KEY } from '../../protocol/buckets.js';
 import { Buckets } from '../../protocol/buckets.js';
 import { decode, encode } from '../../protocol/codec.js';
 import { Reply, type RejectionCode } from '../../protocol/replies.js';
@@ -755,6 +757,24 @@ describe('Scheduler over NATS', () => {
     await resubscribed.promise;
     const ids = (await Promise.all([1, 2, 3, 4].map((n) => master.nth('SUBSCRIBE', n)))).map((c) => c.framework.id);
     expect(ids).toEqual([s.frameworkId, s.frameworkId, s.frameworkId, s.frameworkId]);
+  });
+
+  it('resubscribes at once when a new term is announced while it waits out a resubscribe backoff', async () => {
+    const { name, master, connectFw } = cluster();
+    master.heartbeatIntervalSeconds = 0.05;
+    // The first resubscribe gets no SUBSCRIBED; the next pause would be ten minutes.
+    master.onSubscribe = ['subscribed', 'silent', 'subscribed'];
+    const s = await connectFw({ missedHeartbeats: 1, subscribeTimeoutMs: 300, resubscribeBackoffMs: 600_000, maxResubscribeBackoffMs: 600_000, random: () => 0.5 });
+    await master.nth('SUBSCRIBE', 2);
+    await until(() => s.state === 'disconnected', 'the resubscribe attempt to fail');
+    // A new master wins a term and serves: the leader key says so.
+    master.epoch = 50;
+    const kv = await openLeaderBucket(nc, name);
+    await kv.put(LEADER_KEY, encodeLeader({ masterId: 'm2', epoch: 50, renewedAt: 0, ready: true }));
+    // Bounded well below the ten-minute pause: the new term ended it.
+    await until(() => s.state === 'subscribed', 'subscribed to the new term', 10_000);
+    expect(master.ofType('SUBSCRIBE')).toHaveLength(3);
+    expect(s.epoch).toBe(50);
   });
 
   it('launches tasks on an offer as one ACCEPT with one LAUNCH', async () => {
