@@ -4,13 +4,13 @@
 // comes back TASK_RUNNING on heal), and the leader's host with its NATS node (it steps
 // down, the majority elects another, never two leaders at once, one leader after heal).
 // Needs root (ip netns, veth): skipped elsewhere with the reason in the suite's name.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Scheduler, TaskState, type Offer, type TaskStatus } from '../../actors/scheduler/index.js';
-import { silentLogger } from '../../actors/runtime/logger.js';
+import { pino } from 'pino';
 import { getState } from '../../bin/readiness.js';
 import { MultiHostCluster, type HostProcesses } from '../../bin/netns/cluster.js';
 import { VirtualNetwork, checkNetns } from '../../bin/netns/net.js';
@@ -57,7 +57,20 @@ function c(): MultiHostCluster {
   return cluster;
 }
 
-const logs = (): string => (cluster === undefined ? '' : tailLogs(cluster));
+/** Where the framework's SDK logs (`logs/framework.log`, next to the processes' logs). */
+let frameworkLog: ReturnType<typeof pino.destination> | undefined;
+
+/** The tail of every process's log and of the framework's, for failure messages. */
+const logs = (): string => {
+  if (cluster === undefined) return '';
+  let sdk = '';
+  try {
+    sdk = readFileSync(c().logFile('framework'), 'utf8').slice(-3000);
+  } catch {
+    // not yet
+  }
+  return `${tailLogs(cluster)}\n--- framework (scheduler SDK)\n${sdk}`;
+};
 
 /** A connection from this (root) namespace: `first`'s server, then the others in order; a dead server is noticed within ~2 s. */
 async function connectVia(first: HostProcesses): Promise<NatsConnection> {
@@ -171,6 +184,7 @@ describe.skipIf(unavailable !== undefined)(`multi-host${unavailable === undefine
   afterAll(async () => {
     if (timeline.length > 0) console.info(`multi-host timeline\n  ${timeline.join('\n  ')}`);
     await sched?.close().catch(() => undefined);
+    frameworkLog?.end();
     for (const nc of connections) await nc.close().catch(() => undefined);
     await cluster?.stop();
     await net?.destroy();
@@ -201,7 +215,7 @@ describe.skipIf(unavailable !== undefined)(`multi-host${unavailable === undefine
       nc: await connectVia(via),
       cluster: c().cluster,
       framework: { name: 'partition-aware', capabilities: ['PARTITION_AWARE'], failoverTimeoutSeconds: 300 },
-      logger: silentLogger(),
+      logger: pino({ level: 'debug' }, (frameworkLog = pino.destination({ dest: c().logFile('framework'), sync: true }))),
     });
     sched.on('update', (s) => void seen.push(s));
     sched.on('offers', (list) => list.forEach((o) => offers.set(o.agentId, o)));
