@@ -392,13 +392,13 @@ describe.skipIf(unavailable !== undefined)(`multi-host${unavailable === undefine
 
     await net!.heal(old.host);
     mark('leader host healed');
-    // One leader again, named by every master, the old one included (it follows it now).
-    const { view: healed } = await oneLeader(45_000);
-    mark(`one leader (${healed.masterId}) named by all three`);
+    // One leader again, named by every master, the old one included: it follows the leader,
+    // or is the leader again in a newer term (the heal's own Raft elections can cost the
+    // majority's leader its lease, and any master may win the next term).
+    const { host: healedHost, view: healed } = await oneLeader(45_000);
+    mark(`one leader (${healed.masterId}, epoch ${healed.leader!.epoch}) named by all three`);
     expect(healed.leader!.epoch).toBeGreaterThanOrEqual(e2);
-    const oldView = await masterView(c(), old);
-    expect(oldView?.leading).toBe(false);
-    expect(oldView?.leader?.masterId).toBe(healed.masterId);
+    if (healedHost === old) expect(healed.leader!.epoch).toBeGreaterThan(e2);
     await waitUntil(
       async () => {
         const st = await getState(nc, c().cluster, 'test', 1000).catch(() => undefined);
