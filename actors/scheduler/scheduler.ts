@@ -3,7 +3,8 @@
  *
  * `connect` listens on the framework's events subject, makes sure its consumer of the
  * updates stream exists and starts reading it, then sends SUBSCRIBE and waits for
- * SUBSCRIBED. Events are decoded by the Actor base; those sent as requests (HEARTBEAT) are
+ * SUBSCRIBED (a resubscribe checks the consumer again, but is not held back when JetStream
+ * cannot answer yet: the consumer exists since the first subscribe). Events are decoded by the Actor base; those sent as requests (HEARTBEAT) are
  * answered OK on arrival so the master can tell a live framework from a dead one. In the
  * mailbox each event is fenced (an epoch older than the newest seen is dropped), feeds the
  * heartbeat watchdog, and goes to the Dispatcher, which hands it to framework code. Status
@@ -21,7 +22,7 @@ import { Reply } from '../../protocol/replies.js';
 import { SchedulerEvent, type Filters, type OfferOperation, type SchedulerCall } from '../../protocol/scheduler.js';
 import type { FrameworkInfo, Offer, TaskInfo, TaskStatus } from '../../protocol/schema.js';
 import { Actor } from '../runtime/actor.js';
-import { CallRejectedError, NoRespondersError, RequestTimeoutError } from '../runtime/errors.js';
+import { CallRejectedError, NoRespondersError, RequestTimeoutError, isRetryable } from '../runtime/errors.js';
 import { followLeader, type LeaderFollower } from '../runtime/leader-follower.js';
 import { createRootLogger } from '../runtime/logger.js';
 import { connectNats } from '../runtime/nats.js';
@@ -350,7 +351,7 @@ export class Scheduler extends Actor {
     try {
       // The consumer exists before the master knows the framework, so before any of its
       // tasks can have an update (an update nobody wants would be dropped at once).
-      await this.statusUpdates.ensure();
+      await this.ensureUpdates();
       this.statusUpdates.start();
       await this.call(subject, { type: 'SUBSCRIBE', framework: this.framework }, Reply, { timeoutMs: this.opts.requestTimeoutMs });
     } catch (e) {
@@ -368,6 +369,22 @@ export class Scheduler extends Actor {
       return await Promise.race([subscribed, timeout]);
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Makes sure of the updates stream and the framework's consumer. When resubscribing, a
+   * JetStream that cannot answer yet (its Raft groups electing after a partition heals, which
+   * can take tens of seconds) does not hold the SUBSCRIBE back: the consumer was made at the
+   * first subscribe, the master makes sure of it at every SUBSCRIBE, and the feed reads it
+   * again once JetStream answers.
+   */
+  private async ensureUpdates(): Promise<void> {
+    try {
+      await this.statusUpdates.ensure();
+    } catch (e) {
+      if (!this.statusUpdates.ensured || !isRetryable(e)) throw e;
+      this.log.warn({ err: e }, 'cannot check the updates consumer now; resubscribing anyway (it was made at the first subscribe)');
     }
   }
 
