@@ -29,17 +29,15 @@ const unavailable = await checkNetns().then(
 // after the heal) is in docs/deployment.md#what-partitions-do; the waits below allow for it.
 
 // The partition scenarios take 45–90 s together, nearly all of it waiting on JetStream's
-// elections after a cut and a heal. NESOS_TEST_PARTITIONS=1 (`npm run test:partitions`) runs
-// both; =leader only the leader's isolation. `npm test` (scripts/test.mjs) runs this file in a
-// lane of its own beside the rest of the suite, without them: in the lane, beside the main
-// one, each failed in some runs on 2026-11-30 (the agent's TASK_KILLED never reached the
-// stream: after the heal nats-server 2.9.10 answered the agent host's publishes 503 for over
-// 90 s; the framework was handed no event of the new term within 20 s), while run alone they
-// passed. See docs/deployment.md. A plain `npx vitest run` leaves both out.
+// elections after a cut and a heal. NESOS_TEST_PARTITIONS=1 runs both; =leader only the
+// leader's isolation. `npm test` (scripts/test.mjs) runs this file with =1 in a lane of its
+// own beside the rest of the suite; `npm run test:partitions` runs it alone. A plain `npx
+// vitest run` leaves both out. The framework's SDK logs to logs/framework.log in the test's
+// directory (kept with NESOS_KEEP_TEST_DIRS=1), beside every process's log.
 const partitionsEnv = process.env.NESOS_TEST_PARTITIONS;
 const partitions = partitionsEnv === '1';
 const leaderPartition = partitions || partitionsEnv === 'leader';
-const PARTITIONS_OFF = ' (skipped: `npm run test:partitions` runs it, or set NESOS_TEST_PARTITIONS=1)';
+const PARTITIONS_OFF = ' (skipped: `npm test` and `npm run test:partitions` run it, or set NESOS_TEST_PARTITIONS=1)';
 const LEADER_PARTITION_OFF = ' (skipped: `npm run test:partitions` runs it, or set NESOS_TEST_PARTITIONS=leader)';
 
 const MASTER_ARGS = ['--agent-heartbeat-interval', '200', '--max-missed-heartbeats', '5', '--agent-reregister-timeout', '5000', '--framework-heartbeat-interval', '1'];
