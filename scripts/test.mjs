@@ -2,10 +2,11 @@
 //
 // - The main lane: every test file but the multi-host one, one file at a time (vitest's
 //   single worker on two cores; the files are CPU-bound, so more workers do not help).
-// - The multi-host lane: test/integration/multi-host.test.ts, three hosts in network
-//   namespaces forming one cluster (its partition scenarios run with `npm run
-//   test:partitions`, see the test's header). It spends its time waiting on nats-server's
-//   Raft elections inside network namespaces, not on the CPU, so it costs the main lane little.
+// - The multi-host lane: test/integration/multi-host.test.ts with its partition scenarios
+//   (NESOS_TEST_PARTITIONS=1): three hosts in network namespaces forming one cluster, an
+//   agent's host cut and healed, the leader's host cut and healed (see the test's header). It
+//   spends its time waiting on nats-server's Raft elections inside network namespaces, not on
+//   the CPU, so it costs the main lane little.
 //
 // The multi-host lane's output is kept in a file and printed after the main lane's; the
 // closing line (`tests: N passed, N failed, N skipped`) adds up both lanes. The exit code is non-zero if either lane
@@ -61,7 +62,7 @@ if (extra.length > 0) {
   const dir = mkdtempSync(join(tmpdir(), 'nesos-test-lanes-'));
   const logPath = join(dir, 'multi-host.log');
   const fd = openSync(logPath, 'w');
-  const multiHost = vitest([MULTI_HOST], {}, fd);
+  const multiHost = vitest([MULTI_HOST], { NESOS_TEST_PARTITIONS: '1' }, fd);
   const mainTail = { text: '' };
   const mainCode = await vitest(['--exclude', MULTI_HOST], {}, undefined, mainTail);
   process.stdout.write(`\n--- multi-host lane (${MULTI_HOST}, ran alongside the main lane) ---\n`);

@@ -109,6 +109,7 @@ export class UpdateFeed {
   /** Ends the current reading when its consumer is deleted, so `run` finds (or waits for) it again. */
   private async watch(messages: ConsumerMessages): Promise<void> {
     for await (const status of messages.status()) {
+      this.log.debug({ status }, 'consumer status');
       if (status.type === 'consumer_deleted') {
         this.log.info('the updates consumer was deleted');
         await messages.close().catch(() => undefined);

@@ -3,13 +3,15 @@
  *
  * `connect` listens on the framework's events subject, makes sure its consumer of the
  * updates stream exists and starts reading it, then sends SUBSCRIBE and waits for
- * SUBSCRIBED. Events are decoded by the Actor base; those sent as requests (HEARTBEAT) are
+ * SUBSCRIBED (a resubscribe checks the consumer again, but is not held back when JetStream
+ * cannot answer yet: the consumer exists since the first subscribe). Events are decoded by the Actor base; those sent as requests (HEARTBEAT) are
  * answered OK on arrival so the master can tell a live framework from a dead one. In the
  * mailbox each event is fenced (an epoch older than the newest seen is dropped), feeds the
  * heartbeat watchdog, and goes to the Dispatcher, which hands it to framework code. Status
  * updates come from the stream (`updates.ts`), one per task at a time, and are acknowledged
  * there. When no event arrives for `missedHeartbeats` intervals the SDK resubscribes with
- * the same id, with jittered exponential backoff, until SUBSCRIBED comes back; after every
+ * the same id, with jittered exponential backoff, until SUBSCRIBED comes back (a new term
+ * announced on the leader key meanwhile ends the pause and restarts the backoff); after every
  * SUBSCRIBED it asks for the state of all tasks (implicit RECONCILE) unless told not to.
  */
 import { randomUUID } from 'node:crypto';
@@ -20,7 +22,7 @@ import { Reply } from '../../protocol/replies.js';
 import { SchedulerEvent, type Filters, type OfferOperation, type SchedulerCall } from '../../protocol/scheduler.js';
 import type { FrameworkInfo, Offer, TaskInfo, TaskStatus } from '../../protocol/schema.js';
 import { Actor } from '../runtime/actor.js';
-import { CallRejectedError, NoRespondersError, RequestTimeoutError } from '../runtime/errors.js';
+import { CallRejectedError, NoRespondersError, RequestTimeoutError, isRetryable } from '../runtime/errors.js';
 import { followLeader, type LeaderFollower } from '../runtime/leader-follower.js';
 import { createRootLogger } from '../runtime/logger.js';
 import { connectNats } from '../runtime/nats.js';
@@ -81,6 +83,10 @@ export class Scheduler extends Actor {
   private watchdog: NodeJS.Timeout | undefined;
   private waiter: Waiter | undefined;
   private resubscribing: Promise<void> | undefined;
+  /** Set when a new term is announced while resubscribing: the next attempt goes at once, its backoff restarted. */
+  private termWhileResubscribing = false;
+  /** Ends the resubscribe loop's current pause early (a new term was announced). */
+  private wakeResubscribe: AbortController | undefined;
   private follower: LeaderFollower | undefined;
 
   private constructor(opts: ResolvedOptions, nc: NatsConnection, logger: Logger, ownsConnection: boolean) {
@@ -345,7 +351,7 @@ export class Scheduler extends Actor {
     try {
       // The consumer exists before the master knows the framework, so before any of its
       // tasks can have an update (an update nobody wants would be dropped at once).
-      await this.statusUpdates.ensure();
+      await this.ensureUpdates();
       this.statusUpdates.start();
       await this.call(subject, { type: 'SUBSCRIBE', framework: this.framework }, Reply, { timeoutMs: this.opts.requestTimeoutMs });
     } catch (e) {
@@ -366,6 +372,22 @@ export class Scheduler extends Actor {
     }
   }
 
+  /**
+   * Makes sure of the updates stream and the framework's consumer. When resubscribing, a
+   * JetStream that cannot answer yet (its Raft groups electing after a partition heals, which
+   * can take tens of seconds) does not hold the SUBSCRIBE back: the consumer was made at the
+   * first subscribe, the master makes sure of it at every SUBSCRIBE, and the feed reads it
+   * again once JetStream answers.
+   */
+  private async ensureUpdates(): Promise<void> {
+    try {
+      await this.statusUpdates.ensure();
+    } catch (e) {
+      if (!this.statusUpdates.ensured || !isRetryable(e)) throw e;
+      this.log.warn({ err: e }, 'cannot check the updates consumer now; resubscribing anyway (it was made at the first subscribe)');
+    }
+  }
+
   private subscribeError(e: unknown, subject: string): unknown {
     if (e instanceof NoRespondersError) {
       return new NoMasterError(this.opts.cluster, this.servers, `nobody listens on ${subject}`, { cause: e });
@@ -379,8 +401,13 @@ export class Scheduler extends Actor {
     return e;
   }
 
-  /** Resubscribes with backoff until SUBSCRIBED arrives, the master refuses for good, or `close`. */
+  /**
+   * Resubscribes with backoff until SUBSCRIBED arrives, the master refuses for good, or
+   * `close`. A new term announced meanwhile (the leader key) ends the pause and restarts the
+   * backoff: the attempts so far went to a master that no longer leads, or to none.
+   */
   private async resubscribe(): Promise<void> {
+    this.termWhileResubscribing = false;
     for (let attempt = 1; this.current === 'disconnected'; attempt++) {
       try {
         await this.subscribeOnce();
@@ -394,8 +421,16 @@ export class Scheduler extends Actor {
         }
         this.log.warn({ err: e, attempt }, 'resubscribe failed; trying again');
       }
-      const pause = backoffDelay(attempt, this.opts.resubscribeBackoffMs, this.opts.maxResubscribeBackoffMs, this.opts.random);
-      await sleep(pause, undefined, { signal: this.closing.signal }).catch(() => {});
+      if (!this.termWhileResubscribing) {
+        const pause = backoffDelay(attempt, this.opts.resubscribeBackoffMs, this.opts.maxResubscribeBackoffMs, this.opts.random);
+        const wake = (this.wakeResubscribe = new AbortController());
+        await sleep(pause, undefined, { signal: AbortSignal.any([this.closing.signal, wake.signal]) }).catch(() => {});
+        this.wakeResubscribe = undefined;
+      }
+      if (this.termWhileResubscribing) {
+        this.termWhileResubscribing = false;
+        attempt = 0; // the next attempt is the first towards the new leader
+      }
     }
   }
 
@@ -467,6 +502,14 @@ export class Scheduler extends Actor {
   private onNewTerm(epoch: number, masterId: string): void {
     if (epoch <= this.newestEpoch || this.current === 'closed' || this.current === 'ended') return;
     this.newestEpoch = epoch;
+    if (this.current === 'disconnected') {
+      // Already resubscribing (silence, or an earlier term): go to the new leader now, not
+      // after a backoff grown on attempts that could not succeed.
+      this.log.info({ masterId, epoch }, 'a new master leads: resubscribing to it now');
+      this.termWhileResubscribing = true;
+      this.wakeResubscribe?.abort();
+      return;
+    }
     this.lostMaster(`master ${masterId} leads now (epoch ${epoch})`);
   }
 

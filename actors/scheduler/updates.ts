@@ -48,6 +48,7 @@ export class FrameworkUpdates {
   private readonly log: Logger;
   private started = false;
   private consumer: ConsumerInfo | undefined;
+  private ensuredOnce = false;
   private holdTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: FrameworkUpdatesOptions) {
@@ -77,6 +78,12 @@ export class FrameworkUpdates {
     const { nc, cluster, frameworkId, requestTimeoutMs, redeliveryMs } = this.options;
     await ensureUpdateStream(nc, cluster, { timeoutMs: requestTimeoutMs });
     this.consumer = await ensureFrameworkConsumer(nc, cluster, frameworkId, { ackWaitMs: redeliveryMs, timeoutMs: requestTimeoutMs });
+    this.ensuredOnce = true;
+  }
+
+  /** True once `ensure` has succeeded: the stream and the framework's consumer existed then. */
+  get ensured(): boolean {
+    return this.ensuredOnce;
   }
 
   /**

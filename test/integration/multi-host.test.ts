@@ -4,13 +4,13 @@
 // comes back TASK_RUNNING on heal), and the leader's host with its NATS node (it steps
 // down, the majority elects another, never two leaders at once, one leader after heal).
 // Needs root (ip netns, veth): skipped elsewhere with the reason in the suite's name.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Scheduler, TaskState, type Offer, type TaskStatus } from '../../actors/scheduler/index.js';
-import { silentLogger } from '../../actors/runtime/logger.js';
+import { pino } from 'pino';
 import { getState } from '../../bin/readiness.js';
 import { MultiHostCluster, type HostProcesses } from '../../bin/netns/cluster.js';
 import { VirtualNetwork, checkNetns } from '../../bin/netns/net.js';
@@ -29,17 +29,15 @@ const unavailable = await checkNetns().then(
 // after the heal) is in docs/deployment.md#what-partitions-do; the waits below allow for it.
 
 // The partition scenarios take 45–90 s together, nearly all of it waiting on JetStream's
-// elections after a cut and a heal. NESOS_TEST_PARTITIONS=1 (`npm run test:partitions`) runs
-// both; =leader only the leader's isolation. `npm test` (scripts/test.mjs) runs this file in a
-// lane of its own beside the rest of the suite, without them: in the lane, beside the main
-// one, each failed in some runs on 2026-11-30 (the agent's TASK_KILLED never reached the
-// stream: after the heal nats-server 2.9.10 answered the agent host's publishes 503 for over
-// 90 s; the framework was handed no event of the new term within 20 s), while run alone they
-// passed. See docs/deployment.md. A plain `npx vitest run` leaves both out.
+// elections after a cut and a heal. NESOS_TEST_PARTITIONS=1 runs both; =leader only the
+// leader's isolation. `npm test` (scripts/test.mjs) runs this file with =1 in a lane of its
+// own beside the rest of the suite; `npm run test:partitions` runs it alone. A plain `npx
+// vitest run` leaves both out. The framework's SDK logs to logs/framework.log in the test's
+// directory (kept with NESOS_KEEP_TEST_DIRS=1), beside every process's log.
 const partitionsEnv = process.env.NESOS_TEST_PARTITIONS;
 const partitions = partitionsEnv === '1';
 const leaderPartition = partitions || partitionsEnv === 'leader';
-const PARTITIONS_OFF = ' (skipped: `npm run test:partitions` runs it, or set NESOS_TEST_PARTITIONS=1)';
+const PARTITIONS_OFF = ' (skipped: `npm test` and `npm run test:partitions` run it, or set NESOS_TEST_PARTITIONS=1)';
 const LEADER_PARTITION_OFF = ' (skipped: `npm run test:partitions` runs it, or set NESOS_TEST_PARTITIONS=leader)';
 
 const MASTER_ARGS = ['--agent-heartbeat-interval', '200', '--max-missed-heartbeats', '5', '--agent-reregister-timeout', '5000', '--framework-heartbeat-interval', '1'];
@@ -57,7 +55,20 @@ function c(): MultiHostCluster {
   return cluster;
 }
 
-const logs = (): string => (cluster === undefined ? '' : tailLogs(cluster));
+/** Where the framework's SDK logs (`logs/framework.log`, next to the processes' logs). */
+let frameworkLog: ReturnType<typeof pino.destination> | undefined;
+
+/** The tail of every process's log and of the framework's, for failure messages. */
+const logs = (): string => {
+  if (cluster === undefined) return '';
+  let sdk = '';
+  try {
+    sdk = readFileSync(c().logFile('framework'), 'utf8').slice(-3000);
+  } catch {
+    // not yet
+  }
+  return `${tailLogs(cluster)}\n--- framework (scheduler SDK)\n${sdk}`;
+};
 
 /** A connection from this (root) namespace: `first`'s server, then the others in order; a dead server is noticed within ~2 s. */
 async function connectVia(first: HostProcesses): Promise<NatsConnection> {
@@ -171,6 +182,7 @@ describe.skipIf(unavailable !== undefined)(`multi-host${unavailable === undefine
   afterAll(async () => {
     if (timeline.length > 0) console.info(`multi-host timeline\n  ${timeline.join('\n  ')}`);
     await sched?.close().catch(() => undefined);
+    frameworkLog?.end();
     for (const nc of connections) await nc.close().catch(() => undefined);
     await cluster?.stop();
     await net?.destroy();
@@ -201,7 +213,7 @@ describe.skipIf(unavailable !== undefined)(`multi-host${unavailable === undefine
       nc: await connectVia(via),
       cluster: c().cluster,
       framework: { name: 'partition-aware', capabilities: ['PARTITION_AWARE'], failoverTimeoutSeconds: 300 },
-      logger: silentLogger(),
+      logger: pino({ level: 'debug' }, (frameworkLog = pino.destination({ dest: c().logFile('framework'), sync: true }))),
     });
     sched.on('update', (s) => void seen.push(s));
     sched.on('offers', (list) => list.forEach((o) => offers.set(o.agentId, o)));
@@ -378,13 +390,13 @@ describe.skipIf(unavailable !== undefined)(`multi-host${unavailable === undefine
 
     await net!.heal(old.host);
     mark('leader host healed');
-    // One leader again, named by every master, the old one included (it follows it now).
-    const { view: healed } = await oneLeader(45_000);
-    mark(`one leader (${healed.masterId}) named by all three`);
+    // One leader again, named by every master, the old one included: it follows the leader,
+    // or is the leader again in a newer term (the heal's own Raft elections can cost the
+    // majority's leader its lease, and any master may win the next term).
+    const { host: healedHost, view: healed } = await oneLeader(45_000);
+    mark(`one leader (${healed.masterId}, epoch ${healed.leader!.epoch}) named by all three`);
     expect(healed.leader!.epoch).toBeGreaterThanOrEqual(e2);
-    const oldView = await masterView(c(), old);
-    expect(oldView?.leading).toBe(false);
-    expect(oldView?.leader?.masterId).toBe(healed.masterId);
+    if (healedHost === old) expect(healed.leader!.epoch).toBeGreaterThan(e2);
     await waitUntil(
       async () => {
         const st = await getState(nc, c().cluster, 'test', 1000).catch(() => undefined);

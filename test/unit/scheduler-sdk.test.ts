@@ -29,6 +29,8 @@ import {
 } from '../../actors/scheduler/index.js';
 import { silentLogger } from '../../actors/runtime/logger.js';
 import { publishUpdate } from '../../actors/runtime/update-stream.js';
+import { encodeLeader, openLeaderBucket } from '../../actors/runtime/kv.js';
+import { LEADER_KEY } from '../../protocol/buckets.js';
 import { Buckets } from '../../protocol/buckets.js';
 import { decode, encode } from '../../protocol/codec.js';
 import { Reply, type RejectionCode } from '../../protocol/replies.js';
@@ -384,10 +386,11 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
-async function startNats(): Promise<NatsServer> {
+/** A nats-server on `port` (default a free one); without JetStream when `jetStream` is false. */
+async function startNats(port?: number, jetStream = true): Promise<NatsServer> {
   const dir = await mkdtemp(join(tmpdir(), 'nesos-sdk-test-'));
-  const port = await freePort();
-  const proc: ChildProcess = spawn('nats-server', ['-c', NATS_CONF, '-p', String(port)], {
+  port ??= await freePort();
+  const proc: ChildProcess = spawn('nats-server', [...(jetStream ? ['-c', NATS_CONF] : ['-a', '127.0.0.1']), '-p', String(port)], {
     env: { ...process.env, NESOS_NATS_STORE_DIR: dir },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -755,6 +758,46 @@ describe('Scheduler over NATS', () => {
     await resubscribed.promise;
     const ids = (await Promise.all([1, 2, 3, 4].map((n) => master.nth('SUBSCRIBE', n)))).map((c) => c.framework.id);
     expect(ids).toEqual([s.frameworkId, s.frameworkId, s.frameworkId, s.frameworkId]);
+  });
+
+  it('resubscribes at once when a new term is announced while it waits out a resubscribe backoff', async () => {
+    const { name, master, connectFw } = cluster();
+    master.heartbeatIntervalSeconds = 0.05;
+    // The first resubscribe gets no SUBSCRIBED; the next pause would be ten minutes.
+    master.onSubscribe = ['subscribed', 'silent', 'subscribed'];
+    const s = await connectFw({ missedHeartbeats: 1, subscribeTimeoutMs: 300, resubscribeBackoffMs: 600_000, maxResubscribeBackoffMs: 600_000, random: () => 0.5 });
+    await master.nth('SUBSCRIBE', 2);
+    await until(() => s.state === 'disconnected', 'the resubscribe attempt to fail');
+    // A new master wins a term and serves: the leader key says so.
+    master.epoch = 50;
+    const kv = await openLeaderBucket(nc, name);
+    await kv.put(LEADER_KEY, encodeLeader({ masterId: 'm2', epoch: 50, renewedAt: 0, ready: true }));
+    // Bounded well below the ten-minute pause: the new term ended it.
+    await until(() => s.state === 'subscribed', 'subscribed to the new term', 10_000);
+    expect(master.ofType('SUBSCRIBE')).toHaveLength(3);
+    expect(s.epoch).toBe(50);
+  });
+
+  it('resubscribes while JetStream cannot answer, once its consumer was made at the first subscribe', async () => {
+    // Its own server: it is restarted without JetStream (as a JetStream still electing after a partition heals answers nothing).
+    let own = await startNats();
+    const port = Number(new URL(own.url).port);
+    const name = `sdk-${process.pid}-own`;
+    const mnc = await connect({ servers: own.url, maxReconnectAttempts: -1, reconnectTimeWait: 50 });
+    try {
+      const master = new FakeMaster(mnc, name, 'fw');
+      master.heartbeatIntervalSeconds = 0.1;
+      const s = await Scheduler.connect({ servers: own.url, cluster: name, framework: { name: 'fw' }, logger: log, missedHeartbeats: 2, resubscribeBackoffMs: 50, maxResubscribeBackoffMs: 200, random: () => 0.5 });
+      open.push(s);
+      await own.stop();
+      own = await startNats(port, false);
+      // Silent master, no JetStream: the SDK resubscribes, and the master's SUBSCRIBED comes back.
+      await until(() => master.ofType('SUBSCRIBE').length >= 2 && s.state === 'subscribed', 'subscribed again without JetStream', 15_000);
+      expect(new Set(master.ofType('SUBSCRIBE').map((c) => c.framework.id))).toEqual(new Set([s.frameworkId]));
+    } finally {
+      await mnc.close();
+      await own.stop();
+    }
   });
 
   it('launches tasks on an offer as one ACCEPT with one LAUNCH', async () => {
