@@ -68,6 +68,8 @@ const SETUP_TIMEOUT_MS = Number(args['setup-timeout']) * 1000;
 const LEASE_MS = Number(args['lease-ms']);
 const TASK_RESOURCES = 'cpus:0.1;mem:32';
 const TASKS_PER_OFFER = 20;
+/** The offers after REVIVE have settled once no framework got any for this long (ms). */
+const OFFERS_QUIET_MS = 1000;
 for (const [flag, v] of [['--agents', Math.min(...SIZES)], ['--frameworks', FRAMEWORKS], ['--duration', DURATION_S], ['--task-duration', TASK_MS], ['--setup-timeout', SETUP_TIMEOUT_MS], ['--lease-ms', LEASE_MS]] as const) {
   if (!Number.isFinite(v) || v <= 0) throw new Error(`${flag} must be a positive number (e.g. --agents 1000,10000 --frameworks 100)`);
 }
@@ -188,12 +190,18 @@ async function size(agents: number): Promise<void> {
     // (3) REVIVE → first offer
     await sleep(1000); // the registration burst settles
     const cpuRevive = new CpuWindow(masterPid);
+    const reviveAt = performance.now();
     await Promise.all(frameworks.map((f) => f.revive()));
     await until(() => frameworks.every((f) => f.offerLatencyMs !== undefined), 30_000);
     const offerMs = frameworks.flatMap((f) => (f.offerLatencyMs === undefined ? [] : [f.offerLatencyMs]));
+    // REVIVE → the last OFFERS event of the burst: the launches below start on a cluster that
+    // has stopped offering (started at the first offer, at 50,000 agents each framework's
+    // first ACCEPT waited ~1 s behind the master turning the other 49,000 decisions into offers)
+    await until(() => frameworks.every((f) => f.lastOffersAt === undefined || performance.now() - f.lastOffersAt > OFFERS_QUIET_MS), 60_000);
+    const lastOffersAt = Math.max(...frameworks.map((f) => f.lastOffersAt ?? 0));
     emit({
       measure: 'offer-latency', ...config, samples: offerMs.length, withoutOffer: frameworks.length - offerMs.length,
-      p50Ms: percentile(offerMs, 50), p99Ms: percentile(offerMs, 99), subscribeP50Ms: percentile(connected.subscribeMs, 50),
+      p50Ms: percentile(offerMs, 50), p99Ms: percentile(offerMs, 99), subscribeP50Ms: percentile(connected.subscribeMs, 50), offersSettledMs: round2(lastOffersAt - reviveAt),
       masterCpu: cpuRevive.read(), baseline: rtt, ratioP50: round2(percentile(offerMs, 50) / rtt.p50Ms),
     });
 

@@ -52,6 +52,8 @@ export class BenchFramework {
   readonly updatesByState = new Map<string, number>();
   /** REVIVE → first OFFERS (ms), once revived. */
   offerLatencyMs: number | undefined;
+  /** When (performance.now() ms) the latest OFFERS event arrived. */
+  lastOffersAt: number | undefined;
   private readonly held = new Map<string, Offer>();
   private readonly sent = new Map<string, { at: number; wallAt: number; loaded: boolean }>();
   private readonly waiters = new Set<() => void>();
@@ -150,6 +152,7 @@ export class BenchFramework {
 
   private onOffers(offers: Offer[]): void {
     if (this.reviveAt !== undefined && this.offerLatencyMs === undefined && offers.length > 0) this.offerLatencyMs = performance.now() - this.reviveAt;
+    this.lastOffersAt = performance.now();
     const excess: string[] = [];
     for (const offer of offers) {
       if (this.mode === 'stopped' || this.held.size >= this.options.holdCap) excess.push(offer.id);
