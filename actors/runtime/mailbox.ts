@@ -65,6 +65,27 @@ export class Mailbox {
     this.pump();
   }
 
+  /**
+   * Queues `handle` over `items` in jobs of at most `size` items, each job queued at the back
+   * once the previous one has run, so that jobs posted meanwhile (a framework's ACCEPT while
+   * 50,000 offers are being made) wait for one chunk, not for all of them. A chunk that
+   * throws is logged like any job, and the rest still run.
+   */
+  postInChunks<T>(items: readonly T[], size: number, handle: (chunk: readonly T[]) => void): void {
+    const step = Math.max(1, Math.floor(size));
+    const from = (start: number): void => {
+      if (start >= items.length) return;
+      this.post(() => {
+        try {
+          handle(items.slice(start, start + step));
+        } finally {
+          from(start + step);
+        }
+      });
+    };
+    from(0);
+  }
+
   /** Resolves when no job is queued or running. */
   idle(): Promise<void> {
     if (!this.running && this.queue.length === 0) return Promise.resolve();

@@ -109,3 +109,38 @@ describe('backoff', () => {
     expect(backoffDelay(3, 100, 1000, () => 0.999)).toBe(600);
   });
 });
+
+describe('mailbox chunks', () => {
+  it('runs chunks in order, each queued behind the jobs posted while the previous ran', async () => {
+    const box = new Mailbox('t');
+    const log: string[] = [];
+    box.postInChunks([1, 2, 3, 4, 5, 6, 7], 3, (chunk) => {
+      log.push(`chunk ${chunk.join(',')}`);
+      // a call that arrives while the first chunk is being made
+      if (chunk[0] === 1) box.post(() => log.push('call'));
+    });
+    await box.idle();
+    expect(log).toEqual(['chunk 1,2,3', 'call', 'chunk 4,5,6', 'chunk 7']);
+  });
+
+  it('goes on with the next chunks after one throws, and counts it as a failed job', async () => {
+    const box = new Mailbox('t');
+    const seen: number[] = [];
+    box.postInChunks([1, 2, 3], 1, (chunk) => {
+      if (chunk[0] === 2) throw new Error('boom');
+      seen.push(...chunk);
+    });
+    await box.idle();
+    expect(seen).toEqual([1, 3]);
+    expect(box.failed).toBe(1);
+  });
+
+  it('posts nothing for no items', async () => {
+    const box = new Mailbox('t');
+    box.postInChunks([], 10, () => {
+      throw new Error('not called');
+    });
+    await box.idle();
+    expect(box.processed).toBe(0);
+  });
+});
