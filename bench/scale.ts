@@ -128,12 +128,13 @@ async function connectFrameworks(nc: NatsConnection, cluster: string, holdCap: n
   return { frameworks, subscribeMs };
 }
 
-/** The quiet launches' two halves, p50 and p99 of each (ms): ACCEPT → the agent's RUNNING, and → the framework seeing it. */
+/** The quiet launches' two halves, p50 and p99 of each (ms): ACCEPT → the agent's RUNNING, and → the framework seeing it; and ACCEPT → its answer. */
 function splitOf(frameworks: readonly BenchFramework[]): Record<string, { p50Ms: number; p99Ms: number }> {
   const of = (xs: number[]) => ({ p50Ms: round2(percentile(xs, 50)), p99Ms: round2(percentile(xs, 99)) });
   return {
     acceptToAgentRunning: of(frameworks.flatMap((f) => f.quietSplits.toAgent)),
     agentRunningToFramework: of(frameworks.flatMap((f) => f.quietSplits.agentToFramework)),
+    acceptAnswered: of(frameworks.flatMap((f) => f.quietSplits.acceptAnswered)),
   };
 }
 

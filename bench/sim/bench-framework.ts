@@ -41,9 +41,10 @@ export class BenchFramework {
   /**
    * The quiet launches split at the agent, by wall clock (one machine): ACCEPT sent → the
    * agent's TASK_RUNNING timestamp (master and agent), and that timestamp → the framework
-   * seeing it (the updates stream and the SDK).
+   * seeing it (the updates stream and the SDK); and ACCEPT sent → its answer (the master,
+   * which sends RUN_TASK before answering).
    */
-  readonly quietSplits: { toAgent: number[]; agentToFramework: number[] } = { toAgent: [], agentToFramework: [] };
+  readonly quietSplits: { toAgent: number[]; agentToFramework: number[]; acceptAnswered: number[] } = { toAgent: [], agentToFramework: [], acceptAnswered: [] };
   /** ACCEPT → TASK_RUNNING (ms) of tasks launched in the throughput mode. */
   readonly loadedLatencies: number[] = [];
   /** Tasks whose ACCEPT was answered in the throughput mode. */
@@ -115,7 +116,9 @@ export class BenchFramework {
       const taskId = this.nextTaskId();
       this.sent.set(taskId, { at: performance.now(), wallAt: Date.now(), loaded: false });
       try {
+        const at = performance.now();
         await this.sched.launch(offer, [this.spec(taskId, this.options.taskResources)], { refuseSeconds: 0 });
+        this.quietSplits.acceptAnswered.push(performance.now() - at);
       } catch {
         this.failedCalls += 1;
         this.sent.delete(taskId);
