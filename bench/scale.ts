@@ -176,6 +176,20 @@ async function size(agents: number): Promise<void> {
     const regWall = performance.now() - t0;
     const regCpu = cpuReg.read();
     const simPid = sim.process.pid!;
+    /** CPU of the simulator, nats-server and this process (the frameworks) over a phase. */
+    const otherCpuWindows = () => {
+      const simCpu = new CpuWindow(simPid);
+      const natsCpu = new CpuWindow(c.supervisor.list().find((ch) => ch.name === 'nats-server')!.process.pid!);
+      const benchCpu = process.cpuUsage();
+      const t = performance.now();
+      return {
+        read: () => {
+          const used = process.cpuUsage(benchCpu);
+          const seconds = (used.user + used.system) / 1e6;
+          return { simulator: simCpu.read(), natsServer: natsCpu.read(), frameworks: { cores: round2(seconds / ((performance.now() - t) / 1000)), cpuSeconds: round2(seconds) } };
+        },
+      };
+    };
     if (registered === undefined) {
       emit({ measure: 'registration', ...config, error: `the agents did not all register within ${SETUP_TIMEOUT_MS / 1000} s`, masterCpu: regCpu, masterMemory: memoryMiB(masterPid) });
       return;
@@ -208,6 +222,7 @@ async function size(agents: number): Promise<void> {
 
     // (4) launch overhead on a quiet cluster: one task at a time per framework
     const cpuQuiet = new CpuWindow(masterPid);
+    const otherQuiet = otherCpuWindows();
     const quietDeadline = performance.now() + 60_000;
     await Promise.all(frameworks.map((f) => f.launchOneByOne(QUIET_LAUNCHES, quietDeadline)));
     const quiet = frameworks.flatMap((f) => f.quietLatencies);
@@ -215,14 +230,12 @@ async function size(agents: number): Promise<void> {
       measure: 'launch-overhead', ...config, load: 'one task at a time per framework', samples: quiet.length, wanted: QUIET_LAUNCHES * FRAMEWORKS,
       p50Ms: percentile(quiet, 50), p99Ms: percentile(quiet, 99), targetP99Ms: 100,
       split: splitOf(frameworks),
-      masterCpu: cpuQuiet.read(), baseline: rtt, ratioP50: round2(percentile(quiet, 50) / rtt.p50Ms), ratioP99: round2(percentile(quiet, 99) / rtt.p99Ms),
+      masterCpu: cpuQuiet.read(), otherCpu: otherQuiet.read(), loadAverage: os.loadavg().map(round2), baseline: rtt, ratioP50: round2(percentile(quiet, 50) / rtt.p50Ms), ratioP99: round2(percentile(quiet, 99) / rtt.p99Ms),
     });
 
     // (5) placements per second: every framework launches into every offer it holds
     const cpuLoad = new CpuWindow(masterPid);
-    const simCpu = new CpuWindow(simPid);
-    const natsCpu = new CpuWindow(c.supervisor.list().find((ch) => ch.name === 'nats-server')!.process.pid!);
-    const benchCpu = process.cpuUsage();
+    const otherLoad = otherCpuWindows();
     const tLoad = performance.now();
     for (const f of frameworks) f.startLaunching();
     await sleep(DURATION_S * 1000);
@@ -231,8 +244,7 @@ async function size(agents: number): Promise<void> {
     const launched = frameworks.reduce((n, f) => n + f.launchedUnderLoad, 0);
     const runningInWindow = frameworks.reduce((n, f) => n + f.loadedLatencies.length, 0);
     const loadCpu = cpuLoad.read();
-    const benchCores = round2((process.cpuUsage(benchCpu).user + process.cpuUsage(benchCpu).system) / 1e6 / window);
-    const otherCpu = { simulator: simCpu.read(), natsServer: natsCpu.read(), frameworks: { cores: benchCores } };
+    const otherCpu = otherLoad.read();
     const updates: Record<string, number> = {};
     for (const f of frameworks) for (const [state, n] of f.updatesByState) updates[state] = (updates[state] ?? 0) + n;
     await until(() => frameworks.every((f) => f.awaitingRunning === 0), 15_000);

@@ -27,6 +27,15 @@ export interface BenchFrameworkOptions {
 type Mode = 'hold' | 'throughput' | 'stopped';
 
 /**
+ * How long an offer declined for being above the framework's share (or too small for a
+ * task) is refused: Mesos's default `refuse_seconds` (Spark and Marathon decline for 120 s).
+ * With 1 s, every resource a finished task freed went round the 100 frameworks, each
+ * declining it in turn, every second: ~100 OFFERS and DECLINEs per finished task, most of
+ * the master's work in the quiet phase.
+ */
+const EXCESS_REFUSE_SECONDS = Number(process.env.NESOS_BENCH_EXCESS_REFUSE_SECONDS ?? 5);
+
+/**
  * ACCEPTs a framework has in flight at most in the throughput mode, as a real framework
  * would: at 10,000 agents each framework holds a hundred offers or more, and launching into
  * all of them at once sent 13,000 ACCEPTs (260,000 tasks) in one burst, most answered after
@@ -161,7 +170,7 @@ export class BenchFramework {
       if (this.mode === 'stopped' || this.held.size >= this.options.holdCap) excess.push(offer.id);
       else this.held.set(offer.id, offer);
     }
-    if (excess.length > 0) void this.sched.decline(excess, { refuseSeconds: this.mode === 'stopped' ? 3600 : 1 }).catch(() => undefined);
+    if (excess.length > 0) void this.sched.decline(excess, { refuseSeconds: this.mode === 'stopped' ? 3600 : EXCESS_REFUSE_SECONDS }).catch(() => undefined);
     if (this.mode === 'throughput') this.pump();
     this.wake();
   }
@@ -188,7 +197,7 @@ export class BenchFramework {
       const specs: TaskSpec[] = [];
       while (specs.length < this.options.tasksPerOffer && pool.fits(this.options.taskResources)) specs.push(this.spec(this.nextTaskId(), pool.take(this.options.taskResources)!));
       if (specs.length === 0) {
-        void this.sched.decline([offer.id], { refuseSeconds: 1 }).catch(() => undefined);
+        void this.sched.decline([offer.id], { refuseSeconds: EXCESS_REFUSE_SECONDS }).catch(() => undefined);
         continue;
       }
       const at = performance.now();
