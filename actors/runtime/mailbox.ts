@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { ActorStoppedError } from './errors.js';
+import { Fifo } from './fifo.js';
 
 type Job = () => unknown | Promise<unknown>;
 
@@ -22,7 +23,7 @@ export const SLICE_MS = 20;
 
 /** A FIFO of jobs run one at a time. A job that throws is logged; the mailbox goes on. */
 export class Mailbox {
-  private readonly queue: Job[] = [];
+  private readonly queue = new Fifo<Job>();
   private running = false;
   private closed = false;
   private idleWaiters: Array<() => void> = [];
