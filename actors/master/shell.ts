@@ -132,11 +132,19 @@ export class MasterShell extends Actor {
       this.perform(effects);
       return reply;
     });
-    this.serve(this.subjects.schedulerCallsWildcard(), SchedulerCall, (call, origin) => {
-      const { reply, effects } = this.core.onSchedulerCall(call, origin.principal, this.clock());
-      this.perform(effects);
-      return reply;
-    });
+    // Framework calls go ahead of heartbeats, status updates and offer-making waiting in the
+    // mailbox (at most URGENT_RUN_MAX in a row): an ACCEPT on a busy master waits for a few
+    // jobs, not for thousands. Their order among themselves is kept.
+    this.serve(
+      this.subjects.schedulerCallsWildcard(),
+      SchedulerCall,
+      (call, origin) => {
+        const { reply, effects } = this.core.onSchedulerCall(call, origin.principal, this.clock());
+        this.perform(effects);
+        return reply;
+      },
+      { urgent: true },
+    );
     this.serve(this.subjects.operatorCallsWildcard(), OperatorApiCall, (call) => this.answerOperatorCall(call));
     this.allocator.start();
     await this.updates.start(); // after the registry and the agents' subjects: updates apply to a term under way
