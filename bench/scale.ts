@@ -68,6 +68,8 @@ const SETUP_TIMEOUT_MS = Number(args['setup-timeout']) * 1000;
 const LEASE_MS = Number(args['lease-ms']);
 const TASK_RESOURCES = 'cpus:0.1;mem:32';
 const TASKS_PER_OFFER = 20;
+/** The offers after REVIVE have settled once no framework got any for this long (ms). */
+const OFFERS_QUIET_MS = 1000;
 for (const [flag, v] of [['--agents', Math.min(...SIZES)], ['--frameworks', FRAMEWORKS], ['--duration', DURATION_S], ['--task-duration', TASK_MS], ['--setup-timeout', SETUP_TIMEOUT_MS], ['--lease-ms', LEASE_MS]] as const) {
   if (!Number.isFinite(v) || v <= 0) throw new Error(`${flag} must be a positive number (e.g. --agents 1000,10000 --frameworks 100)`);
 }
@@ -126,12 +128,13 @@ async function connectFrameworks(nc: NatsConnection, cluster: string, holdCap: n
   return { frameworks, subscribeMs };
 }
 
-/** The quiet launches' two halves, p50 and p99 of each (ms): ACCEPT → the agent's RUNNING, and → the framework seeing it. */
+/** The quiet launches' two halves, p50 and p99 of each (ms): ACCEPT → the agent's RUNNING, and → the framework seeing it; and ACCEPT → its answer. */
 function splitOf(frameworks: readonly BenchFramework[]): Record<string, { p50Ms: number; p99Ms: number }> {
   const of = (xs: number[]) => ({ p50Ms: round2(percentile(xs, 50)), p99Ms: round2(percentile(xs, 99)) });
   return {
     acceptToAgentRunning: of(frameworks.flatMap((f) => f.quietSplits.toAgent)),
     agentRunningToFramework: of(frameworks.flatMap((f) => f.quietSplits.agentToFramework)),
+    acceptAnswered: of(frameworks.flatMap((f) => f.quietSplits.acceptAnswered)),
   };
 }
 
@@ -173,6 +176,20 @@ async function size(agents: number): Promise<void> {
     const regWall = performance.now() - t0;
     const regCpu = cpuReg.read();
     const simPid = sim.process.pid!;
+    /** CPU of the simulator, nats-server and this process (the frameworks) over a phase. */
+    const otherCpuWindows = () => {
+      const simCpu = new CpuWindow(simPid);
+      const natsCpu = new CpuWindow(c.supervisor.list().find((ch) => ch.name === 'nats-server')!.process.pid!);
+      const benchCpu = process.cpuUsage();
+      const t = performance.now();
+      return {
+        read: () => {
+          const used = process.cpuUsage(benchCpu);
+          const seconds = (used.user + used.system) / 1e6;
+          return { simulator: simCpu.read(), natsServer: natsCpu.read(), frameworks: { cores: round2(seconds / ((performance.now() - t) / 1000)), cpuSeconds: round2(seconds) } };
+        },
+      };
+    };
     if (registered === undefined) {
       emit({ measure: 'registration', ...config, error: `the agents did not all register within ${SETUP_TIMEOUT_MS / 1000} s`, masterCpu: regCpu, masterMemory: memoryMiB(masterPid) });
       return;
@@ -188,17 +205,24 @@ async function size(agents: number): Promise<void> {
     // (3) REVIVE → first offer
     await sleep(1000); // the registration burst settles
     const cpuRevive = new CpuWindow(masterPid);
+    const reviveAt = performance.now();
     await Promise.all(frameworks.map((f) => f.revive()));
     await until(() => frameworks.every((f) => f.offerLatencyMs !== undefined), 30_000);
     const offerMs = frameworks.flatMap((f) => (f.offerLatencyMs === undefined ? [] : [f.offerLatencyMs]));
+    // REVIVE → the last OFFERS event of the burst: the launches below start on a cluster that
+    // has stopped offering (started at the first offer, at 50,000 agents each framework's
+    // first ACCEPT waited ~1 s behind the master turning the other 49,000 decisions into offers)
+    await until(() => frameworks.every((f) => f.lastOffersAt === undefined || performance.now() - f.lastOffersAt > OFFERS_QUIET_MS), 60_000);
+    const lastOffersAt = Math.max(...frameworks.map((f) => f.lastOffersAt ?? 0));
     emit({
       measure: 'offer-latency', ...config, samples: offerMs.length, withoutOffer: frameworks.length - offerMs.length,
-      p50Ms: percentile(offerMs, 50), p99Ms: percentile(offerMs, 99), subscribeP50Ms: percentile(connected.subscribeMs, 50),
+      p50Ms: percentile(offerMs, 50), p99Ms: percentile(offerMs, 99), subscribeP50Ms: percentile(connected.subscribeMs, 50), offersSettledMs: round2(lastOffersAt - reviveAt),
       masterCpu: cpuRevive.read(), baseline: rtt, ratioP50: round2(percentile(offerMs, 50) / rtt.p50Ms),
     });
 
     // (4) launch overhead on a quiet cluster: one task at a time per framework
     const cpuQuiet = new CpuWindow(masterPid);
+    const otherQuiet = otherCpuWindows();
     const quietDeadline = performance.now() + 60_000;
     await Promise.all(frameworks.map((f) => f.launchOneByOne(QUIET_LAUNCHES, quietDeadline)));
     const quiet = frameworks.flatMap((f) => f.quietLatencies);
@@ -206,14 +230,12 @@ async function size(agents: number): Promise<void> {
       measure: 'launch-overhead', ...config, load: 'one task at a time per framework', samples: quiet.length, wanted: QUIET_LAUNCHES * FRAMEWORKS,
       p50Ms: percentile(quiet, 50), p99Ms: percentile(quiet, 99), targetP99Ms: 100,
       split: splitOf(frameworks),
-      masterCpu: cpuQuiet.read(), baseline: rtt, ratioP50: round2(percentile(quiet, 50) / rtt.p50Ms), ratioP99: round2(percentile(quiet, 99) / rtt.p99Ms),
+      masterCpu: cpuQuiet.read(), otherCpu: otherQuiet.read(), loadAverage: os.loadavg().map(round2), baseline: rtt, ratioP50: round2(percentile(quiet, 50) / rtt.p50Ms), ratioP99: round2(percentile(quiet, 99) / rtt.p99Ms),
     });
 
     // (5) placements per second: every framework launches into every offer it holds
     const cpuLoad = new CpuWindow(masterPid);
-    const simCpu = new CpuWindow(simPid);
-    const natsCpu = new CpuWindow(c.supervisor.list().find((ch) => ch.name === 'nats-server')!.process.pid!);
-    const benchCpu = process.cpuUsage();
+    const otherLoad = otherCpuWindows();
     const tLoad = performance.now();
     for (const f of frameworks) f.startLaunching();
     await sleep(DURATION_S * 1000);
@@ -222,8 +244,7 @@ async function size(agents: number): Promise<void> {
     const launched = frameworks.reduce((n, f) => n + f.launchedUnderLoad, 0);
     const runningInWindow = frameworks.reduce((n, f) => n + f.loadedLatencies.length, 0);
     const loadCpu = cpuLoad.read();
-    const benchCores = round2((process.cpuUsage(benchCpu).user + process.cpuUsage(benchCpu).system) / 1e6 / window);
-    const otherCpu = { simulator: simCpu.read(), natsServer: natsCpu.read(), frameworks: { cores: benchCores } };
+    const otherCpu = otherLoad.read();
     const updates: Record<string, number> = {};
     for (const f of frameworks) for (const [state, n] of f.updatesByState) updates[state] = (updates[state] ?? 0) + n;
     await until(() => frameworks.every((f) => f.awaitingRunning === 0), 15_000);

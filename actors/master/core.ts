@@ -42,6 +42,9 @@ export interface StepResult {
 
 const OK = (epoch: number): ReplyMessage => ({ type: 'OK', epoch });
 
+/** The longest a tick leaves every agent unlooked at: silence is noticed at most this late. */
+export const AGENT_SCAN_MAX_MS = 1000;
+
 /** The master's decision logic. */
 export class MasterCore {
   /** The registry (read it; change it only through the methods). */
@@ -49,6 +52,8 @@ export class MasterCore {
   /** The settings. */
   readonly config: MasterConfig;
   private readonly newId: (prefix: string) => string;
+  /** When the next tick looks at every agent (silence, re-registration deadlines, drains). */
+  private nextAgentScanMs = 0;
 
   constructor(config: MasterConfig, newId: (prefix: string) => string) {
     this.config = config;
@@ -201,9 +206,14 @@ export class MasterCore {
   /** Time passed: silent agents become unreachable, heartbeats are due, failover timeouts end, drains finish, inverse offers follow. */
   onTick(now: number): MasterEffect[] {
     const step = this.step(now);
-    checkAgentHealth(step);
+    // every agent, at most every AGENT_SCAN_MAX_MS (half a heartbeat interval when shorter):
+    // at 50,000 agents a scan on every 100 ms tick was 4% of a busy master's time
+    if (now >= this.nextAgentScanMs) {
+      this.nextAgentScanMs = now + Math.min(AGENT_SCAN_MAX_MS, this.config.agentHeartbeatIntervalMs / 2);
+      checkAgentHealth(step);
+      finishDrains(step);
+    }
     checkFrameworks(step);
-    finishDrains(step);
     expireOffers(step);
     syncInverseOffers(step);
     return step.effects;

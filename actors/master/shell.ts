@@ -27,8 +27,11 @@ import { snapshot } from './snapshot.js';
 import { MasterUpdates } from './updates.js';
 import type { DeliveredUpdate } from '../runtime/update-feed.js';
 
-/** Most allocator decisions turned into offers in one mailbox job (a run over 10,000 agents makes 10,000). */
-export const DECISIONS_PER_JOB = 1000;
+/**
+ * Most allocator decisions turned into offers in one mailbox job (a run over 50,000 agents
+ * makes 50,000; 500 take ~10 ms): what a call arriving during a big run waits for at most.
+ */
+export const DECISIONS_PER_JOB = 500;
 
 /** Options of the master shell. */
 export interface MasterShellOptions extends Omit<ActorOptions, 'kind' | 'id'> {
@@ -92,13 +95,9 @@ export class MasterShell extends Actor {
       logger: this.log,
       ...(options.sorter === 'random' && { sorterFactory: () => new RandomSorter(sorterRng) }),
       ...(options.minAllocatable !== undefined && { minAllocatable: options.minAllocatable }),
-      // in jobs of at most DECISIONS_PER_JOB, so that the mailbox can let the event loop breathe between them
-      onOffers: (decisions) => {
-        for (let i = 0; i < decisions.length; i += DECISIONS_PER_JOB) {
-          const chunk = decisions.slice(i, i + DECISIONS_PER_JOB);
-          this.mailbox.post(() => this.perform(this.core.onAllocations(chunk, this.clock())));
-        }
-      },
+      // in jobs of at most DECISIONS_PER_JOB, each queued behind what arrived meanwhile, so that
+      // the event loop breathes between them and calls do not wait for a whole run's offers
+      onOffers: (decisions) => this.mailbox.postInChunks(decisions, DECISIONS_PER_JOB, (chunk) => this.perform(this.core.onAllocations(chunk, this.clock()))),
     });
     const mayAct = options.mayAct ?? (() => true);
     this.updates = new MasterUpdates({
@@ -133,11 +132,19 @@ export class MasterShell extends Actor {
       this.perform(effects);
       return reply;
     });
-    this.serve(this.subjects.schedulerCallsWildcard(), SchedulerCall, (call, origin) => {
-      const { reply, effects } = this.core.onSchedulerCall(call, origin.principal, this.clock());
-      this.perform(effects);
-      return reply;
-    });
+    // Framework calls go ahead of heartbeats, status updates and offer-making waiting in the
+    // mailbox (at most URGENT_RUN_MAX in a row): an ACCEPT on a busy master waits for a few
+    // jobs, not for thousands. Their order among themselves is kept.
+    this.serve(
+      this.subjects.schedulerCallsWildcard(),
+      SchedulerCall,
+      (call, origin) => {
+        const { reply, effects } = this.core.onSchedulerCall(call, origin.principal, this.clock());
+        this.perform(effects);
+        return reply;
+      },
+      { urgent: true },
+    );
     this.serve(this.subjects.operatorCallsWildcard(), OperatorApiCall, (call) => this.answerOperatorCall(call));
     this.allocator.start();
     await this.updates.start(); // after the registry and the agents' subjects: updates apply to a term under way

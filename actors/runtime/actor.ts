@@ -76,6 +76,12 @@ export interface ActorOptions {
   refusals?: RefusalCounts;
 }
 
+/** Options of `Actor.serve`. */
+export interface ServeOptions {
+  /** Requests run ahead of the mailbox's other waiting jobs (`Mailbox.postUrgent`). Default false. */
+  urgent?: boolean;
+}
+
 /** Options of `Actor.listen`. */
 export interface ListenOptions {
   /**
@@ -142,7 +148,9 @@ export class Actor {
     subject: string,
     union: U,
     handler: (message: z.infer<U['schema']>, origin: Origin) => ReplyMessage | Promise<ReplyMessage>,
+    options: ServeOptions = {},
   ): void {
+    const post = options.urgent === true ? (job: () => unknown) => this.mailbox.postUrgent(job) : (job: () => unknown) => this.mailbox.post(job);
     this.subscribe(subject, (msg) => {
       if (!this.open(msg.subject)) return;
       const origin = { subject: msg.subject, principal: Subjects.lastToken(msg.subject) };
@@ -155,7 +163,7 @@ export class Actor {
         return;
       }
       // A handler that answers at once is run without an await (its reply is written with the other writes of the mailbox's turn).
-      this.mailbox.post(() => {
+      post(() => {
         if (!this.open(msg.subject)) return undefined;
         const failed = (e: unknown): void => this.respond(msg, this.failureReply(e, String((decoded.value as { type: unknown }).type), origin));
         let reply: ReplyMessage | Promise<ReplyMessage>;

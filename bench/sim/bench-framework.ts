@@ -27,6 +27,15 @@ export interface BenchFrameworkOptions {
 type Mode = 'hold' | 'throughput' | 'stopped';
 
 /**
+ * How long an offer declined for being above the framework's share (or too small for a
+ * task) is refused: Mesos's default `refuse_seconds` (Spark and Marathon decline for 120 s).
+ * With 1 s, every resource a finished task freed went round the 100 frameworks, each
+ * declining it in turn, every second: ~100 OFFERS and DECLINEs per finished task, most of
+ * the master's work in the quiet phase.
+ */
+const EXCESS_REFUSE_SECONDS = Number(process.env.NESOS_BENCH_EXCESS_REFUSE_SECONDS ?? 5);
+
+/**
  * ACCEPTs a framework has in flight at most in the throughput mode, as a real framework
  * would: at 10,000 agents each framework holds a hundred offers or more, and launching into
  * all of them at once sent 13,000 ACCEPTs (260,000 tasks) in one burst, most answered after
@@ -41,9 +50,10 @@ export class BenchFramework {
   /**
    * The quiet launches split at the agent, by wall clock (one machine): ACCEPT sent → the
    * agent's TASK_RUNNING timestamp (master and agent), and that timestamp → the framework
-   * seeing it (the updates stream and the SDK).
+   * seeing it (the updates stream and the SDK); and ACCEPT sent → its answer (the master,
+   * which sends RUN_TASK before answering).
    */
-  readonly quietSplits: { toAgent: number[]; agentToFramework: number[] } = { toAgent: [], agentToFramework: [] };
+  readonly quietSplits: { toAgent: number[]; agentToFramework: number[]; acceptAnswered: number[] } = { toAgent: [], agentToFramework: [], acceptAnswered: [] };
   /** ACCEPT → TASK_RUNNING (ms) of tasks launched in the throughput mode. */
   readonly loadedLatencies: number[] = [];
   /** Tasks whose ACCEPT was answered in the throughput mode. */
@@ -52,6 +62,8 @@ export class BenchFramework {
   readonly updatesByState = new Map<string, number>();
   /** REVIVE → first OFFERS (ms), once revived. */
   offerLatencyMs: number | undefined;
+  /** When (performance.now() ms) the latest OFFERS event arrived. */
+  lastOffersAt: number | undefined;
   private readonly held = new Map<string, Offer>();
   private readonly sent = new Map<string, { at: number; wallAt: number; loaded: boolean }>();
   private readonly waiters = new Set<() => void>();
@@ -113,7 +125,9 @@ export class BenchFramework {
       const taskId = this.nextTaskId();
       this.sent.set(taskId, { at: performance.now(), wallAt: Date.now(), loaded: false });
       try {
+        const at = performance.now();
         await this.sched.launch(offer, [this.spec(taskId, this.options.taskResources)], { refuseSeconds: 0 });
+        this.quietSplits.acceptAnswered.push(performance.now() - at);
       } catch {
         this.failedCalls += 1;
         this.sent.delete(taskId);
@@ -150,12 +164,13 @@ export class BenchFramework {
 
   private onOffers(offers: Offer[]): void {
     if (this.reviveAt !== undefined && this.offerLatencyMs === undefined && offers.length > 0) this.offerLatencyMs = performance.now() - this.reviveAt;
+    this.lastOffersAt = performance.now();
     const excess: string[] = [];
     for (const offer of offers) {
       if (this.mode === 'stopped' || this.held.size >= this.options.holdCap) excess.push(offer.id);
       else this.held.set(offer.id, offer);
     }
-    if (excess.length > 0) void this.sched.decline(excess, { refuseSeconds: this.mode === 'stopped' ? 3600 : 1 }).catch(() => undefined);
+    if (excess.length > 0) void this.sched.decline(excess, { refuseSeconds: this.mode === 'stopped' ? 3600 : EXCESS_REFUSE_SECONDS }).catch(() => undefined);
     if (this.mode === 'throughput') this.pump();
     this.wake();
   }
@@ -182,7 +197,7 @@ export class BenchFramework {
       const specs: TaskSpec[] = [];
       while (specs.length < this.options.tasksPerOffer && pool.fits(this.options.taskResources)) specs.push(this.spec(this.nextTaskId(), pool.take(this.options.taskResources)!));
       if (specs.length === 0) {
-        void this.sched.decline([offer.id], { refuseSeconds: 1 }).catch(() => undefined);
+        void this.sched.decline([offer.id], { refuseSeconds: EXCESS_REFUSE_SECONDS }).catch(() => undefined);
         continue;
       }
       const at = performance.now();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ActorStoppedError } from '../../actors/runtime/errors.js';
-import { Mailbox, SLICE_MS } from '../../actors/runtime/mailbox.js';
+import { Mailbox, SLICE_MS, URGENT_RUN_MAX } from '../../actors/runtime/mailbox.js';
 import { backoffDelay } from '../../actors/runtime/request.js';
 
 describe('mailbox', () => {
@@ -107,5 +107,75 @@ describe('backoff', () => {
     expect([1, 2, 3, 4, 5].map((a) => backoffDelay(a, 100, 1000, () => 0.5))).toEqual([100, 200, 400, 800, 1000]);
     expect(backoffDelay(3, 100, 1000, () => 0)).toBe(200);
     expect(backoffDelay(3, 100, 1000, () => 0.999)).toBe(600);
+  });
+});
+
+describe('mailbox chunks', () => {
+  it('runs chunks in order, each queued behind the jobs posted while the previous ran', async () => {
+    const box = new Mailbox('t');
+    const log: string[] = [];
+    box.postInChunks([1, 2, 3, 4, 5, 6, 7], 3, (chunk) => {
+      log.push(`chunk ${chunk.join(',')}`);
+      // a call that arrives while the first chunk is being made
+      if (chunk[0] === 1) box.post(() => log.push('call'));
+    });
+    await box.idle();
+    expect(log).toEqual(['chunk 1,2,3', 'call', 'chunk 4,5,6', 'chunk 7']);
+  });
+
+  it('goes on with the next chunks after one throws, and counts it as a failed job', async () => {
+    const box = new Mailbox('t');
+    const seen: number[] = [];
+    box.postInChunks([1, 2, 3], 1, (chunk) => {
+      if (chunk[0] === 2) throw new Error('boom');
+      seen.push(...chunk);
+    });
+    await box.idle();
+    expect(seen).toEqual([1, 3]);
+    expect(box.failed).toBe(1);
+  });
+
+  it('posts nothing for no items', async () => {
+    const box = new Mailbox('t');
+    box.postInChunks([], 10, () => {
+      throw new Error('not called');
+    });
+    await box.idle();
+    expect(box.processed).toBe(0);
+  });
+});
+
+describe('mailbox urgent jobs', () => {
+  it('runs urgent jobs before the waiting others, in their own order', async () => {
+    const box = new Mailbox('t');
+    const log: string[] = [];
+    box.post(() => log.push('a'));
+    box.post(() => log.push('b'));
+    box.postUrgent(() => log.push('u1'));
+    box.postUrgent(() => log.push('u2'));
+    await box.idle();
+    expect(log).toEqual(['u1', 'u2', 'a', 'b']);
+  });
+
+  it('lets one other job run after URGENT_RUN_MAX urgent ones in a row', async () => {
+    const box = new Mailbox('t');
+    const log: string[] = [];
+    for (let i = 0; i < 3; i++) box.post(() => log.push(`n${i}`));
+    for (let i = 0; i < URGENT_RUN_MAX * 2 + 1; i++) box.postUrgent(() => log.push(`u${i}`));
+    await box.idle();
+    const urgent = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `u${from + i}`);
+    expect(log).toEqual([...urgent(0, URGENT_RUN_MAX), 'n0', ...urgent(URGENT_RUN_MAX, URGENT_RUN_MAX * 2), 'n1', `u${URGENT_RUN_MAX * 2}`, 'n2']);
+  });
+
+  it('counts urgent jobs in its length and waits for them in idle()', async () => {
+    const box = new Mailbox('t');
+    let ran = false;
+    box.postUrgent(() => {
+      ran = true;
+    });
+    expect(box.length).toBe(1);
+    await box.idle();
+    expect(ran).toBe(true);
+    expect(box.length).toBe(0);
   });
 });

@@ -56,6 +56,21 @@ describe('master core: agents', () => {
     expect(h.core.state.agents.get('a1')?.status).toBe('unreachable');
   });
 
+  it('looks at every agent at most every half heartbeat interval, so a silent agent is marked at most that late', () => {
+    const h = new MasterHarness(); // heartbeats every 1 s, 5 may be missed
+    h.registerAgent('a1');
+    const silentSince = h.now;
+    let markedAt: number | undefined;
+    for (let i = 0; i < 100 && markedAt === undefined; i++) {
+      h.now += 100; // the shell's tick
+      h.core.onTick(h.now);
+      if (h.core.state.agents.get('a1')?.status === 'unreachable') markedAt = h.now;
+    }
+    expect(markedAt).toBeDefined();
+    expect(markedAt! - silentSince).toBeGreaterThan(5000);
+    expect(markedAt! - silentSince).toBeLessThanOrEqual(5000 + 500 + 100);
+  });
+
   it('keeps a silent agent that is still within its heartbeat timeout', () => {
     const { h } = withOffer();
     h.now += 4999;
