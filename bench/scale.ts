@@ -25,7 +25,7 @@ import { silentLogger } from '../actors/runtime/logger.js';
 import { waitForState } from '../bin/readiness.js';
 import { NESOS_BIN } from '../bin/paths.js';
 import { BenchFramework } from './sim/bench-framework.js';
-import { BenchCluster } from './sim/cluster.js';
+import { BenchCluster, nodeFlags } from './sim/cluster.js';
 import { jetStreamBaseline } from './sim/jetstream-baseline.js';
 import { natsBaseline, type NatsBaseline } from './sim/nats-baseline.js';
 import { CpuWindow, memoryMiB } from './sim/proc.js';
@@ -40,6 +40,8 @@ const { values: args } = parseArgs({
     duration: { type: 'string' },
     /** How long each simulated task runs (ms). */
     'task-duration': { type: 'string', default: '2000' },
+    /** Tasks a framework may have launched and not yet seen running in the placements phase ("none": no limit). */
+    'max-staging': { type: 'string', default: String(200) },
     /** Tasks each framework launches one at a time. */
     'quiet-launches': { type: 'string' },
     /** Seconds the agents may take to register; past it the size is reported as not done. */
@@ -55,6 +57,14 @@ const SIZES = (args.agents ?? (QUICK ? '1000' : '1000,10000,50000')).split(',').
 const FRAMEWORKS = Number(args.frameworks ?? (QUICK ? '10' : '100'));
 const DURATION_S = Number(args.duration ?? (QUICK ? '5' : '20'));
 const TASK_MS = Number(args['task-duration']);
+/**
+ * The placements phase's back-pressure: each framework keeps at most this many tasks
+ * launched and not yet seen running, as a real framework paces itself on what runs. Without
+ * it (`--max-staging none`) the frameworks launch far faster than tasks can start, and the
+ * phase measures a growing queue (hundreds of thousands of STAGING tasks, launch latency
+ * under load of seconds) instead of a sustained rate.
+ */
+const MAX_STAGING = args['max-staging'] === 'none' ? Number.POSITIVE_INFINITY : Number(args['max-staging']);
 const QUIET_LAUNCHES = Number(args['quiet-launches'] ?? (QUICK ? '3' : '5'));
 const SETUP_TIMEOUT_MS = Number(args['setup-timeout']) * 1000;
 /**
@@ -68,7 +78,7 @@ const SETUP_TIMEOUT_MS = Number(args['setup-timeout']) * 1000;
 const LEASE_MS = Number(args['lease-ms']);
 const TASK_RESOURCES = 'cpus:0.1;mem:32';
 const TASKS_PER_OFFER = 20;
-for (const [flag, v] of [['--agents', Math.min(...SIZES)], ['--frameworks', FRAMEWORKS], ['--duration', DURATION_S], ['--task-duration', TASK_MS], ['--setup-timeout', SETUP_TIMEOUT_MS], ['--lease-ms', LEASE_MS]] as const) {
+for (const [flag, v] of [['--agents', Math.min(...SIZES)], ['--frameworks', FRAMEWORKS], ['--duration', DURATION_S], ['--task-duration', TASK_MS], ['--setup-timeout', SETUP_TIMEOUT_MS], ['--lease-ms', LEASE_MS], ['--max-staging', MAX_STAGING]] as const) {
   if (!Number.isFinite(v) || v <= 0) throw new Error(`${flag} must be a positive number (e.g. --agents 1000,10000 --frameworks 100)`);
 }
 
@@ -115,7 +125,7 @@ async function connectFrameworks(nc: NatsConnection, cluster: string, holdCap: n
   for (let i = 0; i < FRAMEWORKS; i += 10) {
     const batch = await Promise.all(
       Array.from({ length: Math.min(10, FRAMEWORKS - i) }, (_, j) =>
-        BenchFramework.connect({ nc, cluster, logger: silentLogger(), name: `bench-${i + j}`, holdCap, taskResources: TASK_RESOURCES, tasksPerOffer: TASKS_PER_OFFER }),
+        BenchFramework.connect({ nc, cluster, logger: silentLogger(), name: `bench-${i + j}`, holdCap, taskResources: TASK_RESOURCES, tasksPerOffer: TASKS_PER_OFFER, maxStaging: MAX_STAGING }),
       ),
     );
     for (const b of batch) {
@@ -137,7 +147,7 @@ function splitOf(frameworks: readonly BenchFramework[]): Record<string, { p50Ms:
 
 /** One size: every phase, one line per measurement. */
 async function size(agents: number): Promise<void> {
-  const config = { agents, frameworks: FRAMEWORKS, durationS: DURATION_S, taskDurationMs: TASK_MS, taskResources: TASK_RESOURCES, heartbeatMs: heartbeatMs(agents), leaseMs: LEASE_MS, quick: QUICK };
+  const config = { agents, frameworks: FRAMEWORKS, durationS: DURATION_S, taskDurationMs: TASK_MS, taskResources: TASK_RESOURCES, heartbeatMs: heartbeatMs(agents), leaseMs: LEASE_MS, maxStaging: Number.isFinite(MAX_STAGING) ? MAX_STAGING : 'none', quick: QUICK };
   const c = await BenchCluster.start();
   running.add(c);
   const frameworks: BenchFramework[] = [];
@@ -166,7 +176,7 @@ async function size(agents: number): Promise<void> {
     const cpuReg = new CpuWindow(masterPid);
     const t0 = performance.now();
     const sim = c.supervisor.start('simulate', process.execPath, [
-      NESOS_BIN, 'simulate', '--agents', String(agents), '--task-duration', `${TASK_MS}ms`, '--cpus', '8', '--mem', '32768',
+      ...nodeFlags(), NESOS_BIN, 'simulate', '--agents', String(agents), '--task-duration', `${TASK_MS}ms`, '--cpus', '8', '--mem', '32768',
       '--json', '--stats-interval', '0', '--seed', args.seed, ...c.common,
     ], `${c.dir}/simulate.log`);
     const registered = await simulatorLine(sim.logFile, 'registered', SETUP_TIMEOUT_MS);
@@ -231,7 +241,8 @@ async function size(agents: number): Promise<void> {
     const perSecond = round2(launched / window);
     emit({
       measure: 'placements', ...config, windowS: round2(window), launched, runningInWindow, perSecond, runningPerSecond: round2(runningInWindow / window),
-      notRunning15sAfter: frameworks.reduce((n, f) => n + f.awaitingRunning, 0), failedCalls: frameworks.reduce((n, f) => n + f.failedCalls, 0),
+      notRunning15sAfter: frameworks.reduce((n, f) => n + f.awaitingRunning, 0),
+      stagingPeak: frameworks.reduce((n, f) => n + f.stagingPeak, 0), heldBackForStaging: frameworks.reduce((n, f) => n + f.heldBack, 0), failedCalls: frameworks.reduce((n, f) => n + f.failedCalls, 0),
       lastFailure: frameworks.find((f) => f.lastFailure !== undefined)?.lastFailure, nomadC2M: 1500, target: 5000,
       updatesSeen: updates, masterCpu: loadCpu, otherCpu, loadAverage: os.loadavg().map(round2), masterMemory: memoryMiB(masterPid),
       baseline: rate, ratio: round2(perSecond / rate.perSecond),
