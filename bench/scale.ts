@@ -145,6 +145,22 @@ function splitOf(frameworks: readonly BenchFramework[]): Record<string, { p50Ms:
   };
 }
 
+/**
+ * CPU time (ms) each process spent per task seen running in the placements phase, from the
+ * cores it used on average over the window: what a task costs, which a starved shared
+ * machine changes less than it changes the rates.
+ */
+function perTask(running: number, windowS: number, cores: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  let total = 0;
+  for (const [k, c] of Object.entries(cores)) {
+    const ms = running === 0 ? 0 : (c * windowS * 1000) / running;
+    out[k] = Math.round(ms * 1000) / 1000;
+    total += ms;
+  }
+  return { ...out, total: Math.round(total * 1000) / 1000 };
+}
+
 /** One size: every phase, one line per measurement. */
 async function size(agents: number): Promise<void> {
   const config = { agents, frameworks: FRAMEWORKS, durationS: DURATION_S, taskDurationMs: TASK_MS, taskResources: TASK_RESOURCES, heartbeatMs: heartbeatMs(agents), leaseMs: LEASE_MS, maxStaging: Number.isFinite(MAX_STAGING) ? MAX_STAGING : 'none', quick: QUICK };
@@ -158,7 +174,8 @@ async function size(agents: number): Promise<void> {
       '--lease-ms', String(LEASE_MS), '--renew-interval-ms', String(Math.floor(LEASE_MS / 10)),
     ]);
     const masterPid = master.process.pid!;
-    nc = await connectNats({ servers: c.natsUrl, name: 'bench-scale' });
+    // the frameworks make thousands of requests a second on this connection: no stack captured per request
+    nc = await connectNats({ servers: c.natsUrl, name: 'bench-scale', asyncTraces: false });
     await waitForState(nc, c.name, () => true, 30_000, 'bench');
     const baseline: NatsBaseline = await natsBaseline(nc);
     const rtt = { name: 'nats-request-rtt', p50Ms: baseline.rttP50Ms, p99Ms: baseline.rttP99Ms };
@@ -244,7 +261,7 @@ async function size(agents: number): Promise<void> {
       notRunning15sAfter: frameworks.reduce((n, f) => n + f.awaitingRunning, 0),
       stagingPeak: frameworks.reduce((n, f) => n + f.stagingPeak, 0), heldBackForStaging: frameworks.reduce((n, f) => n + f.heldBack, 0), failedCalls: frameworks.reduce((n, f) => n + f.failedCalls, 0),
       lastFailure: frameworks.find((f) => f.lastFailure !== undefined)?.lastFailure, nomadC2M: 1500, target: 5000,
-      updatesSeen: updates, masterCpu: loadCpu, otherCpu, loadAverage: os.loadavg().map(round2), masterMemory: memoryMiB(masterPid),
+      updatesSeen: updates, masterCpu: loadCpu, otherCpu, cpuMsPerTaskRunning: perTask(runningInWindow, window, { master: loadCpu.cores, simulator: otherCpu.simulator.cores, natsServer: otherCpu.natsServer.cores, frameworks: benchCores }), loadAverage: os.loadavg().map(round2), masterMemory: memoryMiB(masterPid),
       baseline: rate, ratio: round2(perSecond / rate.perSecond),
       jetStreamBaseline: stream, runningRatioToJetStream: round2(runningInWindow / window / stream.tasksPerSecond),
     });
