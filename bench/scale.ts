@@ -6,8 +6,10 @@
  * (registration time); (3) every framework sends REVIVE (offer latency: REVIVE → first
  * offer); (4) each framework launches `--quiet-launches` tasks one at a time (launch
  * overhead: ACCEPT → TASK_RUNNING seen by the framework, on a quiet cluster); (5) for
- * `--duration` seconds every framework launches into every offer it holds (placements per
- * second, and launch latency under that load). The master's CPU (cores used on average)
+ * `--duration` seconds every framework launches into the offers it holds, up to
+ * `--tasks-per-offer` tasks into each, while fewer than `--max-staging` of its tasks are
+ * launched and not yet running (placements per second, tasks seen running per second, and
+ * launch latency under that load). The master's CPU (cores used on average)
  * and memory come from /proc for each phase. One JSON line per measurement on stdout, each
  * with the configuration and a baseline measured in the same run on the same server: a
  * plain NATS request round trip (latencies) and plain NATS requests per second (rates);
@@ -16,6 +18,7 @@
  *
  *     node dist/bench/scale.js [--agents 1000,10000,50000] [--frameworks 100] [--quick]
  *         [--duration 20] [--task-duration 2000] [--setup-timeout 180] [--seed 1] [--lease-ms 60000]
+ *         [--max-staging 200|none] [--tasks-per-offer 20]
  */
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
@@ -42,6 +45,8 @@ const { values: args } = parseArgs({
     'task-duration': { type: 'string', default: '2000' },
     /** Tasks a framework may have launched and not yet seen running in the placements phase ("none": no limit). */
     'max-staging': { type: 'string', default: String(200) },
+    /** Most tasks a framework launches into one offer in the placements phase. */
+    'tasks-per-offer': { type: 'string', default: '20' },
     /** Tasks each framework launches one at a time. */
     'quiet-launches': { type: 'string' },
     /** Seconds the agents may take to register; past it the size is reported as not done. */
@@ -77,8 +82,8 @@ const SETUP_TIMEOUT_MS = Number(args['setup-timeout']) * 1000;
  */
 const LEASE_MS = Number(args['lease-ms']);
 const TASK_RESOURCES = 'cpus:0.1;mem:32';
-const TASKS_PER_OFFER = 20;
-for (const [flag, v] of [['--agents', Math.min(...SIZES)], ['--frameworks', FRAMEWORKS], ['--duration', DURATION_S], ['--task-duration', TASK_MS], ['--setup-timeout', SETUP_TIMEOUT_MS], ['--lease-ms', LEASE_MS], ['--max-staging', MAX_STAGING]] as const) {
+const TASKS_PER_OFFER = Number(args['tasks-per-offer']);
+for (const [flag, v] of [['--agents', Math.min(...SIZES)], ['--frameworks', FRAMEWORKS], ['--duration', DURATION_S], ['--task-duration', TASK_MS], ['--setup-timeout', SETUP_TIMEOUT_MS], ['--lease-ms', LEASE_MS], ['--max-staging', Number.isFinite(MAX_STAGING) ? MAX_STAGING : 1], ['--tasks-per-offer', TASKS_PER_OFFER]] as const) {
   if (!Number.isFinite(v) || v <= 0) throw new Error(`${flag} must be a positive number (e.g. --agents 1000,10000 --frameworks 100)`);
 }
 
@@ -146,15 +151,15 @@ function splitOf(frameworks: readonly BenchFramework[]): Record<string, { p50Ms:
 }
 
 /**
- * CPU time (ms) each process spent per task seen running in the placements phase, from the
- * cores it used on average over the window: what a task costs, which a starved shared
- * machine changes less than it changes the rates.
+ * CPU time (ms) each process spent in the placements phase per task seen running in it,
+ * from its CPU seconds over the window: what a task costs, which a starved shared machine
+ * changes less than it changes the rates.
  */
-function perTask(running: number, windowS: number, cores: Record<string, number>): Record<string, number> {
+function perTask(running: number, cpuSeconds: Record<string, number>): Record<string, number> {
   const out: Record<string, number> = {};
   let total = 0;
-  for (const [k, c] of Object.entries(cores)) {
-    const ms = running === 0 ? 0 : (c * windowS * 1000) / running;
+  for (const [k, c] of Object.entries(cpuSeconds)) {
+    const ms = running === 0 ? 0 : (c * 1000) / running;
     out[k] = Math.round(ms * 1000) / 1000;
     total += ms;
   }
@@ -163,7 +168,7 @@ function perTask(running: number, windowS: number, cores: Record<string, number>
 
 /** One size: every phase, one line per measurement. */
 async function size(agents: number): Promise<void> {
-  const config = { agents, frameworks: FRAMEWORKS, durationS: DURATION_S, taskDurationMs: TASK_MS, taskResources: TASK_RESOURCES, heartbeatMs: heartbeatMs(agents), leaseMs: LEASE_MS, maxStaging: Number.isFinite(MAX_STAGING) ? MAX_STAGING : 'none', quick: QUICK };
+  const config = { agents, frameworks: FRAMEWORKS, durationS: DURATION_S, taskDurationMs: TASK_MS, taskResources: TASK_RESOURCES, tasksPerOffer: TASKS_PER_OFFER, heartbeatMs: heartbeatMs(agents), leaseMs: LEASE_MS, maxStaging: Number.isFinite(MAX_STAGING) ? MAX_STAGING : 'none', quick: QUICK };
   const c = await BenchCluster.start();
   running.add(c);
   const frameworks: BenchFramework[] = [];
@@ -236,7 +241,7 @@ async function size(agents: number): Promise<void> {
       masterCpu: cpuQuiet.read(), baseline: rtt, ratioP50: round2(percentile(quiet, 50) / rtt.p50Ms), ratioP99: round2(percentile(quiet, 99) / rtt.p99Ms),
     });
 
-    // (5) placements per second: every framework launches into every offer it holds
+    // (5) placements per second: every framework launches into the offers it holds, within its staging window
     const cpuLoad = new CpuWindow(masterPid);
     const simCpu = new CpuWindow(simPid);
     const natsCpu = new CpuWindow(c.supervisor.list().find((ch) => ch.name === 'nats-server')!.process.pid!);
@@ -249,7 +254,9 @@ async function size(agents: number): Promise<void> {
     const launched = frameworks.reduce((n, f) => n + f.launchedUnderLoad, 0);
     const runningInWindow = frameworks.reduce((n, f) => n + f.loadedLatencies.length, 0);
     const loadCpu = cpuLoad.read();
-    const benchCores = round2((process.cpuUsage(benchCpu).user + process.cpuUsage(benchCpu).system) / 1e6 / window);
+    const benchUsage = process.cpuUsage(benchCpu);
+    const benchSeconds = (benchUsage.user + benchUsage.system) / 1e6;
+    const benchCores = round2(benchSeconds / window);
     const otherCpu = { simulator: simCpu.read(), natsServer: natsCpu.read(), frameworks: { cores: benchCores } };
     const updates: Record<string, number> = {};
     for (const f of frameworks) for (const [state, n] of f.updatesByState) updates[state] = (updates[state] ?? 0) + n;
@@ -261,7 +268,7 @@ async function size(agents: number): Promise<void> {
       notRunning15sAfter: frameworks.reduce((n, f) => n + f.awaitingRunning, 0),
       stagingPeak: frameworks.reduce((n, f) => n + f.stagingPeak, 0), heldBackForStaging: frameworks.reduce((n, f) => n + f.heldBack, 0), failedCalls: frameworks.reduce((n, f) => n + f.failedCalls, 0),
       lastFailure: frameworks.find((f) => f.lastFailure !== undefined)?.lastFailure, nomadC2M: 1500, target: 5000,
-      updatesSeen: updates, masterCpu: loadCpu, otherCpu, cpuMsPerTaskRunning: perTask(runningInWindow, window, { master: loadCpu.cores, simulator: otherCpu.simulator.cores, natsServer: otherCpu.natsServer.cores, frameworks: benchCores }), loadAverage: os.loadavg().map(round2), masterMemory: memoryMiB(masterPid),
+      updatesSeen: updates, masterCpu: loadCpu, otherCpu, cpuMsPerTaskRunning: perTask(runningInWindow, { master: loadCpu.cpuSeconds, simulator: otherCpu.simulator.cpuSeconds, natsServer: otherCpu.natsServer.cpuSeconds, frameworks: benchSeconds }), loadAverage: os.loadavg().map(round2), masterMemory: memoryMiB(masterPid),
       baseline: rate, ratio: round2(perSecond / rate.perSecond),
       jetStreamBaseline: stream, runningRatioToJetStream: round2(runningInWindow / window / stream.tasksPerSecond),
     });
