@@ -8,7 +8,9 @@
  * of jobs does not hold the process for seconds. A job that returns no promise is not
  * awaited: jobs that finish at once run back to back, with no microtask turn between them,
  * so the NATS client (which flushes its buffer on a microtask) writes what they sent in
- * one system call instead of one per job.
+ * one system call instead of one per job. The queue is a list with a moving head (no
+ * `shift`, which copies a long list: in the simulator's profile, with thousands of PubAcks
+ * queued, it took 6 % of the process's time), compacted once the head has passed half of it.
  */
 import { performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
@@ -22,7 +24,10 @@ export const SLICE_MS = 20;
 
 /** A FIFO of jobs run one at a time. A job that throws is logged; the mailbox goes on. */
 export class Mailbox {
-  private readonly queue: Job[] = [];
+  /** Jobs in arrival order; those before `head` have been taken (left undefined, so they can be collected). */
+  private queue: Array<Job | undefined> = [];
+  /** Index of the next job to run in `queue`. */
+  private head = 0;
   private running = false;
   private closed = false;
   private idleWaiters: Array<() => void> = [];
@@ -40,7 +45,7 @@ export class Mailbox {
 
   /** Jobs waiting to run. */
   get length(): number {
-    return this.queue.length;
+    return this.queue.length - this.head;
   }
 
   /** Queues a job; resolves with its result once it has run. */
@@ -67,7 +72,7 @@ export class Mailbox {
 
   /** Resolves when no job is queued or running. */
   idle(): Promise<void> {
-    if (!this.running && this.queue.length === 0) return Promise.resolve();
+    if (!this.running && this.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -83,9 +88,28 @@ export class Mailbox {
     queueMicrotask(() => void this.drain());
   }
 
+  /** Takes the next job off the queue, or undefined when it is empty. */
+  private next(): Job | undefined {
+    if (this.head >= this.queue.length) {
+      if (this.head > 0) {
+        this.queue = [];
+        this.head = 0;
+      }
+      return undefined;
+    }
+    const job = this.queue[this.head];
+    this.queue[this.head] = undefined;
+    this.head += 1;
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    return job;
+  }
+
   private async drain(): Promise<void> {
     let sliceStart = performance.now();
-    for (let job = this.queue.shift(); job !== undefined; job = this.queue.shift()) {
+    for (let job = this.next(); job !== undefined; job = this.next()) {
       if (performance.now() - sliceStart >= SLICE_MS) {
         await nextTurn();
         sliceStart = performance.now();
