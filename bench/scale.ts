@@ -266,7 +266,8 @@ async function size(agents: number): Promise<void> {
     emit({
       measure: 'placements', ...config, windowS: round2(window), launched, runningInWindow, perSecond, runningPerSecond: round2(runningInWindow / window),
       notRunning15sAfter: frameworks.reduce((n, f) => n + f.awaitingRunning, 0),
-      stagingPeak: frameworks.reduce((n, f) => n + f.stagingPeak, 0), heldBackForStaging: frameworks.reduce((n, f) => n + f.heldBack, 0), failedCalls: frameworks.reduce((n, f) => n + f.failedCalls, 0),
+      stagingPeak: frameworks.reduce((n, f) => n + f.stagingPeak, 0), heldBackForStaging: frameworks.reduce((n, f) => n + f.heldBack, 0),
+      offersDeclinedOverShare: frameworks.reduce((n, f) => n + f.declinedUnderLoad, 0), failedCalls: frameworks.reduce((n, f) => n + f.failedCalls, 0),
       lastFailure: frameworks.find((f) => f.lastFailure !== undefined)?.lastFailure, nomadC2M: 1500, target: 5000,
       updatesSeen: updates, masterCpu: loadCpu, otherCpu, cpuMsPerTaskRunning: perTask(runningInWindow, { master: loadCpu.cpuSeconds, simulator: otherCpu.simulator.cpuSeconds, natsServer: otherCpu.natsServer.cpuSeconds, frameworks: benchSeconds }), loadAverage: os.loadavg().map(round2), masterMemory: memoryMiB(masterPid),
       baseline: rate, ratio: round2(perSecond / rate.perSecond),

@@ -61,6 +61,8 @@ export class BenchFramework {
   stagingPeak = 0;
   /** Times the throughput mode held an offer back because `maxStaging` tasks were staging. */
   heldBack = 0;
+  /** Offers declined in the throughput mode because `holdCap` were held. */
+  declinedUnderLoad = 0;
   /** Updates seen, by state. */
   readonly updatesByState = new Map<string, number>();
   /** REVIVE → first OFFERS (ms), once revived. */
@@ -171,7 +173,10 @@ export class BenchFramework {
       if (this.mode === 'stopped' || this.held.size >= this.options.holdCap) excess.push(offer.id);
       else this.held.set(offer.id, offer);
     }
-    if (excess.length > 0) void this.sched.decline(excess, { refuseSeconds: this.mode === 'stopped' ? 3600 : 1 }).catch(() => undefined);
+    if (excess.length > 0) {
+      if (this.mode === 'throughput') this.declinedUnderLoad += excess.length;
+      void this.sched.decline(excess, { refuseSeconds: this.mode === 'stopped' ? 3600 : 1 }).catch(() => undefined);
+    }
     if (this.mode === 'throughput') this.pump();
     this.wake();
   }
