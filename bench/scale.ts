@@ -6,8 +6,10 @@
  * (registration time); (3) every framework sends REVIVE (offer latency: REVIVE → first
  * offer); (4) each framework launches `--quiet-launches` tasks one at a time (launch
  * overhead: ACCEPT → TASK_RUNNING seen by the framework, on a quiet cluster); (5) for
- * `--duration` seconds every framework launches into every offer it holds (placements per
- * second, and launch latency under that load). The master's CPU (cores used on average)
+ * `--duration` seconds every framework launches into the offers it holds, up to
+ * `--tasks-per-offer` tasks into each, while fewer than `--max-staging` of its tasks are
+ * launched and not yet running (placements per second, tasks seen running per second, and
+ * launch latency under that load). The master's CPU (cores used on average)
  * and memory come from /proc for each phase. One JSON line per measurement on stdout, each
  * with the configuration and a baseline measured in the same run on the same server: a
  * plain NATS request round trip (latencies) and plain NATS requests per second (rates);
@@ -16,6 +18,7 @@
  *
  *     node dist/bench/scale.js [--agents 1000,10000,50000] [--frameworks 100] [--quick]
  *         [--duration 20] [--task-duration 2000] [--setup-timeout 180] [--seed 1] [--lease-ms 60000]
+ *         [--max-staging 200|none] [--tasks-per-offer 20]
  */
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
@@ -25,7 +28,7 @@ import { silentLogger } from '../actors/runtime/logger.js';
 import { waitForState } from '../bin/readiness.js';
 import { NESOS_BIN } from '../bin/paths.js';
 import { BenchFramework } from './sim/bench-framework.js';
-import { BenchCluster } from './sim/cluster.js';
+import { BenchCluster, nodeFlags } from './sim/cluster.js';
 import { jetStreamBaseline } from './sim/jetstream-baseline.js';
 import { natsBaseline, type NatsBaseline } from './sim/nats-baseline.js';
 import { CpuWindow, memoryMiB } from './sim/proc.js';
@@ -40,6 +43,10 @@ const { values: args } = parseArgs({
     duration: { type: 'string' },
     /** How long each simulated task runs (ms). */
     'task-duration': { type: 'string', default: '2000' },
+    /** Tasks a framework may have launched and not yet seen running in the placements phase ("none": no limit). */
+    'max-staging': { type: 'string', default: String(200) },
+    /** Most tasks a framework launches into one offer in the placements phase. */
+    'tasks-per-offer': { type: 'string', default: '20' },
     /** Tasks each framework launches one at a time. */
     'quiet-launches': { type: 'string' },
     /** Seconds the agents may take to register; past it the size is reported as not done. */
@@ -55,6 +62,14 @@ const SIZES = (args.agents ?? (QUICK ? '1000' : '1000,10000,50000')).split(',').
 const FRAMEWORKS = Number(args.frameworks ?? (QUICK ? '10' : '100'));
 const DURATION_S = Number(args.duration ?? (QUICK ? '5' : '20'));
 const TASK_MS = Number(args['task-duration']);
+/**
+ * The placements phase's back-pressure: each framework keeps at most this many tasks
+ * launched and not yet seen running, as a real framework paces itself on what runs. Without
+ * it (`--max-staging none`) the frameworks launch far faster than tasks can start, and the
+ * phase measures a growing queue (hundreds of thousands of STAGING tasks, launch latency
+ * under load of seconds) instead of a sustained rate.
+ */
+const MAX_STAGING = args['max-staging'] === 'none' ? Number.POSITIVE_INFINITY : Number(args['max-staging']);
 const QUIET_LAUNCHES = Number(args['quiet-launches'] ?? (QUICK ? '3' : '5'));
 const SETUP_TIMEOUT_MS = Number(args['setup-timeout']) * 1000;
 /**
@@ -67,10 +82,10 @@ const SETUP_TIMEOUT_MS = Number(args['setup-timeout']) * 1000;
  */
 const LEASE_MS = Number(args['lease-ms']);
 const TASK_RESOURCES = 'cpus:0.1;mem:32';
-const TASKS_PER_OFFER = 20;
+const TASKS_PER_OFFER = Number(args['tasks-per-offer']);
 /** The offers after REVIVE have settled once no framework got any for this long (ms). */
 const OFFERS_QUIET_MS = 1000;
-for (const [flag, v] of [['--agents', Math.min(...SIZES)], ['--frameworks', FRAMEWORKS], ['--duration', DURATION_S], ['--task-duration', TASK_MS], ['--setup-timeout', SETUP_TIMEOUT_MS], ['--lease-ms', LEASE_MS]] as const) {
+for (const [flag, v] of [['--agents', Math.min(...SIZES)], ['--frameworks', FRAMEWORKS], ['--duration', DURATION_S], ['--task-duration', TASK_MS], ['--setup-timeout', SETUP_TIMEOUT_MS], ['--lease-ms', LEASE_MS], ['--max-staging', Number.isFinite(MAX_STAGING) ? MAX_STAGING : 1], ['--tasks-per-offer', TASKS_PER_OFFER]] as const) {
   if (!Number.isFinite(v) || v <= 0) throw new Error(`${flag} must be a positive number (e.g. --agents 1000,10000 --frameworks 100)`);
 }
 
@@ -117,7 +132,7 @@ async function connectFrameworks(nc: NatsConnection, cluster: string, holdCap: n
   for (let i = 0; i < FRAMEWORKS; i += 10) {
     const batch = await Promise.all(
       Array.from({ length: Math.min(10, FRAMEWORKS - i) }, (_, j) =>
-        BenchFramework.connect({ nc, cluster, logger: silentLogger(), name: `bench-${i + j}`, holdCap, taskResources: TASK_RESOURCES, tasksPerOffer: TASKS_PER_OFFER }),
+        BenchFramework.connect({ nc, cluster, logger: silentLogger(), name: `bench-${i + j}`, holdCap, taskResources: TASK_RESOURCES, tasksPerOffer: TASKS_PER_OFFER, maxStaging: MAX_STAGING }),
       ),
     );
     for (const b of batch) {
@@ -138,9 +153,25 @@ function splitOf(frameworks: readonly BenchFramework[]): Record<string, { p50Ms:
   };
 }
 
+/**
+ * CPU time (ms) each process spent in the placements phase per task seen running in it,
+ * from its CPU seconds over the window: what a task costs, which a starved shared machine
+ * changes less than it changes the rates.
+ */
+function perTask(running: number, cpuSeconds: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  let total = 0;
+  for (const [k, c] of Object.entries(cpuSeconds)) {
+    const ms = running === 0 ? 0 : (c * 1000) / running;
+    out[k] = Math.round(ms * 1000) / 1000;
+    total += ms;
+  }
+  return { ...out, total: Math.round(total * 1000) / 1000 };
+}
+
 /** One size: every phase, one line per measurement. */
 async function size(agents: number): Promise<void> {
-  const config = { agents, frameworks: FRAMEWORKS, durationS: DURATION_S, taskDurationMs: TASK_MS, taskResources: TASK_RESOURCES, heartbeatMs: heartbeatMs(agents), leaseMs: LEASE_MS, quick: QUICK };
+  const config = { agents, frameworks: FRAMEWORKS, durationS: DURATION_S, taskDurationMs: TASK_MS, taskResources: TASK_RESOURCES, tasksPerOffer: TASKS_PER_OFFER, heartbeatMs: heartbeatMs(agents), leaseMs: LEASE_MS, maxStaging: Number.isFinite(MAX_STAGING) ? MAX_STAGING : 'none', quick: QUICK };
   const c = await BenchCluster.start();
   running.add(c);
   const frameworks: BenchFramework[] = [];
@@ -151,7 +182,8 @@ async function size(agents: number): Promise<void> {
       '--lease-ms', String(LEASE_MS), '--renew-interval-ms', String(Math.floor(LEASE_MS / 10)),
     ]);
     const masterPid = master.process.pid!;
-    nc = await connectNats({ servers: c.natsUrl, name: 'bench-scale' });
+    // the frameworks make thousands of requests a second on this connection: no stack captured per request
+    nc = await connectNats({ servers: c.natsUrl, name: 'bench-scale', asyncTraces: false });
     await waitForState(nc, c.name, () => true, 30_000, 'bench');
     const baseline: NatsBaseline = await natsBaseline(nc);
     const rtt = { name: 'nats-request-rtt', p50Ms: baseline.rttP50Ms, p99Ms: baseline.rttP99Ms };
@@ -169,7 +201,7 @@ async function size(agents: number): Promise<void> {
     const cpuReg = new CpuWindow(masterPid);
     const t0 = performance.now();
     const sim = c.supervisor.start('simulate', process.execPath, [
-      NESOS_BIN, 'simulate', '--agents', String(agents), '--task-duration', `${TASK_MS}ms`, '--cpus', '8', '--mem', '32768',
+      ...nodeFlags(), NESOS_BIN, 'simulate', '--agents', String(agents), '--task-duration', `${TASK_MS}ms`, '--cpus', '8', '--mem', '32768',
       '--json', '--stats-interval', '0', '--seed', args.seed, ...c.common,
     ], `${c.dir}/simulate.log`);
     const registered = await simulatorLine(sim.logFile, 'registered', SETUP_TIMEOUT_MS);
@@ -233,7 +265,7 @@ async function size(agents: number): Promise<void> {
       masterCpu: cpuQuiet.read(), otherCpu: otherQuiet.read(), loadAverage: os.loadavg().map(round2), baseline: rtt, ratioP50: round2(percentile(quiet, 50) / rtt.p50Ms), ratioP99: round2(percentile(quiet, 99) / rtt.p99Ms),
     });
 
-    // (5) placements per second: every framework launches into every offer it holds
+    // (5) placements per second: every framework launches into the offers it holds, within its staging window
     const cpuLoad = new CpuWindow(masterPid);
     const otherLoad = otherCpuWindows();
     const tLoad = performance.now();
@@ -245,6 +277,7 @@ async function size(agents: number): Promise<void> {
     const runningInWindow = frameworks.reduce((n, f) => n + f.loadedLatencies.length, 0);
     const loadCpu = cpuLoad.read();
     const otherCpu = otherLoad.read();
+    const benchSeconds = otherCpu.frameworks.cpuSeconds;
     const updates: Record<string, number> = {};
     for (const f of frameworks) for (const [state, n] of f.updatesByState) updates[state] = (updates[state] ?? 0) + n;
     await until(() => frameworks.every((f) => f.awaitingRunning === 0), 15_000);
@@ -252,9 +285,11 @@ async function size(agents: number): Promise<void> {
     const perSecond = round2(launched / window);
     emit({
       measure: 'placements', ...config, windowS: round2(window), launched, runningInWindow, perSecond, runningPerSecond: round2(runningInWindow / window),
-      notRunning15sAfter: frameworks.reduce((n, f) => n + f.awaitingRunning, 0), failedCalls: frameworks.reduce((n, f) => n + f.failedCalls, 0),
+      notRunning15sAfter: frameworks.reduce((n, f) => n + f.awaitingRunning, 0),
+      stagingPeak: frameworks.reduce((n, f) => n + f.stagingPeak, 0), heldBackForStaging: frameworks.reduce((n, f) => n + f.heldBack, 0),
+      offersDeclinedOverShare: frameworks.reduce((n, f) => n + f.declinedUnderLoad, 0), failedCalls: frameworks.reduce((n, f) => n + f.failedCalls, 0),
       lastFailure: frameworks.find((f) => f.lastFailure !== undefined)?.lastFailure, nomadC2M: 1500, target: 5000,
-      updatesSeen: updates, masterCpu: loadCpu, otherCpu, loadAverage: os.loadavg().map(round2), masterMemory: memoryMiB(masterPid),
+      updatesSeen: updates, masterCpu: loadCpu, otherCpu, cpuMsPerTaskRunning: perTask(runningInWindow, { master: loadCpu.cpuSeconds, simulator: otherCpu.simulator.cpuSeconds, natsServer: otherCpu.natsServer.cpuSeconds, frameworks: benchSeconds }), loadAverage: os.loadavg().map(round2), masterMemory: memoryMiB(masterPid),
       baseline: rate, ratio: round2(perSecond / rate.perSecond),
       jetStreamBaseline: stream, runningRatioToJetStream: round2(runningInWindow / window / stream.tasksPerSecond),
     });

@@ -4,18 +4,19 @@
  * parent dies, so a killed supervisor leaves no orphans behind.
  */
 import type { LevelWithSilent, Logger } from 'pino';
-import { connectNats, type NatsConnection } from '../actors/runtime/nats.js';
+import { connectNats, type ConnectOptions, type NatsConnection } from '../actors/runtime/nats.js';
 import { createRootLogger } from '../actors/runtime/logger.js';
 import { natsServers, type ClusterOptions } from './options.js';
 
-/** Runs `start` with a NATS connection until a signal (or the parent's death) asks it to stop. */
+/** Runs `start` with a NATS connection (with `connect`'s settings, if any) until a signal (or the parent's death) asks it to stop. */
 export async function runProcess(
   name: string,
   options: ClusterOptions,
   start: (nc: NatsConnection, logger: Logger) => Promise<{ stop(): Promise<void> }>,
+  connect: Pick<ConnectOptions, 'asyncTraces'> = {},
 ): Promise<void> {
   const logger = createRootLogger({ level: options.logLevel as LevelWithSilent });
-  const nc = await connectNats({ servers: natsServers(options), name });
+  const nc = await connectNats({ servers: natsServers(options), name, ...connect });
   const actor = await start(nc, logger);
   await new Promise<void>((resolve) => {
     const stop = (why: string) => {

@@ -11,6 +11,12 @@ export interface ConnectOptions {
   name: string;
   /** Give up after this long without a server at start-up (default 5 s). */
   connectTimeoutMs?: number;
+  /**
+   * Capture the caller's stack for every request, so that a timeout names where the request
+   * was made (default true). Each capture builds two Errors per request; a process making
+   * thousands of requests a second (the simulator) turns it off.
+   */
+  asyncTraces?: boolean;
 }
 
 /** Connects, retrying during start-up, and reconnecting for ever afterwards. */
@@ -23,5 +29,6 @@ export async function connectNats(options: ConnectOptions): Promise<NatsConnecti
     reconnectTimeWait: 250,
     waitOnFirstConnect: false,
     noEcho: false,
+    noAsyncTraces: options.asyncTraces === false,
   });
 }

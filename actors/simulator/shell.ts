@@ -6,16 +6,17 @@
  * (whose PubAcks go back into the core), each kind through its own concurrency limit.
  */
 import { randomUUID } from 'node:crypto';
-import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import { MasterReplyToAgent, MasterToAgent } from '../../protocol/agent.js';
-import type { StoredStatus } from '../../protocol/updates.js';
+import { decode, encode } from '../../protocol/codec.js';
+import type { StatusUpdateRecord, StoredStatus } from '../../protocol/updates.js';
 import { Actor } from '../runtime/actor.js';
 import { followLeader, type LeaderFollower } from '../runtime/leader-follower.js';
 import type { NatsConnection } from '../runtime/nats.js';
 import type { Rng } from '../runtime/rng.js';
-import { ensureUpdateStream, publishUpdate } from '../runtime/update-stream.js';
+import { ensureUpdateStream } from '../runtime/update-stream.js';
 import { SimulatorCore, type SimulatorConfig, type SimulatorEffect, type SimulatorStats } from './core.js';
+import { InboxRequests } from './inbox.js';
 import { Limiter } from './limiter.js';
 
 /** Options of the simulator's shell. */
@@ -55,7 +56,8 @@ interface Waiter {
 export class SimulatorShell extends Actor {
   private readonly core: SimulatorCore;
   private readonly options: SimulatorShellOptions;
-  private readonly js: JetStreamClient;
+  /** Heartbeats, registrations and publishes: every answer on one inbox. */
+  private readonly inbox: InboxRequests;
   private readonly requests: Limiter;
   private readonly publishes: Limiter;
   private follower: LeaderFollower | undefined;
@@ -68,7 +70,7 @@ export class SimulatorShell extends Actor {
     super({ nc: options.nc, cluster: options.cluster, kind: 'simulator', id: options.config.idPrefix, logger: options.logger });
     this.options = options;
     this.core = new SimulatorCore(options.config, options.random, () => randomUUID());
-    this.js = jetstream(options.nc);
+    this.inbox = new InboxRequests(options.nc);
     this.requests = new Limiter(options.maxRequestsInFlight);
     this.publishes = new Limiter(options.maxPublishesInFlight);
   }
@@ -138,6 +140,7 @@ export class SimulatorShell extends Actor {
     let timeout: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([this.publishes.whenIdle(), new Promise((r) => (timeout = setTimeout(r, graceMs)))]);
     clearTimeout(timeout);
+    this.inbox.close();
     await super.stop();
   }
 
@@ -174,14 +177,24 @@ export class SimulatorShell extends Actor {
   /** A request as agent `agentId`; undefined when it fails, times out, or a newer term is announced first. */
   private ask(agentId: string, message: object, timeoutMs: number): Promise<MasterReplyToAgent | undefined> {
     const abandoned = this.termChanged.promise;
-    return Promise.race([this.request(this.subjects.agentToMaster(agentId), message, MasterReplyToAgent, { timeoutMs }).catch(() => undefined), abandoned]);
+    this.counters.sent += 1;
+    const answer = this.inbox.request(this.subjects.agentToMaster(agentId), encode(message), timeoutMs).then(
+      (msg) => {
+        const reply = decode(MasterReplyToAgent, msg.data);
+        return reply.ok ? reply.value : undefined;
+      },
+      () => undefined,
+    );
+    return Promise.race([answer, abandoned]);
   }
 
   private publish1(agentId: string, frameworkId: string, status: StoredStatus): void {
     const { taskId, uuid } = status;
     this.publishes.add(async () => {
       try {
-        await publishUpdate(this.js, this.subjects, { type: 'STATUS_UPDATE', frameworkId, status }, this.options.requestTimeoutMs);
+        const record: StatusUpdateRecord = { type: 'STATUS_UPDATE', frameworkId, status };
+        // as publishUpdate does: the uuid is the message id, so a retried update is stored once
+        await this.inbox.publishToStream(this.subjects.statusUpdate(frameworkId, taskId), encode(record), uuid, this.options.requestTimeoutMs);
         this.mailbox.post(() => this.perform(this.core.onPublished(agentId, taskId, uuid)));
       } catch (e) {
         this.log.debug({ err: e, taskId }, 'publishing a status update failed; will retry');

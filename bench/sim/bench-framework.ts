@@ -8,6 +8,7 @@
  */
 import { OfferPool, Scheduler, TaskState, type Offer, type TaskSpec, type TaskStatus } from '../../actors/scheduler/index.js';
 import type { Logger } from 'pino';
+import { Resources } from '../../protocol/resources.js';
 import type { NatsConnection } from '../../actors/runtime/nats.js';
 
 /** How a bench framework behaves. */
@@ -22,6 +23,12 @@ export interface BenchFrameworkOptions {
   taskResources: string;
   /** Most tasks launched into one offer in the throughput mode. */
   tasksPerOffer: number;
+  /**
+   * Most tasks launched in the throughput mode and not yet seen running (or refused): the
+   * framework's back-pressure, as a real framework paces itself on what runs rather than on
+   * what the master accepted. Infinity: none (it launches into every offer it holds).
+   */
+  maxStaging: number;
 }
 
 type Mode = 'hold' | 'throughput' | 'stopped';
@@ -58,6 +65,14 @@ export class BenchFramework {
   readonly loadedLatencies: number[] = [];
   /** Tasks whose ACCEPT was answered in the throughput mode. */
   launchedUnderLoad = 0;
+  /** Tasks launched in the throughput mode and not yet seen running or refused (at most `maxStaging`). */
+  staging = 0;
+  /** Most tasks staging at once in the throughput mode. */
+  stagingPeak = 0;
+  /** Times the throughput mode held an offer back because `maxStaging` tasks were staging. */
+  heldBack = 0;
+  /** Offers declined in the throughput mode because `holdCap` were held. */
+  declinedUnderLoad = 0;
   /** Updates seen, by state. */
   readonly updatesByState = new Map<string, number>();
   /** REVIVE → first OFFERS (ms), once revived. */
@@ -72,11 +87,14 @@ export class BenchFramework {
   /** ACCEPTs sent in the throughput mode and not answered yet. */
   private accepting = 0;
   private seq = 0;
+  /** `taskResources`, parsed once. */
+  private readonly need: Resources;
 
   private constructor(
     readonly sched: Scheduler,
     private readonly options: BenchFrameworkOptions,
   ) {
+    this.need = Resources.parse(options.taskResources);
     sched.on('offers', (offers) => this.onOffers(offers));
     sched.on('update', (status) => this.onUpdate(status));
     sched.on('rescind', (offerId) => void this.held.delete(offerId)); // the offer timeout, an agent gone
@@ -170,7 +188,10 @@ export class BenchFramework {
       if (this.mode === 'stopped' || this.held.size >= this.options.holdCap) excess.push(offer.id);
       else this.held.set(offer.id, offer);
     }
-    if (excess.length > 0) void this.sched.decline(excess, { refuseSeconds: this.mode === 'stopped' ? 3600 : EXCESS_REFUSE_SECONDS }).catch(() => undefined);
+    if (excess.length > 0) {
+      if (this.mode === 'throughput') this.declinedUnderLoad += excess.length;
+      void this.sched.decline(excess, { refuseSeconds: this.mode === 'stopped' ? 3600 : EXCESS_REFUSE_SECONDS }).catch(() => undefined);
+    }
     if (this.mode === 'throughput') this.pump();
     this.wake();
   }
@@ -180,28 +201,45 @@ export class BenchFramework {
     const sent = this.sent.get(status.taskId);
     if (sent === undefined || status.state === TaskState.FINISHED) return;
     this.sent.delete(status.taskId); // RUNNING, or refused (ERROR, DROPPED, LOST): no longer awaited
+    if (sent.loaded) this.staging -= 1;
     if (status.state === TaskState.RUNNING) (sent.loaded ? this.loadedLatencies : this.quietLatencies).push(performance.now() - sent.at);
     if (status.state === TaskState.RUNNING && !sent.loaded) {
       const agentMs = status.timestamp * 1000;
       this.quietSplits.toAgent.push(agentMs - sent.wallAt);
       this.quietSplits.agentToFramework.push(Date.now() - agentMs);
     }
+    if (sent.loaded && this.mode === 'throughput') this.pump();
     this.wake();
   }
 
   private pump(): void {
+    const { tasksPerOffer, maxStaging } = this.options;
     for (const offer of [...this.held.values()]) {
       if (this.accepting >= MAX_ACCEPTS_IN_FLIGHT) return;
+      // wait until a whole offer's worth of tasks fits in the window (or the window is empty),
+      // so that the window does not turn into a stream of one-task ACCEPTs
+      const room = maxStaging - this.staging;
+      if (room < Math.min(tasksPerOffer, maxStaging)) {
+        this.heldBack += 1;
+        return;
+      }
       this.held.delete(offer.id);
       const pool = new OfferPool(offer);
       const specs: TaskSpec[] = [];
-      while (specs.length < this.options.tasksPerOffer && pool.fits(this.options.taskResources)) specs.push(this.spec(this.nextTaskId(), pool.take(this.options.taskResources)!));
+      const limit = Math.min(tasksPerOffer, room);
+      while (specs.length < limit) {
+        const r = pool.take(this.need);
+        if (r === undefined) break;
+        specs.push(this.spec(this.nextTaskId(), r));
+      }
       if (specs.length === 0) {
         void this.sched.decline([offer.id], { refuseSeconds: EXCESS_REFUSE_SECONDS }).catch(() => undefined);
         continue;
       }
       const at = performance.now();
       for (const s of specs) this.sent.set(s.taskId!, { at, wallAt: 0, loaded: true });
+      this.staging += specs.length;
+      this.stagingPeak = Math.max(this.stagingPeak, this.staging);
       this.accepting += 1;
       this.sched
         .launch(offer, specs, { refuseSeconds: 0 })
@@ -212,7 +250,7 @@ export class BenchFramework {
           (e: unknown) => {
             this.failedCalls += 1;
             this.lastFailure = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-            for (const s of specs) this.sent.delete(s.taskId!);
+            for (const s of specs) if (this.sent.delete(s.taskId!)) this.staging -= 1;
           },
         )
         .finally(() => {

@@ -2,7 +2,7 @@
  * A cluster for benchmarks: its own nats-server (free port, JetStream store in a temp
  * dir), its own cluster name, masters and agents as real processes from dist/, all stopped
  * by `stop()`. Logs go to the temp dir, which is removed unless NESOS_KEEP_BENCH_DIRS=1.
- * With NESOS_BENCH_PROFILE_DIR=<dir>, masters and agents write CPU profiles there when they
+ * With NESOS_BENCH_PROFILE_DIR=<dir>, masters, agents (and bench:scale's simulator) write CPU profiles there when they
  * stop (`node --cpu-prof`; open them in Chrome's DevTools).
  */
 import { randomBytes } from 'node:crypto';
@@ -15,7 +15,7 @@ import { waitForPort } from '../../bin/readiness.js';
 import { Supervisor, stopChild, type Child } from '../../bin/supervisor.js';
 
 /** Node flags for the cluster's processes: CPU profiles when NESOS_BENCH_PROFILE_DIR is set. */
-function nodeFlags(): string[] {
+export function nodeFlags(): string[] {
   const dir = process.env.NESOS_BENCH_PROFILE_DIR;
   return dir === undefined || dir === '' ? [] : ['--cpu-prof', '--cpu-prof-dir', dir];
 }
@@ -65,9 +65,9 @@ export class BenchCluster {
     return stopChild(child, graceMs);
   }
 
-  /** Stops everything and removes the temp dir. */
+  /** Stops everything (SIGKILL after 2 s, or 15 s when profiling: a starved process takes long to write its profile) and removes the temp dir. */
   async stop(): Promise<void> {
-    await this.supervisor.stopAll(2000);
+    await this.supervisor.stopAll(nodeFlags().length > 0 ? 15_000 : 2000);
     if (process.env.NESOS_KEEP_BENCH_DIRS !== '1') rmSync(this.dir, { recursive: true, force: true });
   }
 }

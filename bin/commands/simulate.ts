@@ -80,7 +80,8 @@ export function simulateCommand(): Command {
         if (isSimulatorConfigError(e)) throw new UsageError(e.message, { cause: e });
         throw e;
       }
-      await runProcess('nesos-simulate', o, (nc, logger) => simulate(nc, logger, options, flags));
+      // thousands of heartbeats and publishes a second: no stack captured per request
+      await runProcess('nesos-simulate', o, (nc, logger) => simulate(nc, logger, options, flags), { asyncTraces: false });
     });
 }
 

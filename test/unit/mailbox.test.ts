@@ -18,6 +18,29 @@ describe('mailbox', () => {
     expect(log).toEqual(['a:start', 'a:end', 'b:start', 'b:end', 'c:start', 'c:end']);
   });
 
+  it('keeps arrival order and its length through a long queue, with jobs posted while it drains', async () => {
+    const box = new Mailbox('t');
+    const order: number[] = [];
+    const lengths: number[] = [];
+    for (let i = 0; i < 5000; i++) {
+      box.post(() => {
+        order.push(i);
+        if (i % 1000 === 0) lengths.push(box.length);
+        // a job posting another, past the point where the queue is compacted
+        if (i === 3000) for (let j = 5000; j < 7000; j++) box.post(() => void order.push(j));
+      });
+    }
+    expect(box.length).toBe(5000);
+    await box.idle();
+    expect(order).toEqual(Array.from({ length: 7000 }, (_, i) => i));
+    expect(lengths).toEqual([4999, 3999, 2999, 1999, 999 + 2000]);
+    expect(box.length).toBe(0);
+    expect(box.processed).toBe(7000);
+    box.post(() => void order.push(-1));
+    await box.idle();
+    expect(order.at(-1)).toBe(-1);
+  });
+
   it('lets timers and I/O run between slices of a long queue, keeping the order', async () => {
     const box = new Mailbox('t');
     const order: number[] = [];
