@@ -90,6 +90,8 @@ export interface ListenOptions {
    * listener is alive (e.g. the master's HEARTBEAT to a framework). Default false.
    */
   ack?: boolean;
+  /** Events run ahead of the mailbox's other waiting jobs (`Mailbox.postUrgent`). Default false. */
+  urgent?: boolean;
 }
 
 /** Base class of actor shells. */
@@ -205,7 +207,8 @@ export class Actor {
       }
       if (options.ack === true && msg.reply) this.respond(msg, { type: 'OK' });
       const origin = { subject: msg.subject, principal: Subjects.lastToken(msg.subject) };
-      this.mailbox.post(() => {
+      const post = options.urgent === true ? (job: () => unknown) => this.mailbox.postUrgent(job) : (job: () => unknown) => this.mailbox.post(job);
+      post(() => {
         if (!this.open(msg.subject)) return undefined;
         const failed = (e: unknown): void => {
           this.counters.handlerErrors += 1;
