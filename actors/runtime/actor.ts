@@ -152,7 +152,6 @@ export class Actor {
     handler: (message: z.infer<U['schema']>, origin: Origin) => ReplyMessage | Promise<ReplyMessage>,
     options: ServeOptions = {},
   ): void {
-    const post = options.urgent === true ? (job: () => unknown) => this.mailbox.postUrgent(job) : (job: () => unknown) => this.mailbox.post(job);
     this.subscribe(subject, (msg) => {
       if (!this.open(msg.subject)) return;
       const origin = { subject: msg.subject, principal: Subjects.lastToken(msg.subject) };
@@ -165,7 +164,7 @@ export class Actor {
         return;
       }
       // A handler that answers at once is run without an await (its reply is written with the other writes of the mailbox's turn).
-      post(() => {
+      this.enqueue(options.urgent, () => {
         if (!this.open(msg.subject)) return undefined;
         const failed = (e: unknown): void => this.respond(msg, this.failureReply(e, String((decoded.value as { type: unknown }).type), origin));
         let reply: ReplyMessage | Promise<ReplyMessage>;
@@ -182,6 +181,12 @@ export class Actor {
         return reply.then((r) => this.respond(msg, r), failed);
       });
     });
+  }
+
+  /** Queues a handler's job in the mailbox, ahead of the other waiting jobs when `urgent`. */
+  private enqueue(urgent: boolean | undefined, job: () => unknown): void {
+    if (urgent === true) this.mailbox.postUrgent(job);
+    else this.mailbox.post(job);
   }
 
   /**
@@ -207,8 +212,7 @@ export class Actor {
       }
       if (options.ack === true && msg.reply) this.respond(msg, { type: 'OK' });
       const origin = { subject: msg.subject, principal: Subjects.lastToken(msg.subject) };
-      const post = options.urgent === true ? (job: () => unknown) => this.mailbox.postUrgent(job) : (job: () => unknown) => this.mailbox.post(job);
-      post(() => {
+      this.enqueue(options.urgent, () => {
         if (!this.open(msg.subject)) return undefined;
         const failed = (e: unknown): void => {
           this.counters.handlerErrors += 1;
