@@ -63,7 +63,9 @@ describe('task groups', () => {
 
   it('a second group for a running default executor joins it: one process runs both groups', async () => {
     const updates = recordUpdates(sched);
-    const first = await sched.launchGroup(await offerFrom(sched, 'agent-1'), [{ name: 'a', command: 'sleep 1', resources: 'cpus:0.1;mem:32' }], { executorId: 'shared', filters: { refuseSeconds: 0.1 } });
+    // the first task must outlive the whole second group (715 ms on a quiet machine; with
+    // `sleep 1` a loaded CI run saw it end first, and forgotten, before the state was read)
+    const first = await sched.launchGroup(await offerFrom(sched, 'agent-1'), [{ name: 'a', command: 'sleep 4', resources: 'cpus:0.1;mem:32' }], { executorId: 'shared', filters: { refuseSeconds: 0.1 } });
     await until(() => statesOf(updates, first[0]!.taskId).includes(TaskState.RUNNING), 'the first group running');
     const pid = (await agentState(cluster, 'agent-1')).executors.find((e) => e.executorId === 'shared')?.pid;
     const second = await sched.launchGroup(await offerFrom(sched, 'agent-1'), [{ name: 'b', command: 'true', resources: 'cpus:0.1;mem:32' }], { executorId: 'shared', filters: { refuseSeconds: 0.1 } });
